@@ -1,0 +1,216 @@
+/**
+ * The one source of truth for every default and every allowed range (DESIGN "one source of
+ * truth"). The editor (.html) receives these same tables at build time (tools/copy-assets.js
+ * injects them), the runtime validates with them, the tests read them.
+ */
+import type { OfflineConfig, SiteParams, Schedule } from './types';
+
+/** IEC 61851-1 Mode 3 minimum current, A (R-SITE-3). */
+export const IEC_MIN_CURRENT_A = 6;
+
+/** What one parameter may be: its type, range, unit and label for editor and dashboard. */
+export interface ParamSpec {
+  key: keyof SiteParams;
+  label: string;
+  unit?: string;
+  type: 'number' | 'integer' | 'boolean' | 'enum' | 'string';
+  min?: number;
+  max?: number;
+  options?: readonly (string | number)[];
+  /** SPEC requirement the parameter comes from. */
+  ref: string;
+}
+
+/** Manual defaults (§5.2.1, §7.4.4) and SPEC decisions. */
+export const DEFAULT_PARAMS: Readonly<SiteParams> = Object.freeze({
+  supplyPhases: 3,
+  voltageV: 230,
+  mccbA: 50,
+  contractedKW: 36,
+  minCurrentA: 8,
+  analyserEnabled: true,
+  meterOfflineCurrentA: 25,
+  meterTimeoutS: 5,
+  meterAverageS: 10,
+  meterPosition: 'building',
+  marginPct: 10,
+  resolutionA: 1,
+  resumeHysteresisA: 1,
+  reactionDelayS: 5,
+  minPauseS: 30,
+  minIncreaseA: 1,
+  stateBDetection: true,
+  waitingTimeS: 600,
+  retries: 3,
+  retryPeriodS: 1800,
+  lowConsumption: false,
+  lowConsumptionA: IEC_MIN_CURRENT_A,
+  releaseUnused: false,
+  releaseHeadroomA: 4,
+  releaseAfterS: 60,
+  timeZone: 'Europe/Madrid',
+} as SiteParams);
+
+/** Ranges and labels, in the order the editor and dashboard show them. */
+export const PARAM_SPECS: readonly ParamSpec[] = Object.freeze([
+  { key: 'supplyPhases', label: 'Supply', type: 'enum', options: [1, 3], ref: 'R-SITE-1' },
+  { key: 'voltageV', label: 'Nominal voltage', unit: 'V', type: 'number', min: 100, max: 400, ref: 'R-SITE-1' },
+  { key: 'mccbA', label: 'MCCB max current', unit: 'A', type: 'number', min: 6, max: 6300, ref: 'R-SITE-2' },
+  { key: 'contractedKW', label: 'Contracted power', unit: 'kW', type: 'number', min: 1, max: 10000, ref: 'R-SITE-2' },
+  { key: 'minCurrentA', label: 'Min. charging current', unit: 'A', type: 'number', min: IEC_MIN_CURRENT_A, max: 32, ref: 'R-SITE-3' },
+  { key: 'analyserEnabled', label: 'Building analyser enabled', type: 'boolean', ref: 'R-MTR-3' },
+  { key: 'meterOfflineCurrentA', label: 'Analyser offline current', unit: 'A', type: 'number', min: 0, max: 6300, ref: 'R-MTR-4' },
+  { key: 'meterTimeoutS', label: 'Analyser timeout', unit: 's', type: 'number', min: 1, max: 300, ref: 'R-MTR-4' },
+  { key: 'meterAverageS', label: 'Building average window', unit: 's', type: 'number', min: 1, max: 600, ref: 'R-MTR-5' },
+  { key: 'meterPosition', label: 'Analyser position', type: 'enum', options: ['building', 'grid'], ref: 'R-MTR-2' },
+  { key: 'marginPct', label: 'Safety margin (working range)', unit: '%', type: 'number', min: 0, max: 50, ref: 'R-ALLOC-1' },
+  { key: 'resolutionA', label: 'Setpoint resolution', unit: 'A', type: 'enum', options: [0.1, 0.5, 1], ref: 'R-ALLOC-3' },
+  { key: 'resumeHysteresisA', label: 'Resume hysteresis', unit: 'A', type: 'number', min: 0, max: 32, ref: 'R-ALLOC-5' },
+  { key: 'reactionDelayS', label: 'Vehicle reaction delay', unit: 's', type: 'number', min: 0, max: 60, ref: 'R-ALLOC-7' },
+  { key: 'minPauseS', label: 'Minimum pause time', unit: 's', type: 'number', min: 0, max: 3600, ref: 'R-ALLOC-8' },
+  { key: 'minIncreaseA', label: 'Smallest increase sent', unit: 'A', type: 'number', min: 0, max: 10, ref: 'R-ALLOC-8' },
+  { key: 'stateBDetection', label: 'State B detection', type: 'boolean', ref: 'R-VEH-1' },
+  { key: 'waitingTimeS', label: 'Max. waiting time', unit: 's', type: 'number', min: 1, max: 86400, ref: 'R-VEH-1' },
+  { key: 'retries', label: 'Number of retries', type: 'integer', min: 0, max: 100, ref: 'R-VEH-2' },
+  { key: 'retryPeriodS', label: 'Period between retries', unit: 's', type: 'number', min: 1, max: 86400, ref: 'R-VEH-2' },
+  { key: 'lowConsumption', label: 'Low consumption detection', type: 'boolean', ref: 'R-VEH-3' },
+  { key: 'lowConsumptionA', label: 'Low consumption below', unit: 'A', type: 'number', min: 0, max: 32, ref: 'R-VEH-3' },
+  { key: 'releaseUnused', label: 'Release unused current', type: 'boolean', ref: 'R-VEH-4' },
+  { key: 'releaseHeadroomA', label: 'Headroom kept when releasing', unit: 'A', type: 'number', min: 1, max: 32, ref: 'R-VEH-4' },
+  { key: 'releaseAfterS', label: 'Release after steady under-draw', unit: 's', type: 'number', min: 1, max: 3600, ref: 'R-VEH-4' },
+  { key: 'timeZone', label: 'Time zone', type: 'string', ref: 'R-PRIO-1' },
+] as ParamSpec[]);
+
+/** Manual's offline mode defaults (§5.2.3): 120 s heartbeat, mode 3, 8 A (R-OFF-1). */
+export const DEFAULT_OFFLINE: Readonly<OfflineConfig> = Object.freeze({ heartbeatS: 120, mode: 3, currentA: 8 } as OfflineConfig);
+
+/** Allowed ranges of the offline configuration. */
+export const OFFLINE_LIMITS = Object.freeze({
+  heartbeatS: { min: 10, max: 3600 },
+  mode: { options: [0, 1, 2, 3] },
+  currentA: { min: IEC_MIN_CURRENT_A, max: 80 },
+});
+
+/** Plug defaults (R-CP-1): 32 A maximum, no priority. */
+export const DEFAULT_PLUG_MAX_A = 32;
+export const PLUG_MAX_LIMITS = Object.freeze({ min: IEC_MIN_CURRENT_A, max: 80 });
+
+/** Manual's example schedule is 07–08 and 09–13; the default is OFF with no slots. */
+export const DEFAULT_SCHEDULE: Readonly<Schedule> = Object.freeze({
+  enabled: false,
+  slots: Object.freeze(new Array(24).fill(false)) as boolean[],
+});
+
+/** The manual's example schedule (§7.4.1): 07h–08h and 09h–13h priority. */
+export const MANUAL_SCHEDULE_SLOTS: readonly number[] = Object.freeze([7, 9, 10, 11, 12]);
+
+/** No plate: the manual's '-' (R-CP-6). */
+export const NO_PLATE = '-';
+/** Longest plate accepted, characters (R-CP-6: untrusted text). */
+export const PLATE_MAX_LENGTH = 32;
+
+/** Meter watchdog and poll defaults for cvm-mini-reader (R-MTR-4, issue 4). */
+export const METER_DEFAULTS = Object.freeze({ pollS: 1, watchdogS: 5, unitId: 1, fc: 4 });
+
+/** Tick of the balancer node, s: re-evaluates timers, timeouts, schedule. */
+export const BALANCER_TICK_S = 1;
+
+/** Physical sanity limits for any current or voltage we accept. */
+export const SANITY = Object.freeze({ maxCurrentA: 10000, maxVoltageV: 500 });
+
+/** Is `tz` an IANA time zone this runtime knows? */
+export function isValidTimeZone(tz: unknown): tz is string {
+  if (typeof tz !== 'string' || tz.length === 0 || tz.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks one parameter value against its spec. Returns an error text or null.
+ * Only the value's own range; cross-parameter rules live in validateParams.
+ */
+export function checkParam(spec: ParamSpec, value: unknown): string | null {
+  const name = `${spec.label} (${spec.key})`;
+  switch (spec.type) {
+    case 'boolean':
+      return typeof value === 'boolean' ? null : `${name} must be true or false`;
+    case 'string':
+      if (spec.key === 'timeZone') return isValidTimeZone(value) ? null : `${name} must be an IANA time zone such as Europe/Madrid`;
+      return typeof value === 'string' ? null : `${name} must be text`;
+    case 'enum':
+      return spec.options!.includes(value as string | number) ? null : `${name} must be one of ${spec.options!.join(', ')}`;
+    case 'integer':
+    case 'number': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) return `${name} must be a number`;
+      if (spec.type === 'integer' && !Number.isInteger(value)) return `${name} must be a whole number`;
+      if (spec.min !== undefined && value < spec.min) return `${name} must be at least ${spec.min}${spec.unit ? ' ' + spec.unit : ''}`;
+      if (spec.max !== undefined && value > spec.max) return `${name} must be at most ${spec.max}${spec.unit ? ' ' + spec.unit : ''}`;
+      return null;
+    }
+  }
+}
+
+/**
+ * Validates a complete parameter set: each value in range, plus the rules that tie values
+ * together. Returns the list of errors (empty = valid).
+ */
+export function validateParams(p: SiteParams): string[] {
+  const errors: string[] = [];
+  for (const spec of PARAM_SPECS) {
+    const e = checkParam(spec, (p as unknown as Record<string, unknown>)[spec.key]);
+    if (e) errors.push(e);
+  }
+  if (errors.length) return errors;
+  // Setpoints are rounded down to the resolution; I_min must be reachable exactly (R-ALLOC-3).
+  const steps = p.minCurrentA / p.resolutionA;
+  if (Math.abs(steps - Math.round(steps)) > 1e-9) {
+    errors.push(`Min. charging current (${p.minCurrentA} A) must be a multiple of the setpoint resolution (${p.resolutionA} A)`);
+  }
+  return errors;
+}
+
+/**
+ * Merges a partial change into a parameter set and validates the result. Unknown keys are
+ * errors, so a typo never passes silently. Returns either the new set or the errors; the
+ * input is never modified.
+ */
+export function mergeParams(
+  base: SiteParams,
+  change: unknown,
+): { ok: true; params: SiteParams } | { ok: false; errors: string[] } {
+  if (change === null || typeof change !== 'object' || Array.isArray(change)) {
+    return { ok: false, errors: ['parameters must be an object of name: value'] };
+  }
+  const known = new Set(PARAM_SPECS.map((s) => s.key as string));
+  const unknown = Object.keys(change).filter((k) => !known.has(k));
+  if (unknown.length) return { ok: false, errors: [`unknown parameter(s): ${unknown.join(', ')}`] };
+  const merged = { ...base, ...(change as Partial<SiteParams>) } as SiteParams;
+  const errors = validateParams(merged);
+  return errors.length ? { ok: false, errors } : { ok: true, params: merged };
+}
+
+/** Validates an offline configuration (R-OFF-1). Returns the errors. */
+export function validateOffline(o: unknown): string[] {
+  if (o === null || typeof o !== 'object') return ['offline configuration must be an object'];
+  const c = o as Record<string, unknown>;
+  const errors: string[] = [];
+  const num = (k: 'heartbeatS' | 'currentA') => {
+    const v = c[k];
+    const lim = OFFLINE_LIMITS[k];
+    if (typeof v !== 'number' || !Number.isFinite(v)) errors.push(`offline ${k} must be a number`);
+    else if (v < lim.min || v > lim.max) errors.push(`offline ${k} must be between ${lim.min} and ${lim.max}`);
+  };
+  num('heartbeatS');
+  num('currentA');
+  if (!OFFLINE_LIMITS.mode.options.includes(c.mode as number)) errors.push('offline mode must be 0, 1, 2 or 3');
+  return errors;
+}
+
+/** Site per-phase current limit (R-SITE-2): min(MCCB, kW·1000 / (V·phases)). */
+export function phaseLimitA(p: Pick<SiteParams, 'mccbA' | 'contractedKW' | 'voltageV' | 'supplyPhases'>): number {
+  return Math.min(p.mccbA, (p.contractedKW * 1000) / (p.voltageV * p.supplyPhases));
+}

@@ -1,0 +1,211 @@
+/**
+ * The domain vocabulary of the load manager (SPEC.md). Pure types: no Node-RED, no I/O.
+ * Every message between our nodes is one of the `*Message` shapes below: they are the public
+ * contract documented in docs/messages.md.
+ */
+
+/** A supply phase. Single-phase sites use L1 only (R-SITE-1). */
+export type Phase = 'L1' | 'L2' | 'L3';
+export const PHASES: readonly Phase[] = ['L1', 'L2', 'L3'];
+
+/** IEC 61851-1 control pilot state (R-CP-5). D counts as C; E and F are errors. */
+export type PilotState = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
+export const PILOT_STATES: readonly PilotState[] = ['A', 'B', 'C', 'D', 'E', 'F'];
+
+/** The seven plug statuses, exactly (R-CP-4). */
+export type PlugStatus =
+  | 'AVAILABLE'
+  | 'CHARGING'
+  | 'PAUSED'
+  | 'OFFLINE'
+  | 'FAULTED'
+  | 'ERR_CFG'
+  | 'DISABLED';
+export const PLUG_STATUSES: readonly PlugStatus[] = [
+  'AVAILABLE', 'CHARGING', 'PAUSED', 'OFFLINE', 'FAULTED', 'ERR_CFG', 'DISABLED',
+];
+
+export type PlugLetter = 'A' | 'B';
+
+/** Where the building analyser is wired (R-MTR-2). */
+export type MeterPosition = 'building' | 'grid';
+
+/** Charge point behaviour when it stops hearing from the balancer (R-OFF-1). */
+export type OfflineMode = 0 | 1 | 2 | 3;
+
+/** Load management state per phase and group, SPEC §4 table: 1..5. */
+export type LoadState = 1 | 2 | 3 | 4 | 5;
+
+/** Group of plugs sharing one available current (R-ALLOC-2). */
+export type GroupName = 'PRIORITY' | 'NORMAL' | 'ALL';
+
+/** Site parameters: everything the electrician sets (SPEC §1, §3, §4, §5). Defaults in defaults.ts. */
+export interface SiteParams {
+  /** 1 = single-phase supply (L1 only), 3 = three-phase (R-SITE-1). */
+  supplyPhases: 1 | 3;
+  /** Nominal phase-to-neutral voltage, V. */
+  voltageV: number;
+  /** Main breaker rating, A per phase. */
+  mccbA: number;
+  /** Contracted power, kW (whole site). */
+  contractedKW: number;
+  /** Minimum charging current per socket, A; ≥ 6 (R-SITE-3). */
+  minCurrentA: number;
+  /** Building analyser enabled; disabled = supply dedicated to EVs, building 0 A (R-MTR-3). */
+  analyserEnabled: boolean;
+  /** Building current assumed on every phase while the analyser is offline, A (R-MTR-4). */
+  meterOfflineCurrentA: number;
+  /** No valid meter reading for this long → analyser offline, s (R-MTR-4). */
+  meterTimeoutS: number;
+  /** Window of the short moving average of building current, s (R-MTR-5). */
+  meterAverageS: number;
+  /** Where the analyser is wired (R-MTR-2). */
+  meterPosition: MeterPosition;
+  /** Safety margin / working range, percent of I_limit kept unused (R-ALLOC-1). */
+  marginPct: number;
+  /** Setpoint resolution of the chargers, A; setpoints are rounded down to it (R-ALLOC-3). */
+  resolutionA: number;
+  /** Extra current above I_min a paused plug's share must have before it resumes, A (R-ALLOC-5). */
+  resumeHysteresisA: number;
+  /** Time a vehicle gets to follow a reduction before freed current is reused, s (R-ALLOC-7). */
+  reactionDelayS: number;
+  /** A paused plug is not resumed within this time of being paused, s (R-ALLOC-8). */
+  minPauseS: number;
+  /** Upward changes smaller than this are not sent, A (R-ALLOC-8). */
+  minIncreaseA: number;
+  /** State B detection (R-VEH-1). */
+  stateBDetection: boolean;
+  /** Waiting time a vehicle in B (or drawing little) keeps its current, s (R-VEH-1). */
+  waitingTimeS: number;
+  /** Retries offered to a queued vehicle (R-VEH-2). */
+  retries: number;
+  /** Period between retries, s (R-VEH-2). */
+  retryPeriodS: number;
+  /** Low consumption detection (R-VEH-3). */
+  lowConsumption: boolean;
+  /** Below this measured current a charging vehicle counts as low consumption, A (R-VEH-3: 6 A). */
+  lowConsumptionA: number;
+  /** Give the unused part of a steadily under-drawing vehicle's setpoint to the others (R-VEH-4). */
+  releaseUnused: boolean;
+  /** Headroom an under-drawing vehicle keeps above its measured current, A (R-VEH-4). */
+  releaseHeadroomA: number;
+  /** How long a vehicle must under-draw before its unused part is released, s (R-VEH-4). */
+  releaseAfterS: number;
+  /** IANA time zone of the site, for the priority schedule (R-PRIO-1). */
+  timeZone: string;
+}
+
+/** Offline behaviour pushed to a charge point (R-OFF-1, R-OFF-2). */
+export interface OfflineConfig {
+  /** The balancer refreshes the charge point at least this often; silence this long → offline mode, s. */
+  heartbeatS: number;
+  /** 0..3, the manual's table. */
+  mode: OfflineMode;
+  /** Current for modes 2 and 3, A. */
+  currentA: number;
+}
+
+/** One plug's configuration (R-CP-1). */
+export interface PlugConfig {
+  letter: PlugLetter;
+  /** Supply phase the socket is wired to; null = not set yet (→ ERR_CFG when enabled, R-CP-3). */
+  phase: Phase | null;
+  priority: boolean;
+  /** Maximum output current of the plug, A. */
+  maxCurrentA: number;
+}
+
+/** A charge point's configuration (R-CP-1). */
+export interface ChargePointConfig {
+  /** Name, e.g. "CP01". */
+  name: string;
+  /** Position k of the charge point on the site (CP01 → 1); plug ids are 2k-1 and 2k (R-CP-2). */
+  index: number;
+  /** Network address (informational, never contacted by lib/). */
+  address: string;
+  enabled: boolean;
+  plugs: PlugConfig[];
+  offline: OfflineConfig;
+}
+
+/** The priority schedule (R-PRIO-1). */
+export interface Schedule {
+  enabled: boolean;
+  /** 24 one-hour slots, index h = h:00–h+1:00 local time; true = priority slot. */
+  slots: boolean[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages between nodes (docs/messages.md). All currents in A, voltages in V, powers in W,
+// times in ms since the Unix epoch.
+// ---------------------------------------------------------------------------------------------
+
+/** topic "meter": cvm-mini-reader → dlm-balancer. */
+export interface MeterMessage {
+  online: boolean;
+  /** Per-phase current, A, index 0..2 = L1..L3. Present when online. */
+  currentA?: [number, number, number];
+  voltageV?: [number, number, number];
+  powerW?: [number, number, number];
+  powerFactor?: [number, number, number];
+  /** Three-phase active power, W. */
+  totalPowerW?: number;
+  frequencyHz?: number;
+  /** Time of the reading, ms epoch. */
+  timestamp: number;
+  /** Why the meter is offline, when it is. */
+  reason?: string;
+}
+
+/** One plug's live report, part of a `plug` message. */
+export interface PlugReport {
+  letter: PlugLetter;
+  /** Plug id 2k-1 / 2k (R-CP-2). */
+  id: number;
+  phase: Phase | null;
+  priority: boolean;
+  maxCurrentA: number;
+  /** Pilot state A..F (R-CP-5). */
+  pilot: PilotState;
+  /** Measured current, A. */
+  measuredA: number;
+  /** Energy of the current session, Wh. */
+  energyWh: number;
+  /** Device-reported fault (besides pilot E/F). */
+  fault?: string;
+  /** Licence plate / identifier, "-" for none, never empty (R-CP-6). */
+  plate: string;
+}
+
+/** topic "plug": charge-point → dlm-balancer. One message per charge point, all its plugs. */
+export interface PlugMessage {
+  chargePoint: string;
+  index: number;
+  address: string;
+  enabled: boolean;
+  /** Contact with the device: false = OFFLINE (R-OFF-3). */
+  online: boolean;
+  /** Number of plugs the device itself reports, when known (R-CP-3: must agree with config). */
+  devicePlugs?: number;
+  offline: OfflineConfig;
+  plugs: PlugReport[];
+  timestamp: number;
+}
+
+/** topic "setpoint": dlm-balancer → charge-point. */
+export interface SetpointMessage {
+  chargePoint: string;
+  /** Per plug letter: current in A, 0 = paused. */
+  plugs: Partial<Record<PlugLetter, number>>;
+  /** Offline configuration to (re-)push to the device (R-OFF-2). */
+  offline: OfflineConfig;
+  timestamp: number;
+}
+
+/** topic "schedule": priority-schedule → dlm-balancer. */
+export interface ScheduleMessage extends Schedule {
+  timeZone: string;
+  /** Whether priority is active at `timestamp` (informational: the balancer evaluates it too). */
+  active: boolean;
+  timestamp: number;
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// After `tsc`: puts each node's editor file (.html) beside its compiled .js in dist/nodes/<name>/,
+// copies the package icons/ into each node folder (Node-RED looks for icons beside the .js), and
+// injects the defaults and ranges of dist/lib/params.js into the editor files wherever they say
+// /*@DLM_DEFAULTS@*/null — so the editor and the runtime share one source of truth.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const srcNodes = path.join(root, 'nodes');
+const outNodes = path.join(root, 'dist', 'nodes');
+const icons = path.join(root, 'icons');
+const params = require(path.join(root, 'dist', 'lib', 'params.js'));
+
+const defaults = JSON.stringify({
+  params: params.DEFAULT_PARAMS,
+  specs: params.PARAM_SPECS,
+  offline: params.DEFAULT_OFFLINE,
+  offlineLimits: params.OFFLINE_LIMITS,
+  plugMaxA: params.DEFAULT_PLUG_MAX_A,
+  plugMaxLimits: params.PLUG_MAX_LIMITS,
+  schedule: params.DEFAULT_SCHEDULE,
+  meter: params.METER_DEFAULTS,
+  iecMinA: params.IEC_MIN_CURRENT_A,
+  noPlate: params.NO_PLATE,
+  plateMaxLength: params.PLATE_MAX_LENGTH,
+});
+
+function copyTree(src, out) {
+  for (const entry of fs.readdirSync(src, { withFileTypes: true })) {
+    const from = path.join(src, entry.name);
+    const to = path.join(out, entry.name);
+    if (entry.isDirectory()) {
+      copyTree(from, to);
+    } else if (!entry.name.endsWith('.ts')) {
+      fs.mkdirSync(out, { recursive: true });
+      if (entry.name.endsWith('.html')) {
+        fs.writeFileSync(to, fs.readFileSync(from, 'utf8').split('/*@DLM_DEFAULTS@*/null').join(defaults));
+      } else {
+        fs.copyFileSync(from, to);
+      }
+    }
+  }
+}
+
+if (fs.existsSync(srcNodes)) {
+  fs.mkdirSync(outNodes, { recursive: true });
+  copyTree(srcNodes, outNodes);
+  for (const entry of fs.readdirSync(outNodes, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !fs.existsSync(icons)) continue;
+    const dest = path.join(outNodes, entry.name, 'icons');
+    fs.mkdirSync(dest, { recursive: true });
+    for (const icon of fs.readdirSync(icons)) fs.copyFileSync(path.join(icons, icon), path.join(dest, icon));
+  }
+}
