@@ -209,3 +209,175 @@ export interface ScheduleMessage extends Schedule {
   active: boolean;
   timestamp: number;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The generic device interface of the charge-point node (DESIGN: "a generic message form first").
+// Any transport (Modbus, MQTT, OCPP gateway, the simulator) converts to and from these.
+// ---------------------------------------------------------------------------------------------
+
+/** One plug in a device report. */
+export interface DevicePlugReport {
+  letter: PlugLetter;
+  /** IEC 61851-1 pilot state A..F. */
+  pilot: PilotState;
+  /** Measured current, A (≥ 0). */
+  currentA: number;
+  /** Energy of the current session, Wh (≥ 0); optional. */
+  energyWh?: number;
+  /** A device error text; any non-empty text makes the plug FAULTED. */
+  fault?: string;
+}
+
+/** Input of charge-point from its device (msg.topic "device", msg.payload). */
+export interface DeviceReport {
+  plugs: DevicePlugReport[];
+  /** Plug count the device says it has (R-CP-3 checks it against the configuration). */
+  devicePlugs?: number;
+}
+
+/** Output of charge-point to its device (msg.topic "command", msg.payload). */
+export interface DeviceCommand {
+  chargePoint: string;
+  address: string;
+  /** Per plug: current limit in A; 0 = pause (PWM off / state B hold). */
+  plugs: Partial<Record<PlugLetter, number>>;
+  /** Offline behaviour the device must apply if it hears nothing for heartbeatS (R-OFF-2). */
+  offline: OfflineConfig;
+  timestamp: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The balancer's status (topic "status"): what the dashboard, the HTTP API and any BMS read.
+// ---------------------------------------------------------------------------------------------
+
+/** One column of the per-phase table (SPEC §4 rows). */
+export interface PhaseGroupRow {
+  /** STATE 1..5. */
+  state: LoadState;
+  /** MAX. ALLOWED PLUGS = min(n+w, floor(A / I_min)). */
+  maxAllowed: number;
+  /** CHARGING n. */
+  charging: number;
+  /** PAUSED w (plugs waiting for current). */
+  paused: number;
+  /** TOTAL PLUGS: enabled plugs of the group on the phase. */
+  total: number;
+  /** AVAILABLE CURRENT (A). */
+  availableA: number;
+  /** SHARED CURRENT (A) = A / MAX. ALLOWED PLUGS, 0 when none. */
+  sharedA: number;
+  /** NEXT ALLOWED PLUG: lowest id waiting, 0 if none. */
+  nextAllowed: number;
+  /** NEXT PAUSED PLUG: highest id charging, 0 if none. */
+  nextPaused: number;
+}
+
+/** Per phase; only the supply's phases are present (L1 only on a single-phase site). */
+export type PerPhase<T> = Partial<Record<Phase, T>>;
+
+/** The table per phases: PRIORITY and NORMAL while a priority slot is active, else ALL. */
+export interface PhaseTable {
+  PRIORITY: PerPhase<PhaseGroupRow> | null;
+  NORMAL: PerPhase<PhaseGroupRow> | null;
+  ALL: PerPhase<PhaseGroupRow> | null;
+}
+
+/** Consumption per phase (R-MON-1), A. */
+export interface PhaseConsumption {
+  /** MCCB max current. */
+  mccbA: number;
+  /** I_limit = min(MCCB, contracted) (R-SITE-2). */
+  limitA: number;
+  /** Building + EV. */
+  totalA: number;
+  /** Building current as used by the balancer (R-MTR-4/5). */
+  buildingA: number;
+  /** Sum of measured EV currents. */
+  evA: number;
+  /** Sum of EV setpoints. */
+  evSetpointA: number;
+  /** Reserved for offline charge points (R-OFF-3). */
+  reservedA: number;
+}
+
+/** Analyser panel (R-MON-2). */
+export interface AnalyserView {
+  enabled: boolean;
+  online: boolean;
+  position: MeterPosition;
+  offlineCurrentA: number;
+  /** ms epoch of the last valid reading, null if none yet. */
+  lastReadingAt: number | null;
+  realtimeA: PerPhase<number>;
+  averageA: PerPhase<number>;
+  /** What the balancer uses: max(realtime, average), or the offline current (R-MTR-4/5). */
+  usedA: PerPhase<number>;
+  /** Thresholds acted on, per phase: the limit and the limit less the safety margin. */
+  limitA: PerPhase<number>;
+  workingLimitA: PerPhase<number>;
+  marginPct: number;
+}
+
+/** One plug as the dashboard shows it. */
+export interface PlugView {
+  id: number;
+  chargePoint: string;
+  letter: PlugLetter;
+  phase: Phase | null;
+  priority: boolean;
+  status: PlugStatus;
+  pilot: PilotState;
+  /** Vehicle indicator: a vehicle is plugged in (pilot B..F). */
+  pluggedIn: boolean;
+  setpointA: number;
+  measuredA: number;
+  maxCurrentA: number;
+  energyWh: number;
+  plate: string;
+  /** Queued by State B / low consumption detection (R-VEH). */
+  queued: boolean;
+  retriesUsed: number;
+  /** Why the plug has 0 A, in words, when it has. */
+  reason: string | null;
+}
+
+/** Power figures for the graphs (R-MON-4), W. */
+export interface PowerView {
+  buildingW: number;
+  evW: number;
+  totalW: number;
+  contractedW: number;
+}
+
+/** A charging session (R-MON-5). */
+export interface TransactionRecord {
+  plugId: number;
+  chargePoint: string;
+  letter: PlugLetter;
+  plate: string;
+  /** ms epoch. */
+  start: number;
+  /** ms epoch; null while the vehicle is still plugged in. */
+  stop: number | null;
+  energyWh: number;
+  peakA: number;
+  /** Times the balancer paused this session. */
+  pauses: number;
+}
+
+/** topic "status": dlm-balancer → dashboard / API. */
+export interface StatusMessage {
+  timestamp: number;
+  /** Configuration errors of the site (empty when valid). */
+  errors: string[];
+  priorityActive: boolean;
+  schedule: Schedule & { timeZone: string };
+  table: PhaseTable;
+  consumption: PerPhase<PhaseConsumption>;
+  analyser: AnalyserView;
+  plugs: PlugView[];
+  params: SiteParams;
+  power: PowerView;
+  /** Open sessions (stop null) and the most recent closed ones. */
+  transactions: TransactionRecord[];
+}
