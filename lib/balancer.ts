@@ -327,7 +327,8 @@ function requesting(p: PlugState): boolean {
  * still draw its last setpoint, so that is reserved too.
  */
 export function reservedForPlug(cp: ChargePointState, p: PlugState, params: SiteParams, now: number): number {
-  const last = effectiveA(p, now);
+  // What it was last told may be more than the balancer's own figure (a cut it never received).
+  const last = Math.max(effectiveA(p, now), cp.lastSent?.[p.letter] ?? 0);
   const off = Math.min(cp.offline.currentA, p.maxCurrentA);
   let byMode: number;
   switch (cp.offline.mode) {
@@ -336,8 +337,8 @@ export function reservedForPlug(cp: ChargePointState, p: PlugState, params: Site
     case 2: byMode = last > 0 ? Math.min(last, off) : 0; break;
     default: byMode = off; break;
   }
-  const since = cp.offlineSince ?? now;
-  const fallenBack = now - since >= (cp.offline.heartbeatS + params.reactionDelayS) * 1000;
+  // The charge point falls back once it has heard nothing from us for its heartbeat interval.
+  const fallenBack = cp.lastSentAt === null || now - cp.lastSentAt >= (cp.offline.heartbeatS + params.reactionDelayS) * 1000;
   return fallenBack ? byMode : Math.max(byMode, last);
 }
 
@@ -553,25 +554,14 @@ function applyPlugMessage(d: Draft, m: PlugMessage, now: number): void {
     for (const letter of cp.letters) {
       const i = plugIndex(d.state.plugs, plugIdOf(cp.index, letter));
       const p = d.plug(i);
-      const drawing = p.pilot === 'C' || p.pilot === 'D' ? Math.min(p.maxCurrentA, reservedAtReturn(cp, p, now)) : 0;
+      const worst = reservedForPlug(cp, p, params, now);
+      const drawing = p.pilot === 'C' || p.pilot === 'D' ? Math.min(p.maxCurrentA, worst) : 0;
       p.setpointA = drawing >= params.minCurrentA ? floorTo(drawing, params.resolutionA) : 0;
-      p.holdA = Math.max(p.holdA, drawing);
+      p.holdA = worst;
       p.holdUntil = now + params.reactionDelayS * 1000;
     }
   } else if (m.online) {
     cp.offlineSince = null;
-  }
-}
-
-/** What a returning charge point's plug was allowed to draw in its offline mode. */
-function reservedAtReturn(cp: ChargePointState, p: PlugState, now: number): number {
-  const last = effectiveA(p, now);
-  const off = cp.offline.currentA;
-  switch (cp.offline.mode) {
-    case 0: return 0;
-    case 1: return last;
-    case 2: return last > 0 ? Math.min(last, off) : 0;
-    default: return off;
   }
 }
 
@@ -732,8 +722,18 @@ function allocateGroup(
       active.splice(at, 0, resumed);
     }
   }
-  const caps = active.map((i) => capOf(plugs[i], params));
-  const shares = share(Math.max(0, availableA), caps, params.resolutionA);
+  let caps = active.map((i) => capOf(plugs[i], params));
+  let shares = share(Math.max(0, availableA), caps, params.resolutionA);
+  // R-SITE-3: never a share between 0 and I_min, whatever the rounding did: pause more if so.
+  while (active.length > 0 && shares.some((x) => x < minA - EPS)) {
+    if (resumed !== null) {
+      active.splice(active.indexOf(resumed), 1); // first undo this step's resume
+      waiting.unshift(resumed);
+      resumed = null;
+    } else paused.push(active.pop()!);
+    caps = active.map((i) => capOf(plugs[i], params));
+    shares = share(Math.max(0, availableA), caps, params.resolutionA);
+  }
   const targets = new Map<number, number>();
   let used = 0;
   active.forEach((i, k) => {
@@ -785,9 +785,10 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
     let p = s.plugs[i];
     const cp = s.chargePoints[p.chargePoint];
     const status = plugStatus(cp, p, params, now);
-    if (status === 'OFFLINE') {
-      if (p.phase && phases.includes(p.phase) && cp.enabled) reservedA[phaseIdx(p.phase)] += reservedForPlug(cp, p, params, now);
-      continue; // its last setpoint stays as what it was told (R-OFF-3)
+    if (cpOffline(cp, now)) {
+      // R-OFF-3: whatever its status here (even disabled), the device runs its offline mode.
+      if (p.phase && phases.includes(p.phase)) reservedA[phaseIdx(p.phase)] += reservedForPlug(cp, p, params, now);
+      continue; // its last setpoint stays as what it was told
     }
     if (p.phase && cp.enabled && phases.includes(p.phase) && status !== 'ERR_CFG') {
       enabledCount[p.phase][p.priority ? 'prio' : 'normal']++;
@@ -884,7 +885,15 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
     }
   }
 
-  // Sessions: peak current and pauses tracked above; nothing else to do per step.
+  // R-SITE-3: a plug whose increase had to wait may sit below a newly raised I_min: pause it.
+  for (let i = 0; i < s.plugs.length; i++) {
+    const p = s.plugs[i];
+    if (p.setpointA > 0 && p.setpointA < params.minCurrentA - EPS && !cpOffline(s.chargePoints[p.chargePoint], now)) {
+      const q = d.plug(i);
+      cut(q, params, now);
+      q.pausedAt = now;
+    }
+  }
   d.state.view = {
     priorityActive,
     table,

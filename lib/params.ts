@@ -112,6 +112,14 @@ export const PLATE_MAX_LENGTH = 32;
 /** Meter watchdog and poll defaults for cvm-mini-reader (R-MTR-4, issue 4). */
 export const METER_DEFAULTS = Object.freeze({ pollS: 1, watchdogS: 5, unitId: 1, fc: 4 });
 
+/** Allowed ranges of the cvm-mini-reader settings (Modbus unit ids 1..247). */
+export const METER_LIMITS = Object.freeze({
+  unitId: { min: 1, max: 247 },
+  fc: { options: [3, 4] },
+  pollS: { min: 0.1, max: 3600 },
+  watchdogS: { min: 1, max: 300 },
+});
+
 /** Tick of the balancer node, s: re-evaluates timers, timeouts, schedule. */
 export const BALANCER_TICK_S = 1;
 

@@ -22,6 +22,7 @@ const defaults = JSON.stringify({
   plugMaxLimits: params.PLUG_MAX_LIMITS,
   schedule: params.DEFAULT_SCHEDULE,
   meter: params.METER_DEFAULTS,
+  meterLimits: params.METER_LIMITS,
   iecMinA: params.IEC_MIN_CURRENT_A,
   noPlate: params.NO_PLATE,
   plateMaxLength: params.PLATE_MAX_LENGTH,

@@ -461,6 +461,22 @@ describe('lib/balancer — offline charge points (R-OFF-1, R-OFF-3)', () => {
     });
   }
 
+  it('R-OFF-3: a reduction that never reached an offline charge point does not shrink its reservation', () => {
+    // Found by the property test: disabled while offline, the plug was cut to 0 A in the balancer,
+    // but the device never heard it and, in mode 1, keeps its last 32 A.
+    const site = new Site({ analyserEnabled: false, mccbA: 100, marginPct: 0, reactionDelayS: 2 });
+    const cp: CpSpec = { name: 'CP01', index: 1, offline: { heartbeatS: 10, mode: 1, currentA: 8 }, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] };
+    site.report(cp);
+    site.run(3);
+    assert.equal(site.sp(1), 32);
+    site.report({ ...cp, online: false });
+    site.report({ ...cp, online: false, enabled: false });
+    site.report({ ...cp, online: false, enabled: true });
+    site.reportEveryS = 0;
+    site.run(30);
+    assert.equal(site.state.view.reservedA[0], 32);
+  });
+
   it('R-ERR-3: a charge point silent for longer than its heartbeat is treated as offline without being told', () => {
     const site = new Site({ analyserEnabled: false });
     site.reportEveryS = 0;

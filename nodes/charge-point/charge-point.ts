@@ -1,0 +1,196 @@
+/**
+ * charge-point: one device between the balancer and the charger (SPEC §2, §7).
+ * Input topics: `device` (DeviceReport) → output 1 `plug`; `setpoint` (SetpointMessage) →
+ * output 2 `command`; `plate` ({letter, plate}) → output 1 `plug`. A heartbeat timer marks the
+ * device OFFLINE when it has not reported for its heartbeat interval (R-OFF-3). Plates persist in
+ * node context (R-ERR-2). All rules live in lib/chargepoint; this file is the Node-RED shell.
+ */
+import type { ChargePointConfig, DeviceReport, OfflineConfig, PlugLetter } from '../../lib/types';
+import { DEFAULT_OFFLINE } from '../../lib/params';
+import {
+  applyDeviceReport, ChargePointState, configFromEditor, configProblems, initialChargePointState, isOnline,
+  markOffline, offlineAt, offlinePushCommand, parsePlateInput, setPlate, setpointToCommand, statusText,
+  toPlugMessage, validateDeviceReport,
+} from '../../lib/chargepoint';
+
+/** Context key of the persisted plates. */
+const PLATES_KEY = 'dlmPlates';
+
+type Send = (msgs: any) => void;
+type Done = (err?: Error) => void;
+
+/**
+ * Start messages wait for 'flows:started': sent while the flow is still being created they would
+ * reach no one (the wired nodes may not exist yet). One listener per node type, not per node.
+ */
+const awaitingStart = new Set<() => void>();
+let startHook: { events: any; listener: () => void } | null = null;
+function onFlowsStarted(RED: any) {
+  if (startHook) startHook.events.removeListener('flows:started', startHook.listener);
+  const listener = () => {
+    for (const f of [...awaitingStart]) {
+      awaitingStart.delete(f);
+      f();
+    }
+  };
+  RED.events.on('flows:started', listener);
+  startHook = { events: RED.events, listener };
+}
+
+export = function (RED: any) {
+  onFlowsStarted(RED);
+  function ChargePointNode(this: any, n: any) {
+    RED.nodes.createNode(this, n);
+    const node = this;
+
+    // Offline configuration: the referenced config node, or the manual's defaults when none.
+    let offline: OfflineConfig | null = { ...DEFAULT_OFFLINE };
+    const errors: string[] = [];
+    if (n.offline) {
+      const cfgNode = RED.nodes.getNode(n.offline);
+      if (!cfgNode) {
+        offline = null;
+        errors.push('the referenced offline-mode-config node does not exist');
+      } else if (!cfgNode.config) {
+        offline = null;
+        errors.push(`the referenced offline-mode-config is invalid: ${(cfgNode.errors || []).join('; ')}`);
+      } else {
+        offline = { ...cfgNode.config };
+      }
+    }
+    let config: ChargePointConfig | null = null;
+    if (offline) {
+      const built = configFromEditor(n, offline);
+      if (built.ok) config = built.config;
+      else errors.push(...built.errors);
+    }
+    if (!config) {
+      const text = `invalid configuration: ${errors.join('; ')}`;
+      node.status({ fill: 'red', shape: 'ring', text: 'invalid configuration' });
+      node.error(text);
+      node.on('input', (_msg: any, _send: Send, done: Done) => done(new Error(text)));
+      return;
+    }
+    const cfg: ChargePointConfig = config;
+    node.chargePoint = cfg;
+
+    let state: ChargePointState = initialChargePointState(cfg);
+    let lastCommand: Partial<Record<PlugLetter, number>> = {};
+    let heartbeat: NodeJS.Timeout | null = null;
+    let closed = false;
+
+    function showStatus() {
+      const text = statusText(cfg, state, lastCommand);
+      let fill = 'green';
+      let shape = 'dot';
+      if (!cfg.enabled) { fill = 'grey'; shape = 'ring'; }
+      else if (configProblems(cfg).length) { fill = 'yellow'; shape = 'ring'; }
+      else if (!state.online) { fill = state.lastReportAt === null ? 'grey' : 'red'; shape = 'ring'; }
+      else if (/fault/.test(text)) { fill = 'red'; }
+      node.status({ fill, shape, text });
+    }
+
+    function plugMsg(now: number) {
+      return { topic: 'plug', payload: toPlugMessage(cfg, state, now) };
+    }
+
+    /** Re-arms the heartbeat watchdog for the last report (R-OFF-3). */
+    function armHeartbeat() {
+      if (heartbeat) clearTimeout(heartbeat);
+      heartbeat = null;
+      const at = offlineAt(state.lastReportAt, cfg.offline.heartbeatS);
+      if (at === null || closed) return;
+      heartbeat = setTimeout(() => {
+        heartbeat = null;
+        const now = Date.now();
+        if (!state.online) return;
+        if (isOnline(state.lastReportAt, cfg.offline.heartbeatS, now)) {
+          armHeartbeat(); // the clock was set back; wait for the real expiry
+          return;
+        }
+        state = markOffline(state);
+        showStatus();
+        node.send([plugMsg(now), null]);
+      }, Math.max(0, at - Date.now()));
+    }
+
+    function persistPlates() {
+      node.context().set(PLATES_KEY, state.plates, (err: unknown) => {
+        if (err) node.warn(`could not store the plates in context: ${String(err)}`);
+      });
+    }
+
+    // Restore the plates (R-ERR-2), then tell the balancer this charge point exists: offline
+    // until the device's first report, pilot A, so the balancer reserves what the device's
+    // offline mode may draw (R-OFF-3) rather than assume it idle.
+    const ready = new Promise<void>((resolve) => {
+      node.context().get(PLATES_KEY, (err: unknown, saved: unknown) => {
+        if (err) node.warn(`could not read the stored plates: ${String(err)}`);
+        state = initialChargePointState(cfg, err ? undefined : saved);
+        resolve();
+      });
+    });
+    const announce = () => {
+      ready.then(() => {
+        if (closed) return;
+        showStatus();
+        node.send([plugMsg(Date.now()), null]);
+      });
+    };
+    awaitingStart.add(announce);
+
+    function onDevice(payload: unknown, send: Send, done: Done) {
+      const errs = validateDeviceReport(cfg, payload);
+      if (errs.length) return done(new Error(`${cfg.name}: bad device report: ${errs.join('; ')}`));
+      const now = Date.now();
+      const r = applyDeviceReport(state, payload as DeviceReport, now);
+      state = r.state;
+      armHeartbeat();
+      showStatus();
+      // First report after start or after a heartbeat loss: re-push the offline configuration (R-OFF-2).
+      send([plugMsg(now), r.reconnected ? { topic: 'command', payload: offlinePushCommand(cfg, now) } : null]);
+      done();
+    }
+
+    function onSetpoint(payload: unknown, send: Send, done: Done) {
+      const now = Date.now();
+      const r = setpointToCommand(cfg, payload, now);
+      if (r.kind === 'ignored') return done();
+      if (r.kind === 'error') return done(new Error(`${cfg.name}: ${r.error}`));
+      lastCommand = { ...lastCommand, ...r.command.plugs };
+      showStatus();
+      send([null, { topic: 'command', payload: r.command }]);
+      done();
+    }
+
+    function onPlate(payload: unknown, send: Send, done: Done) {
+      const r = parsePlateInput(cfg, payload);
+      if (!r.ok) return done(new Error(`${cfg.name}: ${r.error}`));
+      state = setPlate(state, r.letter, r.plate);
+      persistPlates();
+      send([plugMsg(Date.now()), null]);
+      done();
+    }
+
+    node.on('input', (msg: any, send: Send, done: Done) => {
+      ready.then(() => {
+        switch (msg.topic) {
+          case 'device': return onDevice(msg.payload, send, done);
+          case 'setpoint': return onSetpoint(msg.payload, send, done);
+          case 'plate': return onPlate(msg.payload, send, done);
+          default:
+            return done(new Error(`${cfg.name}: unknown topic ${JSON.stringify(msg.topic) ?? 'undefined'}; expected "device", "setpoint" or "plate"`));
+        }
+      });
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      awaitingStart.delete(announce);
+      if (heartbeat) clearTimeout(heartbeat);
+      heartbeat = null;
+      done();
+    });
+  }
+  RED.nodes.registerType('charge-point', ChargePointNode);
+};

@@ -1,0 +1,403 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DEFAULT_OFFLINE } from '../../lib/params';
+
+/* eslint-disable @typescript-eslint/no-var-requires */
+const helper: any = require('node-red-node-test-helper');
+const sinon: any = require('sinon');
+const chargePointNode = require('../../nodes/charge-point/charge-point');
+const offlineNode = require('../../nodes/offline-mode-config/offline-mode-config');
+
+helper.init(require.resolve('node-red'));
+
+// Real timers, captured before any test installs fake ones.
+const realSetTimeout = global.setTimeout;
+const realClearTimeout = global.clearTimeout;
+
+/** Test sink: records every message it receives from the moment the flow starts. */
+const inbox: Record<string, any[]> = {};
+const waiters: Record<string, (() => void)[]> = {};
+function recorderNode(RED: any) {
+  RED.nodes.registerType('recorder', function (this: any, n: any) {
+    RED.nodes.createNode(this, n);
+    this.on('input', (msg: any, _send: any, done: () => void) => {
+      (inbox[n.id] ||= []).push(msg);
+      (waiters[n.id] || []).splice(0).forEach((w) => w());
+      done();
+    });
+  });
+}
+/** The next unread message of recorder `id` (waits up to 3 s of real time). */
+async function next(id: string): Promise<any> {
+  const box = (inbox[id] ||= []);
+  if (box.length) return box.shift();
+  await new Promise<void>((resolve, reject) => {
+    const t = realSetTimeout(() => reject(new Error(`no message at ${id}`)), 3000);
+    (waiters[id] ||= []).push(() => { realClearTimeout(t); resolve(); });
+  });
+  return box.shift();
+}
+const pending = (id: string) => (inbox[id] || []).length;
+function clearInbox() {
+  for (const k of Object.keys(inbox)) delete inbox[k];
+  for (const k of Object.keys(waiters)) delete waiters[k];
+}
+
+const NODES = [chargePointNode, offlineNode, recorderNode];
+
+function flow(cp: Record<string, unknown> = {}, offline: Record<string, unknown> | null = {}) {
+  const nodes: any[] = [
+    { id: 'f1', type: 'tab', label: 'test' },
+    {
+      id: 'cp', z: 'f1', type: 'charge-point', name: 'CP07', index: '', address: '192.168.110.34', plugCount: 2,
+      phaseA: 'L2', phaseB: 'L2', priorityA: true, priorityB: false, maxCurrentA: 32, maxCurrentB: 16, enabled: true,
+      offline: offline ? 'oc' : '', wires: [['plug'], ['cmd']], ...cp,
+    },
+    { id: 'plug', z: 'f1', type: 'recorder' },
+    { id: 'cmd', z: 'f1', type: 'recorder' },
+    { id: 'catcher', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'f1', type: 'recorder' },
+  ];
+  if (offline) nodes.push({ id: 'oc', type: 'offline-mode-config', heartbeatS: 120, mode: 3, currentA: 8, ...offline });
+  return nodes;
+}
+
+const report = (plugs: unknown[], extra: Record<string, unknown> = {}) => ({ topic: 'device', payload: { plugs, ...extra } });
+const setpoint = (plugs: Record<string, unknown>, chargePoint = 'CP07') =>
+  ({ topic: 'setpoint', payload: { chargePoint, plugs, offline: DEFAULT_OFFLINE, timestamp: 0 } });
+const withoutTime = (m: any) => ({ ...m.payload, timestamp: 0 });
+
+/** Loads the flow with a localfilesystem context store in `dir`, opened before the flows start as Node-RED does. */
+async function loadWithStore(testFlow: any[], dir: string) {
+  helper.settings({ contextStorage: { default: { module: 'localfilesystem', config: { dir } } } });
+  // node-red-node-test-helper skips the runtime's context plugin loading; do it before the flows start.
+  await helper.load([...NODES, () => helper._context.load()], testFlow);
+}
+/** Stops the flows and closes the store, as a Node-RED shutdown does, so the next test starts clean. */
+async function closeStore() {
+  await helper._redNodes.stopFlows();
+  await helper._context.close();
+  helper._context.init(helper._settings);
+}
+/** A Node-RED restart: stop the flows, flush and drop the context store, start a fresh runtime on the same directory. */
+async function restartWithStore(testFlow: any[], dir: string) {
+  await helper._redNodes.stopFlows();
+  await helper._context.close();
+  helper._context.init(helper._settings); // a new process starts without store objects
+  await helper.unload();
+  clearInbox();
+  await loadWithStore(testFlow, dir);
+}
+
+describe('charge-point node', function () {
+  let clock: any = null;
+  afterEach(async () => {
+    if (clock) clock.uninstall();
+    clock = null;
+    await helper.unload();
+    helper.settings({});
+    clearInbox();
+  });
+
+  it('R-CP-2/R-OFF-3: at start it announces its configuration, offline with pilot A until the device reports', async () => {
+    await helper.load(NODES, flow());
+    const m = await next('plug');
+    assert.equal(m.topic, 'plug');
+    const p = m.payload;
+    assert.equal(p.chargePoint, 'CP07');
+    assert.equal(p.index, 7);
+    assert.equal(p.address, '192.168.110.34');
+    assert.equal(p.enabled, true);
+    assert.equal(p.online, false);
+    assert.deepEqual(p.offline, { heartbeatS: 120, mode: 3, currentA: 8 });
+    assert.deepEqual(p.plugs.map((x: any) => [x.letter, x.id, x.phase, x.priority, x.maxCurrentA, x.pilot, x.measuredA, x.plate]),
+      [['A', 13, 'L2', true, 32, 'A', 0, '-'], ['B', 14, 'L2', false, 16, 'A', 0, '-']]);
+    assert.equal(typeof p.timestamp, 'number');
+    const status = helper.getNode('cp');
+    assert.ok(status);
+  });
+
+  it('R-CP-3: a new charge point (editor default) is disabled and says so; without an offline config the defaults apply', async () => {
+    await helper.load(NODES, flow({ enabled: false }, null));
+    const p = (await next('plug')).payload;
+    assert.equal(p.enabled, false);
+    assert.deepEqual(p.offline, DEFAULT_OFFLINE);
+    const cp = helper.getNode('cp');
+    const statusCall = cp.status.lastCall;
+    assert.equal(statusCall.args[0].text, 'disabled');
+    // a disabled charge point is commanded 0 A whatever the setpoint says
+    cp.receive(setpoint({ A: 16, B: 10 }));
+    assert.deepEqual((await next('cmd')).payload.plugs, { A: 0, B: 0 });
+  });
+
+  it('device report → plug message; the first report re-pushes the offline configuration to the device (R-OFF-2)', async () => {
+    await helper.load(NODES, flow({}, { heartbeatS: 60, mode: 2, currentA: 10 }));
+    await next('plug');
+    const cp = helper.getNode('cp');
+    cp.receive(report([{ letter: 'A', pilot: 'C', currentA: 15.5, energyWh: 1200 }, { letter: 'B', pilot: 'B', currentA: 0 }], { devicePlugs: 2 }));
+    const p = (await next('plug')).payload;
+    assert.equal(p.online, true);
+    assert.equal(p.devicePlugs, 2);
+    assert.deepEqual(p.plugs.map((x: any) => [x.pilot, x.measuredA, x.energyWh]), [['C', 15.5, 1200], ['B', 0, 0]]);
+    const push = await next('cmd');
+    assert.equal(push.topic, 'command');
+    assert.deepEqual(push.payload.plugs, {});
+    assert.deepEqual(push.payload.offline, { heartbeatS: 60, mode: 2, currentA: 10 });
+    assert.equal(push.payload.address, '192.168.110.34');
+    // the second report does not push again
+    cp.receive(report([{ letter: 'A', pilot: 'C', currentA: 16 }]));
+    assert.equal((await next('plug')).payload.plugs[0].measuredA, 16);
+    cp.receive(setpoint({ A: 16 }));
+    const c = await next('cmd');
+    assert.deepEqual(c.payload.plugs, { A: 16 }, 'the next command is the setpoint, no second push');
+  });
+
+  it('setpoint → device command with per-plug current and the offline config; status "A 16 A · B paused"', async () => {
+    await helper.load(NODES, flow());
+    await next('plug');
+    const cp = helper.getNode('cp');
+    cp.receive(report([{ letter: 'A', pilot: 'C', currentA: 16 }, { letter: 'B', pilot: 'C', currentA: 0 }]));
+    await next('plug');
+    await next('cmd'); // offline push
+    cp.receive(setpoint({ A: 16, B: 0 }));
+    const c = await next('cmd');
+    assert.deepEqual(c, { topic: 'command', payload: { chargePoint: 'CP07', address: '192.168.110.34', plugs: { A: 16, B: 0 }, offline: DEFAULT_OFFLINE, timestamp: c.payload.timestamp }, _msgid: c._msgid });
+    assert.equal(cp.status.lastCall.args[0].text, 'A 16 A · B paused');
+    assert.equal(pending('plug'), 0, 'a setpoint sends nothing to the balancer');
+  });
+
+  it('a setpoint addressed to another charge point is ignored without error (one balancer output to all)', async () => {
+    await helper.load(NODES, flow());
+    await next('plug');
+    const cp = helper.getNode('cp');
+    cp.receive(setpoint({ A: 16 }, 'CP08'));
+    cp.receive(setpoint({ A: 10 }));
+    assert.deepEqual((await next('cmd')).payload.plugs, { A: 10 }, 'only the CP07 setpoint became a command');
+    assert.equal(pending('caught'), 0);
+  });
+
+  it('plate → stored and sent to the balancer (R-CP-6); "-" clears it', async () => {
+    await helper.load(NODES, flow());
+    await next('plug');
+    const cp = helper.getNode('cp');
+    cp.receive({ topic: 'plate', payload: { letter: 'B', plate: '  RR-0000-FE ' } });
+    assert.deepEqual((await next('plug')).payload.plugs.map((x: any) => x.plate), ['-', 'RR-0000-FE']);
+    cp.receive({ topic: 'plate', payload: { letter: 'B', plate: '-' } });
+    assert.deepEqual((await next('plug')).payload.plugs.map((x: any) => x.plate), ['-', '-']);
+  });
+
+  it('R-OFF-3: no report for longer than the heartbeat → one plug message with online:false, status OFFLINE; back online re-pushes', async () => {
+    clock = sinon.useFakeTimers({ now: Date.parse('2026-05-01T10:00:00Z'), toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
+    await helper.load(NODES, flow({}, { heartbeatS: 10 }));
+    await next('plug');
+    const cp = helper.getNode('cp');
+    cp.receive(report([{ letter: 'A', pilot: 'C', currentA: 16 }]));
+    const online = await next('plug');
+    assert.equal(online.payload.online, true);
+    await next('cmd');
+    const reportedAt = online.payload.timestamp;
+    await clock.tickAsync(9_000);
+    assert.equal(pending('plug'), 0, 'still online within the heartbeat');
+    await clock.tickAsync(2_000);
+    const off = await next('plug');
+    assert.equal(off.payload.online, false);
+    assert.ok(off.payload.timestamp - reportedAt > 10_000);
+    assert.equal(cp.status.lastCall.args[0].text, 'OFFLINE');
+    assert.equal(cp.status.lastCall.args[0].fill, 'red');
+    await clock.tickAsync(60_000);
+    assert.equal(pending('plug'), 0, 'OFFLINE is announced once');
+    cp.receive(report([{ letter: 'A', pilot: 'C', currentA: 8 }]));
+    assert.equal((await next('plug')).payload.online, true);
+    assert.deepEqual((await next('cmd')).payload, { chargePoint: 'CP07', address: '192.168.110.34', plugs: {}, offline: { heartbeatS: 10, mode: 3, currentA: 8 }, timestamp: Date.now() });
+  });
+
+  it('R-OFF-3: regular reports keep it online', async () => {
+    clock = sinon.useFakeTimers({ now: Date.parse('2026-05-01T10:00:00Z'), toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
+    await helper.load(NODES, flow({}, { heartbeatS: 10 }));
+    await next('plug');
+    const cp = helper.getNode('cp');
+    for (let i = 0; i < 5; i++) {
+      cp.receive(report([{ letter: 'A', pilot: 'C', currentA: 16 }]));
+      assert.equal((await next('plug')).payload.online, true);
+      await clock.tickAsync(8_000);
+    }
+    assert.equal(pending('plug'), 0);
+  });
+
+  describe('R-ERR-1 bad input: an error a Catch node receives, nothing sent, nothing changed', () => {
+    const good = { letter: 'A', pilot: 'C', currentA: 16 };
+    const badInputs: [string, any][] = [
+      ['no topic', { payload: { plugs: [good] } }],
+      ['unknown topic', { topic: 'refresh', payload: {} }],
+      ['device: null', { topic: 'device', payload: null }],
+      ['device: string', { topic: 'device', payload: 'C' }],
+      ['device: array', { topic: 'device', payload: [good] }],
+      ['device: no plugs', { topic: 'device', payload: {} }],
+      ['device: unknown plug letter', report([{ ...good, letter: 'C' }])],
+      ['device: plug B on a single-plug charge point', report([{ ...good, letter: 'B' }])],
+      ['device: bad pilot', report([{ ...good, pilot: 'X' }])],
+      ['device: NaN current', report([{ ...good, currentA: NaN }])],
+      ['device: negative current', report([{ ...good, currentA: -3 }])],
+      ['device: absurd current', report([{ ...good, currentA: 5000 }])],
+      ['device: current as text', report([{ ...good, currentA: '16' }])],
+      ['device: missing current', report([{ letter: 'A', pilot: 'C' }])],
+      ['device: negative energy', report([{ ...good, energyWh: -1 }])],
+      ['setpoint: null', { topic: 'setpoint', payload: null }],
+      ['setpoint: array', { topic: 'setpoint', payload: [16] }],
+      ['setpoint: number', { topic: 'setpoint', payload: 16 }],
+      ['setpoint: no chargePoint', { topic: 'setpoint', payload: { plugs: { A: 16 } } }],
+      ['setpoint: no plugs', { topic: 'setpoint', payload: { chargePoint: 'CP02' } }],
+      ['setpoint: unknown plug', setpoint({ B: 16 }, 'CP02')],
+      ['setpoint: NaN', setpoint({ A: NaN }, 'CP02')],
+      ['setpoint: negative', setpoint({ A: -16 }, 'CP02')],
+      ['setpoint: below 6 A', setpoint({ A: 4 }, 'CP02')],
+      ['setpoint: above plug max', setpoint({ A: 33 }, 'CP02')],
+      ['setpoint: absurd', setpoint({ A: 1e9 }, 'CP02')],
+      ['setpoint: text', setpoint({ A: '16' }, 'CP02')],
+      ['plate: null', { topic: 'plate', payload: null }],
+      ['plate: string', { topic: 'plate', payload: 'AE-1111-FF' }],
+      ['plate: empty', { topic: 'plate', payload: { letter: 'A', plate: '' } }],
+      ['plate: blank', { topic: 'plate', payload: { letter: 'A', plate: '   ' } }],
+      ['plate: number', { topic: 'plate', payload: { letter: 'A', plate: 1234 } }],
+      ['plate: too long', { topic: 'plate', payload: { letter: 'A', plate: 'X'.repeat(33) } }],
+      ['plate: control characters', { topic: 'plate', payload: { letter: 'A', plate: 'AB\r\n12' } }],
+      ['plate: unknown plug', { topic: 'plate', payload: { letter: 'B', plate: 'X' } }],
+      ['plate: missing letter', { topic: 'plate', payload: { plate: 'X' } }],
+    ];
+    it(`each of ${badInputs.length} bad inputs is caught with a clear message and changes nothing`, async () => {
+      await helper.load(NODES, flow({ name: 'CP02', plugCount: 1, maxCurrentA: 32 }));
+      await next('plug');
+      const cp = helper.getNode('cp');
+      cp.receive(report([good]));
+      await next('plug');
+      await next('cmd');
+      cp.receive({ topic: 'plate', payload: { letter: 'A', plate: 'AE-1111-FF' } });
+      const before = withoutTime(await next('plug'));
+      for (const [label, msg] of badInputs) {
+        cp.receive(msg);
+        const caught = await next('caught');
+        assert.equal(caught.error.source.id, 'cp', label);
+        assert.ok(typeof caught.error.message === 'string' && /^(Error: )?CP02: /.test(caught.error.message), `${label}: ${caught.error.message}`);
+        // A probe that changes nothing shows the state as it was; had the bad input sent anything, it would arrive first.
+        cp.receive({ topic: 'plate', payload: { letter: 'A', plate: 'AE-1111-FF' } });
+        assert.deepEqual(withoutTime(await next('plug')), before, label);
+        assert.equal(pending('cmd'), 0, label);
+      }
+      assert.equal(pending('caught'), 0);
+    });
+  });
+
+  describe('configuration validation (R-CP-1, R-ERR-1)', () => {
+    const badConfigs: [string, Record<string, unknown>, Record<string, unknown> | null][] = [
+      ['empty name', { name: '' }, {}],
+      ['no index and no number in the name', { name: 'Garage' }, {}],
+      ['index 0', { index: '0' }, {}],
+      ['3 plugs', { plugCount: 3 }, {}],
+      ['phase L4', { phaseA: 'L4' }, {}],
+      ['max current 5 A', { maxCurrentA: 5 }, {}],
+      ['max current 100 A', { maxCurrentB: 100 }, {}],
+      ['max current text', { maxCurrentA: 'lots' }, {}],
+      ['offline config heartbeat 5 s', {}, { heartbeatS: 5 }],
+      ['offline config mode 7', {}, { mode: 7 }],
+      ['offline config current 2 A', {}, { currentA: 2 }],
+      ['offline config reference to nothing', { offline: 'missing' }, null],
+    ];
+    for (const [label, cp, oc] of badConfigs) {
+      it(`refuses ${label}: red status, an error, inputs refused, nothing sent`, async () => {
+        await helper.load(NODES, flow(cp, oc));
+        const node = helper.getNode('cp');
+        assert.equal(node.status.lastCall.args[0].fill, 'red');
+        assert.ok(node.error.called, 'an error is logged');
+        node.receive(report([{ letter: 'A', pilot: 'C', currentA: 16 }]));
+        const caught = await next('caught');
+        assert.match(caught.error.message, /invalid configuration/);
+        assert.equal(pending('plug'), 0);
+      });
+    }
+    it('numeric editor text is accepted and the index may be given explicitly', async () => {
+      await helper.load(NODES, flow({ name: 'Garage east', index: '12', maxCurrentA: '20', plugCount: '1' }));
+      const p = (await next('plug')).payload;
+      assert.equal(p.index, 12);
+      assert.deepEqual(p.plugs.map((x: any) => [x.id, x.maxCurrentA]), [[23, 20]]);
+    });
+    it('R-CP-3: enabled with a phase not set → status ERR_CFG (the balancer gives it 0 A)', async () => {
+      await helper.load(NODES, flow({ phaseB: '' }));
+      const p = (await next('plug')).payload;
+      assert.equal(p.plugs[1].phase, null);
+      assert.match(helper.getNode('cp').status.lastCall.args[0].text, /^ERR_CFG: plug B: phase not set/);
+    });
+  });
+
+  describe('R-ERR-2 plates survive a redeploy and a restart', () => {
+    it('redeploy with a configured context store: the plate is restored and announced with the new configuration', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-cp-ctx-'));
+      try {
+        await loadWithStore(flow(), dir);
+        await next('plug');
+        helper.getNode('cp').receive({ topic: 'plate', payload: { letter: 'A', plate: 'AE-1111-FF' } });
+        assert.equal((await next('plug')).payload.plugs[0].plate, 'AE-1111-FF');
+        await helper.setFlows(flow({ address: '192.168.110.99' }), 'full');
+        const p = (await next('plug')).payload;
+        assert.equal(p.address, '192.168.110.99', 'the redeployed configuration');
+        assert.deepEqual(p.plugs.map((x: any) => x.plate), ['AE-1111-FF', '-']);
+      } finally {
+        await closeStore();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('restart with a localfilesystem context store: plates are back; a plug removed from the config drops its plate', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-cp-ctx-'));
+      try {
+        await loadWithStore(flow(), dir);
+        await next('plug');
+        const cp = helper.getNode('cp');
+        cp.receive({ topic: 'plate', payload: { letter: 'A', plate: 'AE-1111-FF' } });
+        await next('plug');
+        cp.receive({ topic: 'plate', payload: { letter: 'B', plate: 'RR-0000-FE' } });
+        await next('plug');
+        await restartWithStore(flow(), dir);
+        let p = (await next('plug')).payload;
+        assert.deepEqual(p.plugs.map((x: any) => x.plate), ['AE-1111-FF', 'RR-0000-FE']);
+        assert.equal(p.online, false, 'after a restart the device is offline until it reports');
+        await restartWithStore(flow({ plugCount: 1 }), dir);
+        p = (await next('plug')).payload;
+        assert.deepEqual(p.plugs.map((x: any) => x.plate), ['AE-1111-FF']);
+      } finally {
+        await closeStore();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('without a configured context store Node-RED deletes node context on redeploy and restart (why one must be configured)', async () => {
+      await helper.load(NODES, flow());
+      await next('plug');
+      helper.getNode('cp').receive({ topic: 'plate', payload: { letter: 'A', plate: 'AE-1111-FF' } });
+      await next('plug');
+      await helper.setFlows(flow({ address: '192.168.110.99' }), 'full');
+      assert.equal((await next('plug')).payload.plugs[0].plate, '-', 'redeploy');
+      helper.getNode('cp').receive({ topic: 'plate', payload: { letter: 'A', plate: 'AE-1111-FF' } });
+      await next('plug');
+      await helper.unload();
+      clearInbox();
+      await helper.load(NODES, flow());
+      assert.equal((await next('plug')).payload.plugs[0].plate, '-', 'restart');
+    });
+  });
+
+  it('close releases the heartbeat timer', async () => {
+    clock = sinon.useFakeTimers({ now: Date.parse('2026-05-01T10:00:00Z'), toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
+    await helper.load(NODES, flow({}, { heartbeatS: 10 }));
+    await next('plug');
+    helper.getNode('cp').receive(report([{ letter: 'A', pilot: 'C', currentA: 16 }]));
+    await next('plug');
+    assert.equal(clock.countTimers() > 0, true);
+    const before = clock.countTimers();
+    await helper._redNodes.stopFlows();
+    assert.equal(clock.countTimers(), before - 1, 'the heartbeat timer is cleared on close');
+    await clock.tickAsync(20_000);
+    assert.equal(pending('plug'), 0);
+  });
+});
