@@ -2,7 +2,7 @@
  * The load management state and the per-phase table rows of SPEC §4, as pure functions of the
  * group's available current A, charging plugs n and waiting plugs w.
  */
-import type { LoadState, PhaseGroupRow } from './types';
+import type { LoadState, Phase, PhaseGroupRow, PhaseTable } from './types';
 
 const EPS = 1e-9;
 
@@ -39,4 +39,16 @@ export function loadRow(args: {
     nextAllowed: args.nextAllowed,
     nextPaused: args.nextPaused,
   };
+}
+
+/** Worst load state per phase over the groups of a table (for a one-line summary). */
+export function worstStates(table: PhaseTable): Partial<Record<Phase, LoadState>> {
+  const worst: Partial<Record<Phase, LoadState>> = {};
+  for (const group of [table.PRIORITY, table.NORMAL, table.ALL]) {
+    if (!group) continue;
+    for (const [ph, row] of Object.entries(group) as [Phase, PhaseGroupRow][]) {
+      if (row && (!worst[ph] || row.state > worst[ph]!)) worst[ph] = row.state;
+    }
+  }
+  return worst;
 }

@@ -222,3 +222,24 @@ export function validateOffline(o: unknown): string[] {
 export function phaseLimitA(p: Pick<SiteParams, 'mccbA' | 'contractedKW' | 'voltageV' | 'supplyPhases'>): number {
   return Math.min(p.mccbA, (p.contractedKW * 1000) / (p.voltageV * p.supplyPhases));
 }
+
+/**
+ * Reads site parameters from a node's editor configuration: numbers may arrive as text, booleans
+ * as "true"/"false"; a missing key takes its default. Returns the parameters (defaults where a
+ * value was unusable) and every problem found, so a bad configuration is reported, not guessed.
+ */
+export function paramsFromConfig(raw: Record<string, unknown>): { params: SiteParams; errors: string[] } {
+  const out: Record<string, unknown> = { ...DEFAULT_PARAMS };
+  for (const spec of PARAM_SPECS) {
+    let v = raw[spec.key];
+    if (v === undefined || v === '') continue;
+    if ((spec.type === 'number' || spec.type === 'integer' || (spec.type === 'enum' && typeof spec.options![0] === 'number')) && typeof v === 'string') {
+      v = v.trim() === '' ? NaN : Number(v);
+    }
+    if (spec.type === 'boolean' && typeof v === 'string') v = v === 'true' ? true : v === 'false' ? false : v;
+    out[spec.key] = v;
+  }
+  const params = out as unknown as SiteParams;
+  const errors = validateParams(params);
+  return errors.length ? { params: { ...DEFAULT_PARAMS }, errors } : { params, errors };
+}

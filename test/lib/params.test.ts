@@ -34,3 +34,20 @@ describe('lib/params — site limits and parameter validation', () => {
     assert.equal(mergeParams({ ...DEFAULT_PARAMS }, { minCurrentA: 8.5, resolutionA: 0.5 }).ok, true);
   });
 });
+
+describe('lib/params — editor configuration', () => {
+  const { paramsFromConfig } = require('../../lib/params') as typeof import('../../lib/params');
+  it('reads numbers and booleans given as text, defaults for missing keys', () => {
+    const r = paramsFromConfig({ mccbA: '63', analyserEnabled: 'false', supplyPhases: '1', name: 'x' });
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.params.mccbA, 63);
+    assert.equal(r.params.analyserEnabled, false);
+    assert.equal(r.params.supplyPhases, 1);
+    assert.equal(r.params.minCurrentA, DEFAULT_PARAMS.minCurrentA);
+  });
+  it('reports every unusable value and falls back to the defaults as a whole', () => {
+    const r = paramsFromConfig({ mccbA: 'abc', minCurrentA: '4', timeZone: 'Nowhere/City' });
+    assert.equal(r.errors.length, 3);
+    assert.deepEqual(r.params, DEFAULT_PARAMS);
+  });
+});
