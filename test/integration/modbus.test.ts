@@ -11,6 +11,7 @@ import { strict as assert } from 'assert';
 import { start, getJson, waitFor, type RunningNodeRed } from '../support/node-red-runner';
 import { startMeterSim, profileFactor, DAILY_PROFILE, type MeterSim } from '../../tools/sim-meter';
 import { decodeRegisters } from '../../lib/cvm-mini';
+import { cvmMiniPipeline } from '../support/modbus-flow';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const ModbusRTU = require('modbus-serial');
 import type { MeterMessage } from '../../lib/types';
@@ -37,25 +38,7 @@ counts[key] = c;
 flow.set('counts', counts);
 return null;`;
   return [
-    {
-      id: `client${key}`, type: 'modbus-client', name: `sim ${key}`, clienttype: 'tcp', bufferCommands: true,
-      stateLogEnabled: false, queueLogEnabled: false, failureLogEnabled: true,
-      tcpHost: '127.0.0.1', tcpPort: String(simPort), tcpType: 'DEFAULT',
-      serialPort: '/dev/null', serialType: 'RTU-BUFFERD', serialBaudrate: '19200', serialDatabits: '8',
-      serialStopbits: '1', serialParity: 'none', serialConnectionDelay: '100', serialAsciiResponseStartDelimiter: '0x3A',
-      unit_id: String(unitId), commandDelay: '1', clientTimeout: '1000', reconnectOnTimeout: true, reconnectTimeout: '1000',
-      parallelUnitIdsAllowed: true, showErrors: true, showWarnings: true, showLogs: true,
-    },
-    {
-      id: `getter${key}`, type: 'modbus-flex-getter', z: 'tab', name: `getter ${key}`, showStatusActivities: false,
-      showErrors: true, showWarnings: true, logIOActivities: false, server: `client${key}`, useIOFile: false, ioFile: '',
-      useIOForPayload: false, emptyMsgOnFail: true, keepMsgProperties: false, delayOnStart: false,
-      enableDeformedMessages: false, startDelayTime: '', wires: [[`reader${key}`], []],
-    },
-    {
-      id: `reader${key}`, type: 'cvm-mini-reader', z: 'tab', name: `meter ${key}`, unitId: 1, fc: 4, poll: true,
-      pollS: POLL_S, watchdogS: WATCHDOG_S, wires: [[`store${key}`], [`getter${key}`]],
-    },
+    ...cvmMiniPipeline({ key, tab: 'tab', simPort, unitId, pollS: POLL_S, watchdogS: WATCHDOG_S, meterWires: [`store${key}`] }),
     { id: `store${key}`, type: 'function', z: 'tab', name: `store ${key}`, func: store, outputs: 1, wires: [[]] },
   ];
 }

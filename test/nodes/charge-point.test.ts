@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_OFFLINE } from '../../lib/params';
+import { NODE_RED_PATH } from '../support/nr';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const helper: any = require('node-red-node-test-helper');
@@ -10,7 +11,7 @@ const sinon: any = require('sinon');
 const chargePointNode = require('../../nodes/charge-point/charge-point');
 const offlineNode = require('../../nodes/offline-mode-config/offline-mode-config');
 
-helper.init(require.resolve('node-red'));
+helper.init(NODE_RED_PATH);
 
 // Real timers, captured before any test installs fake ones.
 const realSetTimeout = global.setTimeout;

@@ -2,13 +2,14 @@ import { strict as assert } from 'assert';
 import readerNode = require('../../nodes/cvm-mini-reader/cvm-mini-reader');
 import { encodeRegisters, type CvmReading } from '../../lib/cvm-mini';
 import { METER_DEFAULTS } from '../../lib/params';
+import { NODE_RED_PATH, coreNode } from '../support/nr';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const helper = require('node-red-node-test-helper');
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const catchNode = coreNode('core/common/25-catch.js');
 
-helper.init(require.resolve('node-red'));
+helper.init(NODE_RED_PATH);
 
 const reading: CvmReading = {
   voltageV: [230.1, 229.5, 231.2],

@@ -1,11 +1,12 @@
 import { strict as assert } from 'assert';
+import { NODE_RED_PATH } from '../support/nr';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const helper: any = require('node-red-node-test-helper');
 const sinon: any = require('sinon');
 const evSimNode = require('../../nodes/ev-sim/ev-sim');
 
-helper.init(require.resolve('node-red'));
+helper.init(NODE_RED_PATH);
 
 /** Test sink: records every message it receives from the moment the flow starts. */
 const inbox: Record<string, any[]> = {};

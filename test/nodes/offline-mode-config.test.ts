@@ -1,12 +1,13 @@
 import { strict as assert } from 'assert';
 import { DEFAULT_OFFLINE, OFFLINE_LIMITS } from '../../lib/params';
+import { NODE_RED_PATH } from '../support/nr';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const helper: any = require('node-red-node-test-helper');
 const offlineNode = require('../../nodes/offline-mode-config/offline-mode-config');
 const chargePointNode = require('../../nodes/charge-point/charge-point');
 
-helper.init(require.resolve('node-red'));
+helper.init(NODE_RED_PATH);
 
 const realSetTimeout = global.setTimeout;
 const inbox: Record<string, any[]> = {};

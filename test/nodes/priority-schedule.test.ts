@@ -4,13 +4,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_PARAMS, MANUAL_SCHEDULE_SLOTS } from '../../lib/params';
 import { hoursToSlots, slotsToText } from '../../lib/schedule';
+import { NODE_RED_PATH } from '../support/nr';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const helper: any = require('node-red-node-test-helper');
 const sinon: any = require('sinon');
 const scheduleNode = require('../../nodes/priority-schedule/priority-schedule');
 
-helper.init(require.resolve('node-red'));
+helper.init(NODE_RED_PATH);
 
 const realSetTimeout = global.setTimeout;
 const realClearTimeout = global.clearTimeout;

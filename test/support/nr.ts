@@ -5,7 +5,18 @@
  */
 /* eslint-disable @typescript-eslint/no-var-requires */
 export const helper: any = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
+
+/**
+ * The Node-RED runtime the node tests run on: Node-RED 4.1 by default; `DLM_NODE_RED=node-red-5`
+ * (the npm alias of node-red@5 in devDependencies, run under Node 22) checks Node-RED 5.
+ */
+export const NODE_RED_PATH: string = require.resolve(process.env.DLM_NODE_RED || 'node-red');
+helper.init(NODE_RED_PATH);
+
+/** A core node module (e.g. 'core/common/25-catch.js') of the Node-RED under test. */
+export function coreNode(rel: string): unknown {
+  return require(require.resolve(`@node-red/nodes/${rel}`, { paths: [require('path').dirname(NODE_RED_PATH)] }));
+}
 
 const realSetTimeout = global.setTimeout;
 const realClearTimeout = global.clearTimeout;
