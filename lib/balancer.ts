@@ -616,55 +616,73 @@ function closeSession(d: Draft, p: PlugState, now: number): void {
 // Vehicle behaviour (R-VEH-1..4)
 // ---------------------------------------------------------------------------------------------
 
-function queueVehicle(p: PlugState, params: SiteParams, now: number): void {
-  cut(p, params, now);
-  p.queued = true;
-  p.bSince = null;
-  p.lowSince = null;
-  p.underSince = null;
-  p.released = false;
-  p.nextRetryAt = p.retriesUsed < params.retries ? now + params.retryPeriodS * 1000 : null;
+
+/** What the vehicle timers change on a plug, or null when nothing changes (the common case). */
+interface TimerPatch {
+  queueNow: boolean;
+  queued: boolean;
+  bSince: number | null;
+  lowSince: number | null;
+  nextRetryAt: number | null;
+  retriesUsed: number;
+  underSince: number | null;
+  released: boolean;
 }
 
-/** Timers of State B / low consumption detection and the retries; returns true if the plug changed. */
-function vehicleTimers(p: PlugState, params: SiteParams, now: number): boolean {
-  const before = `${p.queued}|${p.bSince}|${p.lowSince}|${p.nextRetryAt}|${p.retriesUsed}|${p.underSince}|${p.released}|${p.setpointA}`;
-  const active = p.setpointA > 0;
+/**
+ * Timers of State B and low consumption detection, the retries and the release of unused
+ * current (R-VEH-1..4). Pure: reads the plug, returns the change (null = none) so the step copies
+ * a plug only when one of its timers fires.
+ */
+function vehicleTimers(p: PlugState, params: SiteParams, now: number): TimerPatch | null {
+  let { queued, bSince, lowSince, nextRetryAt, retriesUsed, underSince, released } = p;
+  let queueNow = false;
+  let active = p.setpointA > 0;
   const wait = params.waitingTimeS * 1000;
+  const drawing = p.pilot === 'C' || p.pilot === 'D';
+  const queue = () => {
+    queueNow = true;
+    active = false;
+    queued = true;
+    nextRetryAt = retriesUsed < params.retries ? now + params.retryPeriodS * 1000 : null;
+  };
   // R-VEH-1: an active vehicle resting in B keeps its current for the waiting time, then queues.
   if (params.stateBDetection && active && p.pilot === 'B') {
-    if (p.bSince === null) p.bSince = now;
-    else if (now - p.bSince >= wait) queueVehicle(p, params, now);
-  } else {
-    p.bSince = null;
+    if (bSince === null) bSince = now;
+    else if (now - bSince >= wait) queue();
   }
   // R-VEH-3: low consumption, same queue.
-  if (params.lowConsumption && p.setpointA > 0 && (p.pilot === 'C' || p.pilot === 'D') && p.measuredA < params.lowConsumptionA) {
-    if (p.lowSince === null) p.lowSince = now;
-    else if (now - p.lowSince >= wait) queueVehicle(p, params, now);
-  } else {
-    p.lowSince = null;
+  if (params.lowConsumption && active && drawing && p.measuredA < params.lowConsumptionA) {
+    if (lowSince === null) lowSince = now;
+    else if (now - lowSince >= wait) queue();
   }
+  if (!(params.stateBDetection && active && p.pilot === 'B')) bSince = null;
+  if (!(params.lowConsumption && active && drawing && p.measuredA < params.lowConsumptionA)) lowSince = null;
   // R-VEH-2: after each retry period a queued vehicle is offered current again.
-  if (p.queued && p.nextRetryAt !== null && now >= p.nextRetryAt) {
-    p.queued = false;
-    p.retriesUsed += 1;
-    p.nextRetryAt = null;
+  if (queued && !queueNow && nextRetryAt !== null && now >= nextRetryAt) {
+    queued = false;
+    retriesUsed += 1;
+    nextRetryAt = null;
   }
   // R-VEH-4: a vehicle steadily drawing well below its setpoint gives the unused part away.
-  if (params.releaseUnused && p.setpointA > 0 && (p.pilot === 'C' || p.pilot === 'D')) {
+  if (params.releaseUnused && active && drawing) {
     if (p.measuredA + params.releaseHeadroomA < p.setpointA) {
-      if (p.underSince === null) p.underSince = now;
-      else if (now - p.underSince >= params.releaseAfterS * 1000) p.released = true;
-    } else if (!p.released) {
-      p.underSince = null;
+      if (underSince === null) underSince = now;
+      else if (now - underSince >= params.releaseAfterS * 1000) released = true;
+    } else if (!released) {
+      underSince = null;
     }
   } else {
-    p.underSince = null;
-    p.released = false;
+    underSince = null;
+    released = false;
   }
-  const after = `${p.queued}|${p.bSince}|${p.lowSince}|${p.nextRetryAt}|${p.retriesUsed}|${p.underSince}|${p.released}|${p.setpointA}`;
-  return before !== after;
+  if (
+    !queueNow && queued === p.queued && bSince === p.bSince && lowSince === p.lowSince && nextRetryAt === p.nextRetryAt &&
+    retriesUsed === p.retriesUsed && underSince === p.underSince && released === p.released
+  ) {
+    return null;
+  }
+  return { queueNow, queued, bSince, lowSince, nextRetryAt, retriesUsed, underSince, released };
 }
 
 /** The cap a plug's share is water-filled against: its maximum, or less when released (R-VEH-4). */
@@ -797,11 +815,17 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
       if (p.setpointA > 0) cut(d.plug(i), params, now);
       continue;
     }
-    // Work on a copy only when something changes.
-    const probe = { ...p };
-    if (vehicleTimers(probe, params, now)) {
+    const patch = vehicleTimers(p, params, now);
+    if (patch) {
       p = d.plug(i);
-      Object.assign(p, probe);
+      if (patch.queueNow) cut(p, params, now);
+      p.queued = patch.queued;
+      p.bSince = patch.bSince;
+      p.lowSince = patch.lowSince;
+      p.nextRetryAt = patch.nextRetryAt;
+      p.retriesUsed = patch.retriesUsed;
+      p.underSince = patch.underSince;
+      p.released = patch.released;
     }
     if (!requesting(p)) {
       if (p.setpointA > 0) cut(d.plug(i), params, now);
@@ -814,6 +838,7 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
   // Pass 2: per phase, groups → targets; decreases at once, increases within the headroom.
   const table: PhaseTable = priorityActive ? { PRIORITY: {}, NORMAL: {}, ALL: null } : { PRIORITY: null, NORMAL: null, ALL: {} };
   const usableA: Triple = [0, 0, 0];
+  const decided: { ph: Phase; targets: Map<number, number>; order: number[] }[] = [];
   for (const ph of phases) {
     const k = phaseIdx(ph);
     const usable = invalidParams ? 0 : Math.max(0, workingLimitA - buildingA[k] - reservedA[k]);
@@ -821,6 +846,7 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
     const targets = new Map<number, number>();
     const pausedNow: number[] = [];
     const order: number[] = [];
+    decided.push({ ph, targets, order });
     if (priorityActive) {
       const pr = allocateGroup(s.plugs, requesters[ph].prio, enabledCount[ph].prio, usable, params, now);
       const nr = allocateGroup(s.plugs, requesters[ph].normal, enabledCount[ph].normal, Math.max(0, usable - pr.used), params, now);
@@ -851,15 +877,15 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
         p.setpointA = t;
       }
     }
-    // Headroom left on the phase, counting every plug at what it may still draw.
-    let drawn = 0;
-    for (const p of s.plugs) {
-      if (p.phase !== ph) continue;
-      const cp = s.chargePoints[p.chargePoint];
-      if (cpOffline(cp, now)) continue; // counted in reservedA
-      drawn += effectiveA(p, now);
-    }
-    let headroom = usable - drawn;
+  }
+  // Headroom left on each phase, counting every plug at what it may still draw (one pass).
+  const drawn: Triple = [0, 0, 0];
+  for (const p of s.plugs) {
+    if (p.phase === null || cpOffline(s.chargePoints[p.chargePoint], now)) continue; // offline: in reservedA
+    drawn[phaseIdx(p.phase)] += effectiveA(p, now);
+  }
+  for (const { ph, targets, order } of decided) {
+    let headroom = usableA[phaseIdx(ph)] - drawn[phaseIdx(ph)];
     // Increases, priority plugs first then by id; each within the headroom (R-ALLOC-7, R-ALLOC-9).
     for (const i of order) {
       const t = targets.get(i) ?? 0;
@@ -913,17 +939,25 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
 function collectSetpoints(d: Draft, now: number): SetpointMessage[] {
   const out: SetpointMessage[] = [];
   const s = d.state;
-  for (const name of Object.keys(s.chargePoints)) {
+  for (const name in s.chargePoints) {
     const cp0 = s.chargePoints[name];
     if (cpOffline(cp0, now)) continue; // nothing reaches it; its offline mode rules (R-OFF-3)
+    const due = cp0.pushConfig || cp0.lastSentAt === null || now - cp0.lastSentAt >= (cp0.offline.heartbeatS * 1000) / 2;
+    let changed = cp0.lastSent === null;
+    let sentCount = 0;
+    if (cp0.lastSent) for (const l in cp0.lastSent) if (l) sentCount++;
+    if (sentCount !== cp0.letters.length) changed = true;
+    for (let k = 0; !changed && !due && k < cp0.letters.length; k++) {
+      const letter = cp0.letters[k];
+      const p = findPlug(s, plugIdOf(cp0.index, letter));
+      if ((p ? p.setpointA : 0) !== cp0.lastSent![letter]) changed = true;
+    }
+    if (!changed && !due) continue;
     const plugs: Partial<Record<PlugLetter, number>> = {};
     for (const letter of cp0.letters) {
       const p = findPlug(s, plugIdOf(cp0.index, letter));
       plugs[letter] = p ? p.setpointA : 0;
     }
-    const changed = !cp0.lastSent || cp0.letters.some((l) => cp0.lastSent![l] !== plugs[l]) || Object.keys(cp0.lastSent).length !== cp0.letters.length;
-    const due = cp0.lastSentAt === null || now - cp0.lastSentAt >= (cp0.offline.heartbeatS * 1000) / 2;
-    if (!changed && !due && !cp0.pushConfig) continue;
     const cp = d.cp(name);
     cp.lastSent = plugs;
     cp.lastSentAt = now;

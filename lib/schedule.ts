@@ -37,11 +37,19 @@ function fullFormatter(timeZone: string): Intl.DateTimeFormat {
 
 /** Local hour 0..23 at `now` in `timeZone` (R-PRIO-1). */
 export function localHour(timeZone: string, now: number): number {
+  // Local hours change on whole UTC minutes in every zone: one lookup per zone and minute.
+  const minute = Math.floor(now / 60_000);
+  if (hourCache.timeZone === timeZone && hourCache.minute === minute) return hourCache.hour;
   const part = hourFormatter(timeZone).formatToParts(now).find((p) => p.type === 'hour');
   const h = Number(part?.value);
   // Some ICU versions print midnight as "24" even with h23; it is hour 0.
-  return h === 24 ? 0 : h;
+  const hour = h === 24 ? 0 : h;
+  hourCache = { timeZone, minute, hour };
+  return hour;
 }
+
+/** Memo of the last localHour answer (a pure function of its inputs, so caching is safe). */
+let hourCache: { timeZone: string; minute: number; hour: number } = { timeZone: '', minute: NaN, hour: 0 };
 
 /** Offset of local time from UTC at `now`, minutes (e.g. +60 in Madrid in winter, +330 in Kolkata). */
 export function utcOffsetMinutes(timeZone: string, now: number): number {
