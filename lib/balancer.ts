@@ -242,7 +242,8 @@ function validateEvent(state: BalancerState, e: unknown): string | null {
       return r.ok ? null : r.errors.join('; ');
     }
     case 'plate': {
-      if (!Number.isInteger(ev.plugId) || !findPlug(state, ev.plugId as number)) return `unknown plug id ${String(ev.plugId)}`;
+      if (typeof ev.plugId !== 'number' || !Number.isInteger(ev.plugId)) return `plate.plugId must be a whole number, not ${JSON.stringify(ev.plugId) ?? 'undefined'}`;
+      if (!findPlug(state, ev.plugId)) return `unknown plug id ${ev.plugId}`;
       return plateError(ev.plate);
     }
     default:

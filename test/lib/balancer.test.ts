@@ -534,6 +534,7 @@ describe('lib/balancer — refusals and sessions', () => {
     ['schedule 23 slots', { type: 'schedule', schedule: { enabled: true, slots: new Array(23).fill(false) } }],
     ['plate unknown plug', { type: 'plate', plugId: 99, plate: 'X' }],
     ['plate empty', { type: 'plate', plugId: 1, plate: '  ' }],
+    ['plate id as text', { type: 'plate', plugId: '1', plate: 'X' }],
   ];
   for (const [name, e] of bad) {
     it(`R-ERR-1: ${name} is refused with a reason and changes nothing`, () => {

@@ -1,0 +1,548 @@
+#!/usr/bin/env node
+/**
+ * Writes examples/15-charge-point-site.json, the manual's 15-charge-point car park (issue 5),
+ * from this one description, so the flow stays consistent (ids, link pairs, group boxes).
+ * Node-RED lists only the .json files of examples/ under Import > Examples; this script is the
+ * source of that file. Run after `npm run build` (it takes the defaults from dist/lib/params.js):
+ *
+ *   node examples/build-15-charge-point-site.js          # rewrite the .json
+ *   node examples/build-15-charge-point-site.js --check  # exit 1 if the .json is out of date
+ *
+ * Layout (reads like the manual's wiring diagram, docs/example-site.md):
+ *   Building meter ─┐
+ *   Priority schedule ─┤                       ┌─► L1 charge points (CP01–CP05) ─┐
+ *   HTTP API ──────────┼─► [to balancer] Balancer ─► [setpoints] ─┼─► L2 charge points (CP06–CP09) ─┼─► [plugs → balancer]
+ *   Dashboard ─────────┘            │          └─► L3 charge points (CP11–CP15) ─┘
+ *                                   └─► [status] Dashboard, [HTTP replies] HTTP API
+ */
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..');
+const OUT = path.join(__dirname, '15-charge-point-site.json');
+const { DEFAULT_PARAMS, PARAM_SPECS, MANUAL_SCHEDULE_SLOTS, METER_DEFAULTS } = require(path.join(ROOT, 'dist', 'lib', 'params.js'));
+
+const TAB = 'dlm_site_tab';
+const nodes = [];
+const add = (n) => {
+  nodes.push(n);
+  return n;
+};
+const two = (k) => String(k).padStart(2, '0');
+
+// ---------------------------------------------------------------------------------------------
+// The site: the manual's table (§5.2.2). Priority plugs: the A plug of the first charge point
+// of each phase (decision, docs/example-site.md).
+// ---------------------------------------------------------------------------------------------
+const SINGLE = new Set([2, 12, 13, 15]);
+const PRIORITY = new Set(['CP01/A', 'CP06/A', 'CP11/A']);
+const phaseOf = (k) => (k <= 5 ? 'L1' : k <= 9 ? 'L2' : k === 10 ? null : 'L3');
+
+/**
+ * Vehicles present when the site starts (a full car park at opening time) and when they leave,
+ * in simulated seconds from deploy. Deterministic variety: batteries, states of charge and on-board
+ * chargers (some at 16 A or 20 A, below the setpoints they may get). Priority plugs hold
+ * long-staying vehicles that neither rest nor fault, so the priority they get is visible.
+ * CP05 B is a short visit (45 min) so a finished session shows up early.
+ */
+function vehicleFor(cp, letter, i) {
+  const key = `${cp}/${letter}`;
+  if (PRIORITY.has(key)) {
+    return { leaveAt: 10 * 3600, vehicle: { capacityKWh: 77, socPct: 20, targetSocPct: 100, obcMaxA: 32, reactionDelayS: 2, restEveryH: 0, faultEveryH: 0 } };
+  }
+  const leaveAt = key === 'CP05/B' ? 45 * 60 : (4 + ((i * 5) % 7)) * 3600 + ((i * 7) % 6) * 600;
+  return {
+    leaveAt,
+    vehicle: {
+      capacityKWh: [40, 52, 58, 64, 77, 82, 100][i % 7],
+      socPct: 15 + ((i * 17) % 50),
+      targetSocPct: i % 3 === 0 ? 90 : 100,
+      obcMaxA: [32, 16, 32, 20, 32, 16][i % 6],
+      reactionDelayS: 1 + (i % 4),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node builders
+// ---------------------------------------------------------------------------------------------
+const tab = add({
+  id: TAB,
+  type: 'tab',
+  label: '15-charge-point site',
+  disabled: false,
+  info: [
+    '# The manual\'s 15-charge-point car park',
+    '',
+    'CP01–CP05 on L1, CP06–CP09 on L2, CP11–CP15 on L3; CP02, CP12, CP13 and CP15 have one plug;',
+    'CP10 is installed but disabled (no phases set). MCCB 50 A, contracted 36 kW, minimum current 8 A,',
+    'priority schedule ON 07h–08h and 09h–13h (Europe/Madrid); priority plugs CP01 A, CP06 A, CP11 A;',
+    'offline mode 120 s / mode 3 / 8 A.',
+    '',
+    'Every charge point talks to a simulated charger with vehicles (`ev-sim`): replace an `ev-sim` by the',
+    'transport of your real charger (Modbus, MQTT, OCPP gateway) to go live. The building meter is a',
+    'Circutor CVM-MINI read over Modbus TCP (`node-red-contrib-modbus`) at 127.0.0.1:`METER_PORT`.',
+    '',
+    'Flow environment variables (edit the flow\'s properties): `METER_PORT` = the shell\'s `DLM_METER_PORT`',
+    'or 5020; `SIM_SPEED` = the shell\'s `DLM_SIM_SPEED` or 1 (simulated vehicles and arrivals run that',
+    'many times faster than real time).',
+    '',
+    'HTTP API: `GET /dlm/status`, `GET /dlm/transactions.csv`, `POST /dlm/plate`, `POST /dlm/params`,',
+    '`POST /dlm/schedule` — see docs/example-site.md.',
+  ].join('\n'),
+  env: [
+    { name: 'METER_PORT', value: '$env("DLM_METER_PORT") ? $env("DLM_METER_PORT") : "5020"', type: 'jsonata' },
+    { name: 'SIM_SPEED', value: '$env("DLM_SIM_SPEED") ? $env("DLM_SIM_SPEED") : "1"', type: 'jsonata' },
+  ],
+});
+
+/** A node on the tab, in group `g`. */
+function node(g, n) {
+  const o = add({ z: TAB, g: g.id, ...n });
+  g.nodes.push(o.id);
+  return o;
+}
+
+function group(id, name, color) {
+  return add({
+    id,
+    type: 'group',
+    z: TAB,
+    name,
+    style: { label: true, stroke: color, fill: color, 'fill-opacity': 0.12, color: '#000000' },
+    nodes: [],
+    x: 0,
+    y: 0,
+    w: 0,
+    h: 0,
+  });
+}
+
+/** Links a link out to link ins (both sides list each other, as Node-RED stores them). */
+function link(out, ...ins) {
+  for (const i of ins) {
+    if (!out.links.includes(i.id)) out.links.push(i.id);
+    if (!i.links.includes(out.id)) i.links.push(out.id);
+  }
+}
+const linkIn = (g, id, name, x, y) => node(g, { id, type: 'link in', name, links: [], x, y, wires: [[]] });
+const linkOut = (g, id, name, x, y) => node(g, { id, type: 'link out', name, mode: 'link', links: [], x, y, wires: [] });
+const wire = (from, to, port = 0) => {
+  while (from.wires.length <= port) from.wires.push([]);
+  from.wires[port].push(to.id);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Config nodes: offline mode (R-OFF-1) and the Modbus client of the building meter
+// ---------------------------------------------------------------------------------------------
+const offlineCfg = add({
+  id: 'dlm_offline_cfg',
+  type: 'offline-mode-config',
+  z: TAB,
+  name: '',
+  heartbeatS: 120,
+  mode: 3,
+  currentA: 8,
+});
+
+const modbusClient = add({
+  id: 'dlm_meter_client',
+  type: 'modbus-client',
+  z: TAB,
+  name: 'CVM-MINI (Modbus TCP)',
+  clienttype: 'tcp',
+  bufferCommands: true,
+  stateLogEnabled: false,
+  queueLogEnabled: false,
+  failureLogEnabled: false,
+  tcpHost: '127.0.0.1',
+  tcpPort: '${METER_PORT}',
+  tcpType: 'DEFAULT',
+  serialPort: '/dev/ttyUSB',
+  serialType: 'RTU-BUFFERD',
+  serialBaudrate: '19200',
+  serialDatabits: '8',
+  serialStopbits: '1',
+  serialParity: 'none',
+  serialConnectionDelay: '100',
+  serialAsciiResponseStartDelimiter: '0x3A',
+  unit_id: String(METER_DEFAULTS.unitId),
+  commandDelay: '1',
+  clientTimeout: '1000',
+  reconnectOnTimeout: true,
+  reconnectTimeout: '2000',
+  parallelUnitIdsAllowed: true,
+  showErrors: false,
+  showWarnings: true,
+  showLogs: false,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Groups
+// ---------------------------------------------------------------------------------------------
+const gMeter = group('dlm_g_meter', 'Building meter: CVM-MINI over Modbus TCP', '#ffbf00');
+const gSched = group('dlm_g_schedule', 'Priority schedule', '#3f93cf');
+const gDash = group('dlm_g_dashboard', 'Dashboard', '#92d04f');
+const gBal = group('dlm_g_balancer', 'Balancer', '#3f93cf');
+const gApi = group('dlm_g_api', 'HTTP API (BMS integration)', '#a4a4a4');
+const gPhase = {
+  L1: group('dlm_g_l1', 'L1 charge points: CP01–CP05', '#ff7f7f'),
+  L2: group('dlm_g_l2', 'L2 charge points: CP06–CP09', '#bfbfbf'),
+  L3: group('dlm_g_l3', 'L3 charge points: CP11–CP15', '#c0a0e0'),
+  spare: group('dlm_g_spare', 'Not in service: CP10 (disabled, no phases)', '#d0d0d0'),
+};
+
+// --- Balancer ---------------------------------------------------------------------------------
+const balancerIn = linkIn(gBal, 'dlm_in_balancer', 'to balancer', 120, 320);
+const balancerParams = {};
+for (const spec of PARAM_SPECS) balancerParams[spec.key] = DEFAULT_PARAMS[spec.key];
+Object.assign(balancerParams, { supplyPhases: 3, mccbA: 50, contractedKW: 36, minCurrentA: 8, timeZone: 'Europe/Madrid' });
+const balancer = node(gBal, {
+  id: 'dlm_balancer',
+  type: 'dlm-balancer',
+  name: 'Site balancer 50 A / 36 kW',
+  ...balancerParams,
+  x: 320,
+  y: 320,
+  wires: [[], [], []],
+});
+wire(balancerIn, balancer);
+const setpointsOut = linkOut(gBal, 'dlm_out_setpoints', 'setpoints', 560, 280);
+wire(balancer, setpointsOut, 0);
+const statusSwitch = node(gBal, {
+  id: 'dlm_status_switch',
+  type: 'switch',
+  name: 'HTTP request?',
+  property: 'res',
+  propertyType: 'msg',
+  rules: [{ t: 'nnull' }, { t: 'else' }],
+  checkall: 'true',
+  repair: false,
+  outputs: 2,
+  x: 560,
+  y: 340,
+  wires: [[], []],
+});
+wire(balancer, statusSwitch, 1);
+const txSwitch = node(gBal, {
+  id: 'dlm_tx_switch',
+  type: 'switch',
+  name: 'HTTP request?',
+  property: 'res',
+  propertyType: 'msg',
+  rules: [{ t: 'nnull' }, { t: 'else' }],
+  checkall: 'true',
+  repair: false,
+  outputs: 2,
+  x: 560,
+  y: 420,
+  wires: [[], []],
+});
+wire(balancer, txSwitch, 2);
+const repliesOut = linkOut(gBal, 'dlm_out_replies', 'HTTP replies', 760, 380);
+const statusOut = linkOut(gBal, 'dlm_out_status', 'status', 760, 340);
+wire(statusSwitch, repliesOut, 0);
+wire(statusSwitch, statusOut, 1);
+wire(txSwitch, repliesOut, 0);
+const txDebug = node(gBal, {
+  id: 'dlm_tx_debug',
+  type: 'debug',
+  name: 'closed sessions',
+  active: false,
+  tosidebar: true,
+  console: false,
+  tostatus: false,
+  complete: 'payload',
+  targetType: 'msg',
+  statusVal: '',
+  statusType: 'auto',
+  x: 780,
+  y: 440,
+  wires: [],
+});
+wire(txSwitch, txDebug, 1);
+
+// --- Building meter ---------------------------------------------------------------------------
+const getter = node(gMeter, {
+  id: 'dlm_meter_getter',
+  type: 'modbus-flex-getter',
+  name: 'read 42 registers',
+  showStatusActivities: false,
+  showErrors: false,
+  showWarnings: true,
+  logIOActivities: false,
+  server: modbusClient.id,
+  useIOFile: false,
+  ioFile: '',
+  useIOForPayload: false,
+  emptyMsgOnFail: true,
+  keepMsgProperties: false,
+  delayOnStart: false,
+  enableDeformedMessages: false,
+  startDelayTime: '',
+  x: 170,
+  y: 100,
+  wires: [[], []],
+});
+const reader = node(gMeter, {
+  id: 'dlm_meter_reader',
+  type: 'cvm-mini-reader',
+  name: 'CVM-MINI building',
+  unitId: METER_DEFAULTS.unitId,
+  fc: METER_DEFAULTS.fc,
+  poll: true,
+  pollS: METER_DEFAULTS.pollS,
+  watchdogS: METER_DEFAULTS.watchdogS,
+  x: 400,
+  y: 100,
+  wires: [[], []],
+});
+wire(getter, reader, 0);
+wire(reader, getter, 1);
+const meterOut = linkOut(gMeter, 'dlm_out_meter', 'meter → balancer', 580, 100);
+wire(reader, meterOut, 0);
+link(meterOut, balancerIn);
+
+// --- Priority schedule -------------------------------------------------------------------------
+const schedIn = linkIn(gSched, 'dlm_in_schedule', 'schedule changes', 800, 100);
+const slots = new Array(24).fill(false);
+for (const h of MANUAL_SCHEDULE_SLOTS) slots[h] = true;
+const schedule = node(gSched, {
+  id: 'dlm_schedule',
+  type: 'priority-schedule',
+  name: 'Priority 07–08, 09–13',
+  enabled: true,
+  slots,
+  timeZone: 'Europe/Madrid',
+  x: 980,
+  y: 100,
+  wires: [[]],
+});
+wire(schedIn, schedule);
+const schedOut = linkOut(gSched, 'dlm_out_schedule', 'schedule → balancer', 1160, 100);
+wire(schedule, schedOut);
+link(schedOut, balancerIn);
+
+// --- Dashboard (the dlm-ui widgets of issue 6 go here) ------------------------------------------
+const dashStatusIn = linkIn(gDash, 'dlm_in_dashboard_status', 'status → dashboard', 1400, 100);
+link(statusOut, dashStatusIn);
+node(gDash, {
+  id: 'dlm_dashboard_note',
+  type: 'comment',
+  name: 'dlm-ui widgets: input from "status → dashboard", output to the link outs below',
+  info: 'The dashboard widgets (node-red-dashboard, /ui) read the balancer\'s status messages from the link in above and send plate, params and schedule changes through the link outs below.',
+  x: 1700,
+  y: 100,
+  wires: [],
+});
+const dashToBalancer = linkOut(gDash, 'dlm_out_dashboard_balancer', 'dashboard → balancer (plate, params)', 1460, 160);
+link(dashToBalancer, balancerIn);
+const dashToSchedule = linkOut(gDash, 'dlm_out_dashboard_schedule', 'dashboard → schedule', 1820, 160);
+link(dashToSchedule, schedIn);
+
+// --- HTTP API ---------------------------------------------------------------------------------
+const API_X = { in: 1060, change: 1320, out: 1540 };
+let apiY = 300;
+function apiRoute(key, method, url, rules, target) {
+  const y = apiY;
+  apiY += 50;
+  const hin = node(gApi, { id: `dlm_api_${key}_in`, type: 'http in', name: '', url, method, upload: false, swaggerDoc: '', x: API_X.in, y, wires: [[]] });
+  let last = hin;
+  if (rules) {
+    const ch = node(gApi, {
+      id: `dlm_api_${key}_change`,
+      type: 'change',
+      name: rules.name,
+      rules: rules.rules,
+      action: '',
+      property: '',
+      from: '',
+      to: '',
+      reg: false,
+      x: API_X.change,
+      y,
+      wires: [[]],
+    });
+    wire(hin, ch);
+    last = ch;
+  }
+  const out = linkOut(gApi, `dlm_api_${key}_out`, target === schedIn ? 'to schedule' : 'to balancer', API_X.out, y);
+  wire(last, out);
+  link(out, target);
+}
+const set = (p, to, tot = 'str') => ({ t: 'set', p, pt: 'msg', to, tot });
+apiRoute('status', 'get', '/dlm/status', { name: 'topic status', rules: [set('topic', 'status')] }, balancerIn);
+apiRoute('tx', 'get', '/dlm/transactions.csv', { name: 'topic transactions, CSV', rules: [set('topic', 'transactions'), set('format', 'csv')] }, balancerIn);
+apiRoute('plate', 'post', '/dlm/plate', { name: 'topic plate', rules: [set('topic', 'plate'), set('dlmApi', 'plate')] }, balancerIn);
+apiRoute('params', 'post', '/dlm/params', { name: 'topic params', rules: [set('topic', 'params'), set('dlmApi', 'params')] }, balancerIn);
+apiRoute('schedule', 'post', '/dlm/schedule', { name: 'schedule change', rules: [set('dlmApi', 'schedule')] }, schedIn);
+
+// Replies to GET: the balancer answers status and transactions queries on outputs 2 and 3.
+apiY += 20;
+const repliesIn = linkIn(gApi, 'dlm_in_replies', 'HTTP replies', API_X.in, apiY);
+link(repliesOut, repliesIn);
+const resGet = node(gApi, { id: 'dlm_api_get_response', type: 'http response', name: '', statusCode: '', headers: {}, x: API_X.change, y: apiY, wires: [] });
+wire(repliesIn, resGet);
+
+// Replies to POST: 200 once the node accepted the change (Complete), 400 with the reason when it
+// refused it (Catch): the nodes validate, the API adds no rules of its own (R-ERR-1).
+const filterApi = (id, name, y) =>
+  node(gApi, {
+    id,
+    type: 'switch',
+    name,
+    property: 'dlmApi',
+    propertyType: 'msg',
+    rules: [{ t: 'nnull' }],
+    checkall: 'true',
+    repair: false,
+    outputs: 1,
+    x: API_X.change - 60,
+    y,
+    wires: [[]],
+  });
+apiY += 60;
+const complete = node(gApi, { id: 'dlm_api_complete', type: 'complete', name: 'change accepted', scope: [balancer.id, schedule.id], uncaught: false, x: API_X.in - 20, y: apiY, wires: [[]] });
+const okFilter = filterApi('dlm_api_ok_filter', 'API request?', apiY);
+wire(complete, okFilter);
+const okChange = node(gApi, {
+  id: 'dlm_api_ok',
+  type: 'change',
+  name: '200 {ok: true}',
+  rules: [set('payload', '{"ok":true}', 'json'), set('statusCode', '200', 'num')],
+  action: '',
+  property: '',
+  from: '',
+  to: '',
+  reg: false,
+  x: API_X.out - 40,
+  y: apiY,
+  wires: [[]],
+});
+wire(okFilter, okChange);
+const resOk = node(gApi, { id: 'dlm_api_ok_response', type: 'http response', name: '', statusCode: '', headers: {}, x: API_X.out + 160, y: apiY, wires: [] });
+wire(okChange, resOk);
+apiY += 50;
+const caught = node(gApi, { id: 'dlm_api_catch', type: 'catch', name: 'change refused', scope: [balancer.id, schedule.id], uncaught: false, x: API_X.in - 20, y: apiY, wires: [[]] });
+const errFilter = filterApi('dlm_api_err_filter', 'API request?', apiY);
+wire(caught, errFilter);
+const errChange = node(gApi, {
+  id: 'dlm_api_err',
+  type: 'change',
+  name: '400 {error}',
+  rules: [set('payload', '{"error": $replace($string(error.message), /^Error: /, "")}', 'jsonata'), set('statusCode', '400', 'num')],
+  action: '',
+  property: '',
+  from: '',
+  to: '',
+  reg: false,
+  x: API_X.out - 40,
+  y: apiY,
+  wires: [[]],
+});
+wire(errFilter, errChange);
+const resErr = node(gApi, { id: 'dlm_api_err_response', type: 'http response', name: '', statusCode: '', headers: {}, x: API_X.out + 160, y: apiY, wires: [] });
+wire(errChange, resErr);
+
+// --- Charge points, each with its simulated charger --------------------------------------------
+const PHASE_COLUMN = { L1: 40, L2: 720, L3: 1400, spare: 720 };
+const ROW0 = 780;
+const ROW_H = 90;
+const setpointsIn = {};
+for (const key of ['L1', 'L2', 'L3', 'spare']) {
+  const g = gPhase[key];
+  const x0 = PHASE_COLUMN[key];
+  const count = key === 'L1' ? 5 : key === 'L2' ? 4 : key === 'L3' ? 5 : 1;
+  const y0 = key === 'spare' ? ROW0 + 5 * ROW_H + 40 : ROW0;
+  const mid = y0 + ((count - 1) * ROW_H) / 2;
+  setpointsIn[key] = linkIn(g, `dlm_in_setpoints_${key.toLowerCase()}`, `setpoints ${key === 'spare' ? 'CP10' : key}`, x0 + 60, mid);
+  link(setpointsOut, setpointsIn[key]);
+}
+const rowOf = { L1: 0, L2: 0, L3: 0, spare: 0 };
+let plugSeq = 0;
+for (let k = 1; k <= 15; k++) {
+  const name = `CP${two(k)}`;
+  const phase = phaseOf(k);
+  const key = phase ?? 'spare';
+  const g = gPhase[key];
+  const x0 = PHASE_COLUMN[key];
+  const y = (key === 'spare' ? ROW0 + 5 * ROW_H + 40 : ROW0) + rowOf[key]++ * ROW_H;
+  const plugCount = SINGLE.has(k) ? 1 : 2;
+  const enabled = k !== 10;
+  const cp = node(g, {
+    id: `dlm_cp${two(k)}`,
+    type: 'charge-point',
+    name,
+    index: k,
+    address: 'simulated',
+    plugCount,
+    phaseA: phase ?? '',
+    phaseB: plugCount === 2 ? phase ?? '' : '',
+    priorityA: PRIORITY.has(`${name}/A`),
+    priorityB: PRIORITY.has(`${name}/B`),
+    maxCurrentA: 32,
+    maxCurrentB: 32,
+    enabled,
+    offline: offlineCfg.id,
+    x: x0 + 220,
+    y,
+    wires: [[], []],
+  });
+  const script = [];
+  if (enabled) {
+    for (const letter of plugCount === 2 ? ['A', 'B'] : ['A']) {
+      const v = vehicleFor(name, letter, plugSeq++);
+      script.push({ at: 0, plug: letter, leaveAt: v.leaveAt, vehicle: v.vehicle });
+    }
+  }
+  const sim = node(g, {
+    id: `dlm_sim${two(k)}`,
+    type: 'ev-sim',
+    name: `${name} charger (sim)`,
+    plugCount,
+    seed: k,
+    arrivals: enabled ? 1.5 : 0,
+    script: script.length ? JSON.stringify(script) : '',
+    reportS: 5,
+    timeScale: '${SIM_SPEED}',
+    enabled: true,
+    x: x0 + 410,
+    y: y + 45,
+    wires: [[]],
+  });
+  wire(setpointsIn[key], cp);
+  // Each charge point's own link to the balancer: straight wires, none across the chargers.
+  const plugsOut = linkOut(g, `dlm_out_plugs_cp${two(k)}`, `${name} plugs → balancer`, x0 + 480, y);
+  link(plugsOut, balancerIn);
+  wire(cp, plugsOut, 0);
+  wire(cp, sim, 1);
+  wire(sim, cp, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group boxes around their nodes
+// ---------------------------------------------------------------------------------------------
+const byId = new Map(nodes.map((n) => [n.id, n]));
+for (const g of nodes.filter((n) => n.type === 'group')) {
+  const members = g.nodes.map((id) => byId.get(id));
+  const xs = members.map((n) => n.x);
+  const ys = members.map((n) => n.y);
+  g.x = Math.min(...xs) - 90;
+  g.y = Math.min(...ys) - 40;
+  g.w = Math.max(...xs) - Math.min(...xs) + 200;
+  g.h = Math.max(...ys) - Math.min(...ys) + 80;
+}
+
+const text = JSON.stringify(nodes, null, 2) + '\n';
+if (process.argv.includes('--check')) {
+  const current = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
+  if (current !== text) {
+    console.error(`${path.relative(ROOT, OUT)} is out of date: run node examples/build-15-charge-point-site.js`);
+    process.exit(1);
+  }
+  console.log(`${path.relative(ROOT, OUT)} is up to date`);
+} else {
+  fs.writeFileSync(OUT, text);
+  console.log(`wrote ${path.relative(ROOT, OUT)}: ${nodes.length} nodes`);
+}

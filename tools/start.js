@@ -1,0 +1,293 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the manual's 15-charge-point site, live, on this machine (issue 5).
+ *
+ * Starts the CVM-MINI simulator (Modbus TCP on 127.0.0.1) in this process and the installed
+ * Node-RED as a child process with the example flow (examples/15-charge-point-site.json) in a
+ * project-local user directory (.demo/ by default), with a persistent context store (R-ERR-2).
+ * Ctrl-C (SIGINT / SIGTERM) stops Node-RED, then the simulator, then exits.
+ *
+ * Plain JavaScript, run after `npm run build` (it loads dist/tools/sim-meter.js).
+ * Options: node tools/start.js --help. Documentation: docs/example-site.md.
+ *
+ * Control channel (tests, scripts): when started with child_process.fork (an IPC channel), it
+ * takes messages {cmd: 'amps', currentsA: [a, b, c]} (constant building load), {cmd: 'mode',
+ * mode}, {cmd: 'show'} and answers {reply: cmd, ok, error?, reading?}; it sends {event: 'ready',
+ * url, port, meterPort, dir, pid} once the flows run and {event: 'exit', code} before it exits.
+ * With a terminal, the same commands can be typed: `amps 30,25,40`, `mode walk`, `show`.
+ */
+'use strict';
+const { spawn } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const readline = require('readline');
+
+const ROOT = path.resolve(__dirname, '..');
+const EXAMPLE = path.join(ROOT, 'examples', '15-charge-point-site.json');
+const SIM_METER = path.join(ROOT, 'dist', 'tools', 'sim-meter.js');
+const FLOW_FILE = 'flows.json';
+
+const HELP = `npm start -- [options]     (or: node tools/start.js [options], after npm run build)
+
+The manual's 15-charge-point site with simulated chargers, vehicles and building meter.
+  --port N         Node-RED HTTP port on 127.0.0.1 (default 1880): editor /, dashboard /ui, API /dlm/…
+  --meter-port N   Modbus TCP port of the CVM-MINI simulator on 127.0.0.1 (default 5020)
+  --speed X        simulated time runs X times faster (vehicles, arrivals, building profile); default 1
+  --load M         building load: profile (daily curve, default), walk (random walk) or constant
+  --amps a,b,c     building current per phase, A: profile peak / walk start / constant (default 30,26,34)
+  --dir D          Node-RED user directory (default .demo in the project)
+  --reset          start again from the example: replace the flow, clear the stored context
+  -h, --help       this text
+While it runs, type: amps a,b,c (constant building load) | mode profile|walk|constant | show`;
+
+function fail(text) {
+  console.error(`start: ${text}`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const o = { port: 1880, meterPort: 5020, speed: 1, load: 'profile', amps: [30, 26, 34], dir: path.join(ROOT, '.demo'), reset: false };
+  for (let k = 0; k < argv.length; k++) {
+    const a = argv[k];
+    const value = () => {
+      const v = argv[++k];
+      if (v === undefined) fail(`${a} needs a value\n\n${HELP}`);
+      return v;
+    };
+    const port = () => {
+      const v = value();
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || n < 1 || n > 65535) fail(`${a} must be a TCP port 1..65535, not ${JSON.stringify(v)}`);
+      return n;
+    };
+    switch (a) {
+      case '--port': o.port = port(); break;
+      case '--meter-port': o.meterPort = port(); break;
+      case '--speed': {
+        const v = value();
+        const n = Number(v);
+        // The ev-sim node's time scale range (lib/sim/ev-sim-config.ts EV_SIM_LIMITS).
+        if (!/^\d+(\.\d+)?$/.test(v) || n < 0.1 || n > 3600) fail(`--speed must be a number from 0.1 to 3600, not ${JSON.stringify(v)}`);
+        o.speed = n;
+        break;
+      }
+      case '--load': {
+        const v = value();
+        if (!['profile', 'walk', 'constant'].includes(v)) fail(`--load must be profile, walk or constant, not ${JSON.stringify(v)}`);
+        o.load = v;
+        break;
+      }
+      case '--amps': o.amps = parseAmps(value()); if (!o.amps) fail('--amps must be three currents ≥ 0, e.g. 30,26,34'); break;
+      case '--dir': o.dir = path.resolve(value()); break;
+      case '--reset': o.reset = true; break;
+      case '-h': case '--help': console.log(HELP); process.exit(0); break;
+      default: fail(`unknown option ${a}\n\n${HELP}`);
+    }
+  }
+  return o;
+}
+
+function parseAmps(text) {
+  const parts = String(text).split(',').map((s) => s.trim());
+  if (parts.length !== 3 || parts.some((s) => !/^\d+(\.\d+)?$/.test(s))) return null;
+  return parts.map(Number);
+}
+
+/** The settings file Node-RED runs with (rewritten on every start; edit start.js, not this file). */
+function settingsText(o) {
+  const settings = {
+    uiHost: '127.0.0.1',
+    uiPort: o.port,
+    userDir: o.dir,
+    flowFile: FLOW_FILE,
+    flowFilePretty: true,
+    credentialSecret: false,
+    // This package's nodes, as if installed (node-red-contrib-modbus and node-red-dashboard are
+    // found in the project's node_modules beside node-red).
+    nodesDir: [ROOT],
+    // Persistent context: queue, plates, schedule and transaction records survive restarts (R-ERR-2).
+    contextStorage: { default: { module: 'localfilesystem', config: { flushInterval: 10 } } },
+    editorTheme: { projects: { enabled: false }, tours: false },
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false, ui: false },
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+    ui: { path: 'ui' },
+  };
+  return `// Written by tools/start.js on every start: change the options of npm start, not this file.\nmodule.exports = ${JSON.stringify(settings, null, 2)};\n`;
+}
+
+/** Files and folders start.js manages in the user directory; --reset removes exactly these. */
+const MANAGED = [FLOW_FILE, '.flows.json.backup', 'flows_cred.json', '.flows_cred.json.backup', 'context', '.config.runtime.json', '.config.runtime.json.backup', '.config.users.json', '.config.users.json.backup', '.config.nodes.json', '.config.nodes.json.backup', 'settings.js'];
+
+function prepareUserDir(o) {
+  fs.mkdirSync(o.dir, { recursive: true });
+  if (o.reset) {
+    for (const f of MANAGED) fs.rmSync(path.join(o.dir, f), { recursive: true, force: true });
+  }
+  const flowPath = path.join(o.dir, FLOW_FILE);
+  let flowNote;
+  if (fs.existsSync(flowPath)) {
+    flowNote = `kept the flow in ${flowPath} (your edits; --reset starts again from the example)`;
+  } else {
+    fs.copyFileSync(EXAMPLE, flowPath);
+    flowNote = `flow written from ${path.relative(ROOT, EXAMPLE)}`;
+  }
+  fs.writeFileSync(path.join(o.dir, 'settings.js'), settingsText(o));
+  return flowNote;
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(SIM_METER) || !fs.existsSync(path.join(ROOT, 'dist', 'nodes', 'dlm-balancer', 'dlm-balancer.js'))) {
+    fail('the package is not built: run `npm run build` first (npm start does it)');
+  }
+  let redJs;
+  try {
+    redJs = require.resolve('node-red/red.js', { paths: [ROOT] });
+  } catch {
+    fail('node-red is not installed: run `npm install` first');
+  }
+  const flowNote = prepareUserDir(o);
+
+  // --- the building meter ---------------------------------------------------------------------
+  const { startMeterSim } = require(SIM_METER);
+  // Simulated time for the building profile / walk, in step with the simulated vehicles.
+  const t0 = Date.now();
+  const clock = () => t0 + (Date.now() - t0) * o.speed;
+  let sim;
+  try {
+    sim = await startMeterSim({ host: '127.0.0.1', port: o.meterPort, mode: o.load, currentsA: o.amps, seed: 1, clock });
+  } catch (e) {
+    fail(`cannot start the CVM-MINI simulator on 127.0.0.1:${o.meterPort}: ${e.message} (another one running? try --meter-port)`);
+  }
+  const showMeter = () => {
+    const r = sim.reading();
+    return `building ${r.currentA.map((a) => a.toFixed(1)).join(' / ')} A (${sim.running ? o.load : 'stopped'})`;
+  };
+  console.log(`start: CVM-MINI simulator on 127.0.0.1:${sim.port}, ${showMeter()}`);
+  console.log(`start: ${flowNote}`);
+
+  // --- Node-RED ---------------------------------------------------------------------------------
+  const url = `http://127.0.0.1:${o.port}`;
+  const child = spawn(process.execPath, [redJs, '--settings', path.join(o.dir, 'settings.js'), '--userDir', o.dir], {
+    cwd: o.dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DLM_METER_PORT: String(sim.port), DLM_SIM_SPEED: String(o.speed), NODE_RED_ENABLE_PROJECTS: 'false' },
+  });
+  let ready = false;
+  let stopping = false;
+  const banner = () => {
+    console.log(
+      [
+        '',
+        `  The 15-charge-point site is running (simulated time × ${o.speed}).`,
+        `  Editor     ${url}/`,
+        `  Dashboard  ${url}/ui`,
+        `  Status     ${url}/dlm/status`,
+        `  Sessions   ${url}/dlm/transactions.csv`,
+        `  Meter      Modbus TCP 127.0.0.1:${sim.port} (unit 1)`,
+        '  Ctrl-C stops everything. Type "amps 35,35,35" to step the building load, "show" to see it.',
+        '',
+      ].join('\n'),
+    );
+  };
+  const watch = (stream, out) => {
+    let buf = '';
+    stream.on('data', (d) => {
+      out.write(d);
+      if (ready) return;
+      buf = (buf + d.toString()).slice(-4000);
+      if (/Started flows/.test(buf)) {
+        ready = true;
+        banner();
+        if (process.send) process.send({ event: 'ready', url, port: o.port, meterPort: sim.port, dir: o.dir, pid: child.pid });
+      } else if (/EADDRINUSE|port .* in use|Error: listen/i.test(buf)) {
+        console.error(`start: port ${o.port} is taken; choose another with --port`);
+      }
+    });
+  };
+  watch(child.stdout, process.stdout);
+  watch(child.stderr, process.stderr);
+
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+
+  async function shutdown(code) {
+    if (stopping) return;
+    stopping = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10000);
+      await exited;
+      clearTimeout(killer);
+    }
+    await sim.stop();
+    console.log('start: stopped Node-RED and the meter simulator');
+    if (process.send && process.connected) {
+      process.send({ event: 'exit', code });
+      process.disconnect();
+    }
+    process.exit(code);
+  }
+  process.on('SIGINT', () => shutdown(0));
+  process.on('SIGTERM', () => shutdown(0));
+  exited.then((code) => {
+    if (!stopping) {
+      console.error(`start: Node-RED stopped (exit code ${code})`);
+      shutdown(code || 1);
+    }
+  });
+
+  // --- control: IPC from a parent process, or lines typed on a terminal ---------------------------
+  function command(cmd) {
+    switch (cmd.cmd) {
+      case 'amps': {
+        const a = Array.isArray(cmd.currentsA) && cmd.currentsA.length === 3 && cmd.currentsA.every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x)) ? cmd.currentsA : null;
+        if (!a) throw new Error('amps needs three currents ≥ 0, A');
+        o.load = 'constant';
+        sim.setMode('constant');
+        sim.setCurrents(a);
+        return;
+      }
+      case 'mode':
+        sim.setMode(cmd.mode);
+        o.load = cmd.mode;
+        return;
+      case 'show':
+        return;
+      default:
+        throw new Error(`unknown command ${JSON.stringify(cmd.cmd)}: amps, mode or show`);
+    }
+  }
+  if (process.send) {
+    process.on('message', (m) => {
+      const cmd = m && typeof m === 'object' ? m : {};
+      try {
+        command(cmd);
+        process.send({ reply: cmd.cmd, ok: true, reading: sim.reading() });
+      } catch (e) {
+        process.send({ reply: cmd.cmd, ok: false, error: e.message });
+      }
+    });
+    // The parent went away without stopping us: stop, never leave Node-RED running alone.
+    process.on('disconnect', () => shutdown(0));
+  }
+  if (process.stdin.isTTY) {
+    const rl = readline.createInterface({ input: process.stdin });
+    rl.on('line', (line) => {
+      const [word, arg = ''] = line.trim().split(/\s+/);
+      if (!word) return;
+      try {
+        if (word === 'amps') command({ cmd: 'amps', currentsA: parseAmps(arg) });
+        else command({ cmd: word, mode: arg });
+        console.log(`start: ${showMeter()}`);
+      } catch (e) {
+        console.error(`start: ${e.message}`);
+      }
+    });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
