@@ -107,7 +107,8 @@ export interface BalancerState {
   errors: string[];
   schedule: Schedule & { timeZone: string | null };
   meter: MeterState;
-  chargePoints: Record<string, ChargePointState>;
+  /** All charge points, sorted by index k (unique). */
+  chargePoints: ChargePointState[];
   /** All plugs, sorted by id. */
   plugs: PlugState[];
   /** Recently closed sessions, newest last (bounded). */
@@ -141,7 +142,7 @@ export function initialState(params: SiteParams, now: number): BalancerState {
     errors: validateParams(params),
     schedule: { enabled: DEFAULT_SCHEDULE.enabled, slots: [...DEFAULT_SCHEDULE.slots], timeZone: null },
     meter: initialMeter(),
-    chargePoints: {},
+    chargePoints: [],
     plugs: [],
     recentTransactions: [],
     view: emptyView(),
@@ -211,6 +212,11 @@ function validatePlugMessage(m: unknown, state: BalancerState): string | null {
     const pe = plateError(q.plate);
     if (pe) return pe;
   }
+  // Indexes are unique: plug ids derive from them (R-CP-2).
+  const sameIndex = chargePointAt(state, p.index as number);
+  if (sameIndex && sameIndex.name !== p.chargePoint) {
+    return `index ${p.index} already belongs to ${sameIndex.name}: give ${p.chargePoint} another index`;
+  }
   // Plug ids are fixed by the index (R-CP-2): two charge points may not claim the same ones.
   for (const r of p.plugs as { letter: PlugLetter }[]) {
     const other = findPlug(state, plugIdOf(p.index as number, r.letter));
@@ -274,6 +280,36 @@ export function findPlug(state: BalancerState, id: number): PlugState | undefine
   return i >= 0 ? state.plugs[i] : undefined;
 }
 
+/** Position of the charge point with index k in the sorted list, or −(insertion point) − 1. */
+function cpPosition(cps: readonly ChargePointState[], k: number): number {
+  let lo = 0;
+  let hi = cps.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = cps[mid].index;
+    if (v === k) return mid;
+    if (v < k) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -lo - 1;
+}
+
+/** The charge point with index k, or undefined. */
+export function chargePointAt(state: BalancerState, k: number): ChargePointState | undefined {
+  const i = cpPosition(state.chargePoints, k);
+  return i >= 0 ? state.chargePoints[i] : undefined;
+}
+
+/** The charge point a plug belongs to (plug ids 2k−1 and 2k belong to charge point k, R-CP-2). */
+export function chargePointOf(state: BalancerState, p: PlugState): ChargePointState {
+  return chargePointAt(state, (p.id + 1) >> 1) as ChargePointState;
+}
+
+/** The charge point with this name, or undefined. */
+export function findChargePoint(state: BalancerState, name: string): ChargePointState | undefined {
+  return state.chargePoints.find((c) => c.name === name);
+}
+
 /** The current a plug may still be drawing: its setpoint, or more while a reduction settles (R-ALLOC-7). */
 export function effectiveA(p: PlugState, now: number): number {
   return p.holdUntil > now ? Math.max(p.holdA, p.setpointA) : p.setpointA;
@@ -316,6 +352,13 @@ export function plugStatus(cp: ChargePointState, p: PlugState, params: SiteParam
   return p.setpointA > 0 ? 'CHARGING' : 'PAUSED';
 }
 
+/** Indexes of the charge points offline at `now`. */
+function offlineIndexes(state: BalancerState, now: number): Set<number> {
+  const out = new Set<number>();
+  for (const cp of state.chargePoints) if (cpOffline(cp, now)) out.add(cp.index);
+  return out;
+}
+
 /** A vehicle asking for current: connected (B, C or D) and not queued by R-VEH (R-CP-5). */
 function requesting(p: PlugState): boolean {
   return (p.pilot === 'B' || p.pilot === 'C' || p.pilot === 'D') && !p.queued;
@@ -349,77 +392,94 @@ export function reservedForPlug(cp: ChargePointState, p: PlugState, params: Site
 
 class Draft {
   state: BalancerState;
-  private plugsCopied = false;
-  private touched = new Set<number>();
-  private cpsCopied = false;
-  private cpTouched = new Set<string>();
+  /** Which array positions already hold this step's own copy (null = the array itself is shared). */
+  private plugOwn: Uint8Array | null = null;
+  private cpOwn: Uint8Array | null = null;
   closed: TransactionRecord[] = [];
 
   constructor(base: BalancerState) {
     this.state = { ...base };
   }
 
-  /** A writable copy of plug at array position i. */
-  plug(i: number): PlugState {
-    if (!this.plugsCopied) {
+  private plugFlags(): Uint8Array {
+    if (!this.plugOwn) {
       this.state.plugs = this.state.plugs.slice();
-      this.plugsCopied = true;
+      this.plugOwn = new Uint8Array(this.state.plugs.length);
     }
-    if (!this.touched.has(i)) {
+    return this.plugOwn;
+  }
+
+  private cpFlags(): Uint8Array {
+    if (!this.cpOwn) {
+      this.state.chargePoints = this.state.chargePoints.slice();
+      this.cpOwn = new Uint8Array(this.state.chargePoints.length);
+    }
+    return this.cpOwn;
+  }
+
+  /** A writable copy of the plug at array position i. */
+  plug(i: number): PlugState {
+    const own = this.plugFlags();
+    if (!own[i]) {
       this.state.plugs[i] = { ...this.state.plugs[i] };
-      this.touched.add(i);
+      own[i] = 1;
     }
     return this.state.plugs[i];
   }
 
   /** Inserts a new plug keeping the order by id. */
   insertPlug(p: PlugState): void {
-    if (!this.plugsCopied) {
-      this.state.plugs = this.state.plugs.slice();
-      this.plugsCopied = true;
-    }
+    const own = this.plugFlags();
     const at = -plugIndex(this.state.plugs, p.id) - 1;
     this.state.plugs.splice(at, 0, p);
-    // positions after `at` moved: remember copies by identity instead of position
-    const shifted = new Set<number>();
-    for (const i of this.touched) shifted.add(i >= at ? i + 1 : i);
-    shifted.add(at);
-    this.touched = shifted;
+    this.plugOwn = spliceFlags(own, at, 1);
   }
 
   /** Removes the plug at position i. */
   removePlug(i: number): void {
-    if (!this.plugsCopied) {
-      this.state.plugs = this.state.plugs.slice();
-      this.plugsCopied = true;
-    }
+    const own = this.plugFlags();
     this.state.plugs.splice(i, 1);
-    const shifted = new Set<number>();
-    for (const j of this.touched) if (j !== i) shifted.add(j > i ? j - 1 : j);
-    this.touched = shifted;
+    this.plugOwn = spliceFlags(own, i, -1);
   }
 
-  /** A writable copy of a charge point. */
-  cp(name: string): ChargePointState {
-    if (!this.cpsCopied) {
-      this.state.chargePoints = { ...this.state.chargePoints };
-      this.cpsCopied = true;
+  /** A writable copy of the charge point at array position i. */
+  cp(i: number): ChargePointState {
+    const own = this.cpFlags();
+    if (!own[i]) {
+      this.state.chargePoints[i] = { ...this.state.chargePoints[i] };
+      own[i] = 1;
     }
-    if (!this.cpTouched.has(name)) {
-      this.state.chargePoints[name] = { ...this.state.chargePoints[name] };
-      this.cpTouched.add(name);
-    }
-    return this.state.chargePoints[name];
+    return this.state.chargePoints[i];
   }
 
-  addCp(cp: ChargePointState): void {
-    if (!this.cpsCopied) {
-      this.state.chargePoints = { ...this.state.chargePoints };
-      this.cpsCopied = true;
-    }
-    this.state.chargePoints[cp.name] = cp;
-    this.cpTouched.add(cp.name);
+  /** Inserts a new charge point keeping the order by index; returns its position. */
+  insertCp(cp: ChargePointState): number {
+    const own = this.cpFlags();
+    const at = -cpPosition(this.state.chargePoints, cp.index) - 1;
+    this.state.chargePoints.splice(at, 0, cp);
+    this.cpOwn = spliceFlags(own, at, 1);
+    return at;
   }
+
+  /** Removes the charge point at position i. */
+  removeCp(i: number): void {
+    const own = this.cpFlags();
+    this.state.chargePoints.splice(i, 1);
+    this.cpOwn = spliceFlags(own, i, -1);
+  }
+}
+
+/** The ownership flags after inserting (delta 1, the new entry is owned) or removing (−1) at `at`. */
+function spliceFlags(flags: Uint8Array, at: number, delta: 1 | -1): Uint8Array {
+  const out = new Uint8Array(flags.length + delta);
+  out.set(flags.subarray(0, at), 0);
+  if (delta === 1) {
+    out[at] = 1;
+    out.set(flags.subarray(at), at + 1);
+  } else {
+    out.set(flags.subarray(at + 1), at);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,10 +527,24 @@ function cut(p: PlugState, params: SiteParams, now: number): void {
 function applyPlugMessage(d: Draft, m: PlugMessage, now: number): void {
   const params = d.state.params;
   const name = m.chargePoint;
-  const existing = d.state.chargePoints[name];
+  let pos = cpPosition(d.state.chargePoints, m.index);
+  const existing = pos >= 0 ? d.state.chargePoints[pos] : undefined;
   const wasOffline = existing ? cpOffline(existing, now) : true;
   if (!existing) {
-    d.addCp({
+    // New, or the same charge point under a new index: plug ids move (R-CP-2), drop the old ones.
+    const old = d.state.chargePoints.findIndex((c) => c.name === name);
+    if (old >= 0) {
+      const was = d.state.chargePoints[old];
+      for (const letter of was.letters) {
+        const i = plugIndex(d.state.plugs, plugIdOf(was.index, letter));
+        if (i >= 0) {
+          closeSession(d, d.plug(i), now);
+          d.removePlug(i);
+        }
+      }
+      d.removeCp(old);
+    }
+    pos = d.insertCp({
       name,
       index: m.index,
       address: m.address ?? '',
@@ -486,16 +560,7 @@ function applyPlugMessage(d: Draft, m: PlugMessage, now: number): void {
       pushConfig: true,
     });
   }
-  const cp = d.cp(name);
-  // A changed index moves the plugs to new ids (R-CP-2): drop the old ones.
-  if (cp.index !== m.index) {
-    for (const letter of cp.letters) {
-      const i = plugIndex(d.state.plugs, plugIdOf(cp.index, letter));
-      if (i >= 0) d.removePlug(i);
-    }
-    cp.letters = [];
-    cp.index = m.index;
-  }
+  const cp = d.cp(pos);
   cp.address = m.address ?? cp.address;
   cp.enabled = m.enabled;
   cp.devicePlugs = m.devicePlugs ?? null;
@@ -636,26 +701,41 @@ interface TimerPatch {
  * a plug only when one of its timers fires.
  */
 function vehicleTimers(p: PlugState, params: SiteParams, now: number): TimerPatch | null {
+  const active0 = p.setpointA > 0;
+  const drawing0 = p.pilot === 'C' || p.pilot === 'D';
+  // Fast path: no timer running and none about to start — nothing can change.
+  if (
+    !p.queued && p.bSince === null && p.lowSince === null && p.underSince === null && !p.released &&
+    !(params.stateBDetection && active0 && p.pilot === 'B') &&
+    !(params.lowConsumption && active0 && drawing0 && p.measuredA < params.lowConsumptionA) &&
+    !(params.releaseUnused && active0 && drawing0 && p.measuredA + params.releaseHeadroomA < p.setpointA)
+  ) {
+    return null;
+  }
   let { queued, bSince, lowSince, nextRetryAt, retriesUsed, underSince, released } = p;
   let queueNow = false;
   let active = p.setpointA > 0;
   const wait = params.waitingTimeS * 1000;
   const drawing = p.pilot === 'C' || p.pilot === 'D';
-  const queue = () => {
-    queueNow = true;
-    active = false;
-    queued = true;
-    nextRetryAt = retriesUsed < params.retries ? now + params.retryPeriodS * 1000 : null;
-  };
   // R-VEH-1: an active vehicle resting in B keeps its current for the waiting time, then queues.
   if (params.stateBDetection && active && p.pilot === 'B') {
     if (bSince === null) bSince = now;
-    else if (now - bSince >= wait) queue();
+    else if (now - bSince >= wait) {
+      queueNow = true;
+      active = false;
+    }
   }
   // R-VEH-3: low consumption, same queue.
   if (params.lowConsumption && active && drawing && p.measuredA < params.lowConsumptionA) {
     if (lowSince === null) lowSince = now;
-    else if (now - lowSince >= wait) queue();
+    else if (now - lowSince >= wait) {
+      queueNow = true;
+      active = false;
+    }
+  }
+  if (queueNow) {
+    queued = true;
+    nextRetryAt = retriesUsed < params.retries ? now + params.retryPeriodS * 1000 : null;
   }
   if (!(params.stateBDetection && active && p.pilot === 'B')) bSince = null;
   if (!(params.lowConsumption && active && drawing && p.measuredA < params.lowConsumptionA)) lowSince = null;
@@ -699,8 +779,6 @@ function capOf(p: PlugState, params: SiteParams): number {
 
 interface GroupResult {
   row: PhaseGroupRow;
-  /** target setpoint per member plug position. */
-  targets: Map<number, number>;
   paused: number[];
   resumed: number | null;
   used: number;
@@ -719,6 +797,7 @@ function allocateGroup(
   availableA: number,
   params: SiteParams,
   now: number,
+  target: Float64Array,
 ): GroupResult {
   const minA = params.minCurrentA;
   const active: number[] = [];
@@ -753,26 +832,26 @@ function allocateGroup(
     caps = active.map((i) => capOf(plugs[i], params));
     shares = share(Math.max(0, availableA), caps, params.resolutionA);
   }
-  const targets = new Map<number, number>();
   let used = 0;
-  active.forEach((i, k) => {
-    targets.set(i, shares[k]);
+  for (let k = 0; k < active.length; k++) {
+    target[active[k]] = shares[k];
     used += shares[k];
-  });
-  for (const i of waiting) targets.set(i, 0);
-  for (const i of paused) targets.set(i, 0);
-  // Table rows (SPEC §4) describe the decision: n charging, w waiting for current.
-  const waitingAll = waiting.concat(paused).sort((a, b) => plugs[a].id - plugs[b].id);
+  }
+  for (const i of waiting) target[i] = 0;
+  for (const i of paused) target[i] = 0;
+  // Table rows (SPEC §4) describe the decision: n charging, w waiting for current. Both lists
+  // are in id order (waiting ascending, paused descending), so the lowest waiting id is at an end.
+  const lowestWaiting = Math.min(waiting.length ? plugs[waiting[0]].id : Infinity, paused.length ? plugs[paused[paused.length - 1]].id : Infinity);
   const row = loadRow({
     availableA,
     charging: active.length,
-    waiting: waitingAll.length,
+    waiting: waiting.length + paused.length,
     total: enabledTotal,
     minA,
-    nextAllowed: waitingAll.length ? plugs[waitingAll[0]].id : 0,
+    nextAllowed: Number.isFinite(lowestWaiting) ? lowestWaiting : 0,
     nextPaused: active.length ? plugs[active[active.length - 1]].id : 0,
   });
-  return { row, targets, paused, resumed, used };
+  return { row, paused, resumed, used };
 }
 
 /** Evaluates the whole site at `now` and sets every plug's setpoint. */
@@ -800,17 +879,28 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
     L3: { prio: 0, normal: 0 },
   };
   const plugsNow = s.plugs;
+  const threePhase = params.supplyPhases === 3;
+  let cpAt = -1;
+  let cp = s.chargePoints[0];
+  let cpOff = false;
   for (let i = 0; i < plugsNow.length; i++) {
     let p = s.plugs[i];
-    const cp = s.chargePoints[p.chargePoint];
-    const status = plugStatus(cp, p, params, now);
-    if (cpOffline(cp, now)) {
+    // Plugs (by id) and charge points (by index) are both sorted: walk them together.
+    if (cpAt < 0 || cp.index !== (p.id + 1) >> 1) {
+      do cpAt++;
+      while (s.chargePoints[cpAt].index < (p.id + 1) >> 1);
+      cp = s.chargePoints[cpAt];
+      cpOff = cpOffline(cp, now);
+    }
+    const onSupply = p.phase !== null && (threePhase || p.phase === 'L1');
+    if (cpOff) {
       // R-OFF-3: whatever its status here (even disabled), the device runs its offline mode.
-      if (p.phase && phases.includes(p.phase)) reservedA[phaseIdx(p.phase)] += reservedForPlug(cp, p, params, now);
+      if (onSupply) reservedA[phaseIdx(p.phase as Phase)] += reservedForPlug(cp, p, params, now);
       continue; // its last setpoint stays as what it was told
     }
-    if (p.phase && cp.enabled && phases.includes(p.phase) && status !== 'ERR_CFG') {
-      enabledCount[p.phase][p.priority ? 'prio' : 'normal']++;
+    const status = plugStatus(cp, p, params, now);
+    if (onSupply && cp.enabled && status !== 'ERR_CFG') {
+      enabledCount[p.phase as Phase][p.priority ? 'prio' : 'normal']++;
     }
     if (status !== 'CHARGING' && status !== 'PAUSED' || invalidParams) {
       if (p.setpointA > 0) cut(d.plug(i), params, now);
@@ -839,30 +929,26 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
   // Pass 2: per phase, groups → targets; decreases at once, increases within the headroom.
   const table: PhaseTable = priorityActive ? { PRIORITY: {}, NORMAL: {}, ALL: null } : { PRIORITY: null, NORMAL: null, ALL: {} };
   const usableA: Triple = [0, 0, 0];
-  const decided: { ph: Phase; targets: Map<number, number>; order: number[] }[] = [];
+  const decided: { ph: Phase; groups: number[][] }[] = [];
+  const target = new Float64Array(s.plugs.length);
   for (const ph of phases) {
     const k = phaseIdx(ph);
     const usable = invalidParams ? 0 : Math.max(0, workingLimitA - buildingA[k] - reservedA[k]);
     usableA[k] = usable;
-    const targets = new Map<number, number>();
     const pausedNow: number[] = [];
-    const order: number[] = [];
-    decided.push({ ph, targets, order });
+    // Groups in the order they are served: priority plugs first (R-ALLOC-2).
+    const groups = priorityActive ? [requesters[ph].prio, requesters[ph].normal] : [requesters[ph].normal];
+    decided.push({ ph, groups });
     if (priorityActive) {
-      const pr = allocateGroup(s.plugs, requesters[ph].prio, enabledCount[ph].prio, usable, params, now);
-      const nr = allocateGroup(s.plugs, requesters[ph].normal, enabledCount[ph].normal, Math.max(0, usable - pr.used), params, now);
+      const pr = allocateGroup(s.plugs, requesters[ph].prio, enabledCount[ph].prio, usable, params, now, target);
+      const nr = allocateGroup(s.plugs, requesters[ph].normal, enabledCount[ph].normal, Math.max(0, usable - pr.used), params, now, target);
       table.PRIORITY![ph] = pr.row;
       table.NORMAL![ph] = nr.row;
-      for (const [i, t] of pr.targets) targets.set(i, t);
-      for (const [i, t] of nr.targets) targets.set(i, t);
       pausedNow.push(...pr.paused, ...nr.paused);
-      order.push(...requesters[ph].prio, ...requesters[ph].normal);
     } else {
-      const all = allocateGroup(s.plugs, requesters[ph].normal, enabledCount[ph].normal + enabledCount[ph].prio, usable, params, now);
+      const all = allocateGroup(s.plugs, requesters[ph].normal, enabledCount[ph].normal + enabledCount[ph].prio, usable, params, now, target);
       table.ALL![ph] = all.row;
-      for (const [i, t] of all.targets) targets.set(i, t);
       pausedNow.push(...all.paused);
-      order.push(...requesters[ph].normal);
     }
     for (const i of pausedNow) {
       const p = d.plug(i);
@@ -870,26 +956,29 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
       if (p.session) p.session = { ...p.session, pauses: p.session.pauses + 1 };
     }
     // R-ALLOC-7: decreases first, at once.
-    for (const [i, t] of targets) {
-      if (t < s.plugs[i].setpointA - EPS) {
-        const p = d.plug(i);
-        p.holdA = effectiveA(p, now);
-        p.holdUntil = now + params.reactionDelayS * 1000;
-        p.setpointA = t;
+    for (const members of groups) {
+      for (const i of members) {
+        if (target[i] < s.plugs[i].setpointA - EPS) {
+          const p = d.plug(i);
+          p.holdA = effectiveA(p, now);
+          p.holdUntil = now + params.reactionDelayS * 1000;
+          p.setpointA = target[i];
+        }
       }
     }
   }
   // Headroom left on each phase, counting every plug at what it may still draw (one pass).
   const drawn: Triple = [0, 0, 0];
+  const offline = offlineIndexes(s, now);
   for (const p of s.plugs) {
-    if (p.phase === null || cpOffline(s.chargePoints[p.chargePoint], now)) continue; // offline: in reservedA
+    if (p.phase === null || offline.has((p.id + 1) >> 1)) continue; // offline: in reservedA
     drawn[phaseIdx(p.phase)] += effectiveA(p, now);
   }
-  for (const { ph, targets, order } of decided) {
+  for (const { ph, groups } of decided) {
     let headroom = usableA[phaseIdx(ph)] - drawn[phaseIdx(ph)];
     // Increases, priority plugs first then by id; each within the headroom (R-ALLOC-7, R-ALLOC-9).
-    for (const i of order) {
-      const t = targets.get(i) ?? 0;
+    for (const i of groups.length === 1 ? groups[0] : groups[0].concat(groups[1])) {
+      const t = target[i];
       const p0 = s.plugs[i];
       if (t <= p0.setpointA + EPS) continue;
       if (p0.setpointA > 0 && t - p0.setpointA < params.minIncreaseA - EPS) continue; // R-ALLOC-8
@@ -915,7 +1004,7 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
   // R-SITE-3: a plug whose increase had to wait may sit below a newly raised I_min: pause it.
   for (let i = 0; i < s.plugs.length; i++) {
     const p = s.plugs[i];
-    if (p.setpointA > 0 && p.setpointA < params.minCurrentA - EPS && !cpOffline(s.chargePoints[p.chargePoint], now)) {
+    if (p.setpointA > 0 && p.setpointA < params.minCurrentA - EPS && !offline.has((p.id + 1) >> 1)) {
       const q = d.plug(i);
       cut(q, params, now);
       q.pausedAt = now;
@@ -940,8 +1029,9 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
 function collectSetpoints(d: Draft, now: number): SetpointMessage[] {
   const out: SetpointMessage[] = [];
   const s = d.state;
-  for (const name in s.chargePoints) {
-    const cp0 = s.chargePoints[name];
+  for (let c = 0; c < s.chargePoints.length; c++) {
+    const cp0 = s.chargePoints[c];
+    const name = cp0.name;
     if (cpOffline(cp0, now)) continue; // nothing reaches it; its offline mode rules (R-OFF-3)
     const due = cp0.pushConfig || cp0.lastSentAt === null || now - cp0.lastSentAt >= (cp0.offline.heartbeatS * 1000) / 2;
     let changed = cp0.lastSent === null;
@@ -959,7 +1049,7 @@ function collectSetpoints(d: Draft, now: number): SetpointMessage[] {
       const p = findPlug(s, plugIdOf(cp0.index, letter));
       plugs[letter] = p ? p.setpointA : 0;
     }
-    const cp = d.cp(name);
+    const cp = d.cp(c);
     cp.lastSent = plugs;
     cp.lastSentAt = now;
     cp.pushConfig = false;

@@ -3,14 +3,14 @@
  * the step stays fast on large sites.
  */
 import { averageA, meterOnline } from './meter';
-import { configError, cpOffline, plugStatus, sitePhases, type BalancerState, type PlugState } from './balancer';
+import { chargePointOf, configError, cpOffline, plugStatus, sitePhases, type BalancerState, type PlugState } from './balancer';
 import type { AnalyserView, PerPhase, PhaseConsumption, PlugView, StatusMessage, TransactionRecord } from './types';
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 /** Why a plug has 0 A, in words (for the dashboard), or null when it charges or has no vehicle. */
 function reasonOf(state: BalancerState, p: PlugState, now: number): string | null {
-  const cp = state.chargePoints[p.chargePoint];
+  const cp = chargePointOf(state, p);
   const status = plugStatus(cp, p, state.params, now);
   switch (status) {
     case 'DISABLED': return 'charge point disabled';
@@ -33,7 +33,7 @@ function reasonOf(state: BalancerState, p: PlugState, now: number): string | nul
 /** The plug list of the dashboard (R-CP-4, R-CP-6). */
 export function plugViews(state: BalancerState, now: number): PlugView[] {
   return state.plugs.map((p) => {
-    const cp = state.chargePoints[p.chargePoint];
+    const cp = chargePointOf(state, p);
     return {
       id: p.id,
       chargePoint: p.chargePoint,
@@ -84,7 +84,7 @@ export function statusOf(state: BalancerState, now: number): StatusMessage {
     let evSetpointA = 0;
     for (const p of state.plugs) {
       if (p.phase !== ph) continue;
-      if (cpOffline(state.chargePoints[p.chargePoint], now)) continue;
+      if (cpOffline(chargePointOf(state, p), now)) continue;
       evA += p.measuredA;
       evSetpointA += p.setpointA;
     }

@@ -11,7 +11,7 @@
  * the devices at once (through charge-point's setpoint → command conversion), vehicles follow
  * after their own reaction delay (≤ 5 s).
  */
-import { effectiveA, cpOffline, initialState, step, type BalancerState, type DlmEvent } from '../lib/balancer';
+import { chargePointOf, effectiveA, cpOffline, initialState, step, type BalancerState, type DlmEvent } from '../lib/balancer';
 import {
   applyDeviceReport, initialChargePointState, offlinePushCommand, setpointToCommand, toPlugMessage,
   type ChargePointState as CpLinkState,
@@ -270,7 +270,7 @@ export function runSimulation(opts: SimOptions): Kpis {
     // R-ALLOC-9: Σ setpoints (at what they may still draw) + building as used + reserved ≤ I_limit.
     const sum: Triple = [0, 0, 0];
     for (const p of s.plugs) {
-      if (!p.phase || cpOffline(s.chargePoints[p.chargePoint], now)) continue;
+      if (!p.phase || cpOffline(chargePointOf(s, p), now)) continue;
       sum[phaseIdx(p.phase)] += effectiveA(p, now);
     }
     for (const ph of phases) {

@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import { plugStatus, step } from '../../lib/balancer';
+import { chargePointOf, plugStatus, step } from '../../lib/balancer';
 import { cpArb, evArb, paramsArb, reportOf, runScenario, type Stats } from '../support/scenario';
 
 const EPS = 1e-6;
@@ -72,13 +72,13 @@ describe('lib/balancer — properties over random sites and event orders (R-ALLO
         const { state: s0 } = runScenario(params, cps, events, stats, { freeze: false });
         // Settle: the same inputs, ticks only, until nothing changes for reaction delay + 1 s.
         let state = s0;
-        let now = Math.max(...Object.values(state.chargePoints).map((c) => c.lastReportAt), 0);
+        let now = Math.max(...state.chargePoints.map((c) => c.lastReportAt), 0);
         let quiet = 0;
         for (let t = 0; t < 400 && quiet <= state.params.reactionDelayS + 1; t++) {
           now += 1000;
           const before = JSON.stringify(state.plugs.map((q) => q.setpointA));
           // keep the charge points alive as their devices would
-          for (const cp of Object.values(state.chargePoints)) {
+          for (const cp of state.chargePoints) {
             if (!cp.online) continue;
             const r = step(state, { type: 'plug', plug: reportOf(state, cp.name, now) }, now);
             state = r.state;
@@ -92,7 +92,7 @@ describe('lib/balancer — properties over random sites and event orders (R-ALLO
         const byGroup = new Map<string, { id: number; sp: number }[]>();
         for (const q of state.plugs) {
           if (q.setpointA <= 0 || q.released || !q.phase) continue;
-          if (plugStatus(state.chargePoints[q.chargePoint], q, p, now) !== 'CHARGING') continue;
+          if (plugStatus(chargePointOf(state, q), q, p, now) !== 'CHARGING') continue;
           const g = `${q.phase}|${state.view.priorityActive && q.priority}|${q.maxCurrentA}`;
           if (!byGroup.has(g)) byGroup.set(g, []);
           byGroup.get(g)!.push({ id: q.id, sp: q.setpointA });

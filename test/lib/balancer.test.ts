@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { effectiveA, findPlug, initialState, plugStatus, step } from '../../lib/balancer';
+import { effectiveA, findChargePoint, findPlug, initialState, plugStatus, step } from '../../lib/balancer';
 import { loadRow } from '../../lib/loadstate';
 import { DEFAULT_PARAMS } from '../../lib/params';
 import { statusOf } from '../../lib/status';
@@ -51,7 +51,7 @@ describe('lib/balancer — the manual\'s worked examples', () => {
       assert.deepEqual(site.sps([1, 2, 3, 4]), [12, 0, 0, 0]);
     });
     assert.deepEqual(seen.paused, [[4], [3], [2]]);
-    assert.equal(plugStatus(site.state.chargePoints.CP02, findPlug(site.state, 4)!, site.state.params, site.now), 'PAUSED');
+    assert.equal(plugStatus(findChargePoint(site.state, 'CP02')!, findPlug(site.state, 4)!, site.state.params, site.now), 'PAUSED');
   });
 
   it('case B (R-ALLOC-5): as current comes back, paused plugs resume 2, then 3, then 4', () => {
@@ -197,7 +197,7 @@ describe('lib/balancer — allocation rules', () => {
     site.run(10);
     assert.deepEqual(site.sps([1, 2, 3]), [10, 10, 0]);
     assert.equal(site.state.view.table.ALL!.L1!.state, 3);
-    assert.equal(plugStatus(site.state.chargePoints.CP02, findPlug(site.state, 3)!, site.state.params, site.now), 'PAUSED');
+    assert.equal(plugStatus(findChargePoint(site.state, 'CP02')!, findPlug(site.state, 3)!, site.state.params, site.now), 'PAUSED');
   });
 
   it('R-ALLOC-8: a paused plug is not resumed within the minimum pause time', () => {
@@ -271,7 +271,7 @@ describe('lib/balancer — building meter', () => {
 });
 
 describe('lib/balancer — charge point configuration and statuses (R-CP-1..5)', () => {
-  const status = (site: Site, cp: string, id: number) => plugStatus(site.state.chargePoints[cp], findPlug(site.state, id)!, site.state.params, site.now);
+  const status = (site: Site, cp: string, id: number) => plugStatus(findChargePoint(site.state, cp)!, findPlug(site.state, id)!, site.state.params, site.now);
 
   it('R-CP-2: plug ids are 2k−1 and 2k, continuing past 15', () => {
     const site = new Site({ analyserEnabled: false });
@@ -482,9 +482,9 @@ describe('lib/balancer — offline charge points (R-OFF-1, R-OFF-3)', () => {
     site.reportEveryS = 0;
     site.report({ name: 'CP01', index: 1, offline: { heartbeatS: 30, mode: 3, currentA: 8 }, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
     site.run(30);
-    assert.equal(plugStatus(site.state.chargePoints.CP01, findPlug(site.state, 1)!, site.state.params, site.now), 'CHARGING');
+    assert.equal(plugStatus(findChargePoint(site.state, 'CP01')!, findPlug(site.state, 1)!, site.state.params, site.now), 'CHARGING');
     site.run(1);
-    assert.equal(plugStatus(site.state.chargePoints.CP01, findPlug(site.state, 1)!, site.state.params, site.now), 'OFFLINE');
+    assert.equal(plugStatus(findChargePoint(site.state, 'CP01')!, findPlug(site.state, 1)!, site.state.params, site.now), 'OFFLINE');
   });
 
   it('R-OFF-1: setpoints are re-sent at least once per heartbeat interval; none to an offline charge point', () => {

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import { cpOffline, effectiveA, initialState, plugStatus, sitePhases, step, type BalancerState, type DlmEvent } from '../../lib/balancer';
+import { chargePointOf, cpOffline, effectiveA, findChargePoint, initialState, plugStatus, sitePhases, step, type BalancerState, type DlmEvent } from '../../lib/balancer';
 import { plugId } from '../../lib/chargepoint';
 import { DEFAULT_PARAMS, phaseLimitA } from '../../lib/params';
 import type { OfflineMode, Phase, PilotState, PlugLetter, SiteParams } from '../../lib/types';
@@ -194,7 +194,7 @@ export function runScenario(params: SiteParams, cpGens: CpGen[], events: Ev[], s
     if (opts.freeze) deepFreeze(r.state);
     state = r.state;
     for (const m of r.setpoints) {
-      const cp = state.chargePoints[m.chargePoint];
+      const cp = findChargePoint(state, m.chargePoint)!;
       for (const [l, a] of Object.entries(m.plugs)) sent.set(plugId(cp.index, l as PlugLetter), a as number);
     }
     outputs.push(JSON.stringify(r.setpoints));
@@ -214,7 +214,7 @@ export function runScenario(params: SiteParams, cpGens: CpGen[], events: Ev[], s
       // R-OFF-3: the core reserves at least what each offline charge point's mode lets it draw.
       let lower = 0;
       for (const q of after.plugs) {
-        const cp = after.chargePoints[q.chargePoint];
+        const cp = chargePointOf(after, q);
         if (q.phase !== ph || !cpOffline(cp, now)) continue;
         const last = sent.get(q.id) ?? 0;
         const off = Math.min(cp.offline.currentA, q.maxCurrentA);
@@ -226,11 +226,11 @@ export function runScenario(params: SiteParams, cpGens: CpGen[], events: Ev[], s
       let effAfter = 0;
       let rose = false;
       for (const q of after.plugs) {
-        if (q.phase !== ph || cpOffline(after.chargePoints[q.chargePoint], now)) continue;
+        if (q.phase !== ph || cpOffline(chargePointOf(after, q), now)) continue;
         spSum += q.setpointA;
         effAfter += effectiveA(q, now);
         const prev = beforeById.get(q.id);
-        const prevCp = prev && before.chargePoints[prev.chargePoint];
+        const prevCp = prev && chargePointOf(before, prev);
         if (prev && prevCp && !cpOffline(prevCp, now) && effectiveA(q, now) > effectiveA(prev, now) + EPS) rose = true;
       }
       // (a) R-ALLOC-9 on setpoints: building + reserved + setpoints within the working limit.
@@ -243,7 +243,7 @@ export function runScenario(params: SiteParams, cpGens: CpGen[], events: Ev[], s
     const samePrio = before.view.priorityActive === prioNow;
     const groups = new Map<string, { active: number[]; waiting: number[]; paused: number[]; resumed: number[] }>();
     for (const q of after.plugs) {
-      const cp = after.chargePoints[q.chargePoint];
+      const cp = chargePointOf(after, q);
       if (cpOffline(cp, now)) continue;
       // (b) no setpoint between 0 and I_min, none above the plug maximum (R-SITE-3, R-ALLOC-3)
       if (q.setpointA > 0) {
@@ -257,7 +257,7 @@ export function runScenario(params: SiteParams, cpGens: CpGen[], events: Ev[], s
       if (!groups.has(g)) groups.set(g, { active: [], waiting: [], paused: [], resumed: [] });
       const grp = groups.get(g)!;
       (q.setpointA > 0 ? grp.active : grp.waiting).push(q.id);
-      const prevCp = prev && before.chargePoints[prev.chargePoint];
+      const prevCp = prev && chargePointOf(before, prev);
       // a charge point back from offline was paused by its own offline mode, not by the balancer
       if (prev && prevCp && !cpOffline(prevCp, now) && prev.priority === q.priority) {
         if (prev.setpointA > 0 && q.setpointA === 0 && !prev.queued) grp.paused.push(q.id);
@@ -362,7 +362,7 @@ export function runScenario(params: SiteParams, cpGens: CpGen[], events: Ev[], s
 
 /** The plug message a live device would send now, from what the core knows of it. */
 export function reportOf(state: BalancerState, name: string, now: number) {
-  const cp = state.chargePoints[name];
+  const cp = findChargePoint(state, name)!;
   return {
     chargePoint: name,
     index: cp.index,
