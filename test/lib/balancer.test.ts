@@ -326,6 +326,21 @@ describe('lib/balancer — charge point configuration and statuses (R-CP-1..5)',
     assert.equal(site.sp(1), 32);
   });
 
+  it('R-CP-2: two charge points with the same index are refused, even without plugs', () => {
+    const site = new Site();
+    site.report({ name: 'CP05', index: 5, plugs: [] });
+    const r = step(site.state, { type: 'plug', plug: plugMsg({ name: 'CP5b', index: 5, plugs: [] }, site.now) }, site.now);
+    assert.match(r.error!, /index 5 already belongs to CP05/);
+  });
+
+  it('R-CP-2: a charge point given another index moves its plugs to the new ids', () => {
+    const site = new Site({ analyserEnabled: false });
+    site.report({ name: 'CP05', index: 5, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
+    site.report({ name: 'CP05', index: 6, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
+    assert.deepEqual(site.state.plugs.map((p) => p.id), [11]);
+    assert.deepEqual(site.state.chargePoints.map((c) => [c.name, c.index]), [['CP05', 6]]);
+  });
+
   it('R-CP-2: two charge points claiming the same plug ids are refused', () => {
     const site = new Site();
     site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1' }] });
