@@ -1029,31 +1029,27 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
 function collectSetpoints(d: Draft, now: number): SetpointMessage[] {
   const out: SetpointMessage[] = [];
   const s = d.state;
+  let at = 0; // plugs and charge points are both sorted: walk them together
   for (let c = 0; c < s.chargePoints.length; c++) {
     const cp0 = s.chargePoints[c];
-    const name = cp0.name;
+    // This charge point's plugs (ids 2k−1, 2k) are the next ones in the plug list.
+    while (at < s.plugs.length && s.plugs[at].id < 2 * cp0.index - 1) at++;
+    const first = at;
+    while (at < s.plugs.length && s.plugs[at].id <= 2 * cp0.index) at++;
     if (cpOffline(cp0, now)) continue; // nothing reaches it; its offline mode rules (R-OFF-3)
     const due = cp0.pushConfig || cp0.lastSentAt === null || now - cp0.lastSentAt >= (cp0.offline.heartbeatS * 1000) / 2;
-    let changed = cp0.lastSent === null;
-    let sentCount = 0;
-    if (cp0.lastSent) for (const l in cp0.lastSent) if (l) sentCount++;
-    if (sentCount !== cp0.letters.length) changed = true;
-    for (let k = 0; !changed && !due && k < cp0.letters.length; k++) {
-      const letter = cp0.letters[k];
-      const p = findPlug(s, plugIdOf(cp0.index, letter));
-      if ((p ? p.setpointA : 0) !== cp0.lastSent![letter]) changed = true;
+    let changed = cp0.lastSent === null || Object.keys(cp0.lastSent).length !== at - first;
+    for (let k = first; !changed && !due && k < at; k++) {
+      if (s.plugs[k].setpointA !== cp0.lastSent![s.plugs[k].letter]) changed = true;
     }
     if (!changed && !due) continue;
     const plugs: Partial<Record<PlugLetter, number>> = {};
-    for (const letter of cp0.letters) {
-      const p = findPlug(s, plugIdOf(cp0.index, letter));
-      plugs[letter] = p ? p.setpointA : 0;
-    }
+    for (let k = first; k < at; k++) plugs[s.plugs[k].letter] = s.plugs[k].setpointA;
     const cp = d.cp(c);
     cp.lastSent = plugs;
     cp.lastSentAt = now;
     cp.pushConfig = false;
-    out.push({ chargePoint: name, plugs: { ...plugs }, offline: { ...cp.offline }, timestamp: now });
+    out.push({ chargePoint: cp0.name, plugs: { ...plugs }, offline: { ...cp.offline }, timestamp: now });
   }
   return out;
 }

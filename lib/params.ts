@@ -129,13 +129,18 @@ export const SANITY = Object.freeze({ maxCurrentA: 10000, maxVoltageV: 500 });
 /** Is `tz` an IANA time zone this runtime knows? */
 export function isValidTimeZone(tz: unknown): tz is string {
   if (typeof tz !== 'string' || tz.length === 0 || tz.length > 64) return false;
+  if (knownZones.has(tz)) return true;
   try {
     new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    knownZones.add(tz);
     return true;
   } catch {
     return false;
   }
 }
+
+/** Zones already found valid (building a formatter is slow; the answer never changes). */
+const knownZones = new Set<string>();
 
 /**
  * Checks one parameter value against its spec. Returns an error text or null.
