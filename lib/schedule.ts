@@ -37,8 +37,10 @@ function fullFormatter(timeZone: string): Intl.DateTimeFormat {
 
 /** Local hour 0..23 at `now` in `timeZone` (R-PRIO-1). */
 export function localHour(timeZone: string, now: number): number {
-  // Local hours change on whole UTC minutes in every zone: one lookup per zone and minute.
-  const minute = Math.floor(now / 60_000);
+  // Since 1972 every zone's offset is a whole number of minutes, so local hours change on whole
+  // UTC minutes: one lookup per zone and minute. Older instants (odd local mean time offsets)
+  // are looked up every time.
+  const minute = now >= WHOLE_MINUTE_OFFSETS_SINCE ? Math.floor(now / 60_000) : NaN;
   if (hourCache.timeZone === timeZone && hourCache.minute === minute) return hourCache.hour;
   const part = hourFormatter(timeZone).formatToParts(now).find((p) => p.type === 'hour');
   const h = Number(part?.value);
@@ -47,6 +49,9 @@ export function localHour(timeZone: string, now: number): number {
   hourCache = { timeZone, minute, hour };
   return hour;
 }
+
+/** 1972-01-01T00:00Z: from then on all time zone offsets are whole minutes (Liberia was last). */
+const WHOLE_MINUTE_OFFSETS_SINCE = Date.UTC(1972, 0, 1);
 
 /** Memo of the last localHour answer (a pure function of its inputs, so caching is safe). */
 let hourCache: { timeZone: string; minute: number; hour: number } = { timeZone: '', minute: NaN, hour: 0 };
