@@ -34,7 +34,7 @@ The manual's 15-charge-point site with simulated chargers, vehicles and building
   --meter-port N   Modbus TCP port of the CVM-MINI simulator on 127.0.0.1 (default 5020)
   --speed X        simulated time runs X times faster (vehicles, arrivals, building profile); default 1
   --load M         building load: profile (daily curve, default), walk (random walk) or constant
-  --amps a,b,c     building current per phase, A: profile peak / walk start / constant (default 30,26,34)
+  --amps a,b,c     building current per phase, A: profile peak / walk start / constant (default 18,15,20)
   --dir D          Node-RED user directory (default .demo in the project)
   --reset          start again from the example: replace the flow, clear the stored context
   -h, --help       this text
@@ -46,7 +46,7 @@ function fail(text) {
 }
 
 function parseArgs(argv) {
-  const o = { port: 1880, meterPort: 5020, speed: 1, load: 'profile', amps: [30, 26, 34], dir: path.join(ROOT, '.demo'), reset: false };
+  const o = { port: 1880, meterPort: 5020, speed: 1, load: 'profile', amps: [18, 15, 20], dir: path.join(ROOT, '.demo'), reset: false };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     const value = () => {

@@ -12,6 +12,7 @@ import {
   markOffline, offlineAt, offlinePushCommand, parsePlateInput, setPlate, setpointToCommand, statusText,
   toPlugMessage, validateDeviceReport,
 } from '../../lib/chargepoint';
+import { FlowsStartedQueue } from '../common/flows-started';
 
 /** Context key of the persisted plates. */
 const PLATES_KEY = 'dlmPlates';
@@ -19,26 +20,11 @@ const PLATES_KEY = 'dlmPlates';
 type Send = (msgs: any) => void;
 type Done = (err?: Error) => void;
 
-/**
- * Start messages wait for 'flows:started': sent while the flow is still being created they would
- * reach no one (the wired nodes may not exist yet). One listener per node type, not per node.
- */
-const awaitingStart = new Set<() => void>();
-let startHook: { events: any; listener: () => void } | null = null;
-function onFlowsStarted(RED: any) {
-  if (startHook) startHook.events.removeListener('flows:started', startHook.listener);
-  const listener = () => {
-    for (const f of [...awaitingStart]) {
-      awaitingStart.delete(f);
-      f();
-    }
-  };
-  RED.events.on('flows:started', listener);
-  startHook = { events: RED.events, listener };
-}
+/** Start messages wait for 'flows:started' (see nodes/common/flows-started); one listener per node type. */
+const awaitingStart = new FlowsStartedQueue();
 
 export = function (RED: any) {
-  onFlowsStarted(RED);
+  awaitingStart.attach(RED);
   function ChargePointNode(this: any, n: any) {
     RED.nodes.createNode(this, n);
     const node = this;

@@ -10,6 +10,7 @@ import { DEFAULT_PARAMS, DEFAULT_SCHEDULE, isValidTimeZone } from '../../lib/par
 import {
   applyScheduleChange, isPriorityActive, nextSlotBoundary, ScheduleConfig, slotsToText, validateSchedule,
 } from '../../lib/schedule';
+import { FlowsStartedQueue } from '../common/flows-started';
 
 /** Context key of the persisted run-time state. */
 const STATE_KEY = 'dlmSchedule';
@@ -36,26 +37,11 @@ function hashOf(c: ScheduleConfig): string {
   return createHash('sha256').update(JSON.stringify([c.schedule.enabled, c.schedule.slots, c.timeZone])).digest('hex');
 }
 
-/**
- * Start messages wait for 'flows:started': sent while the flow is still being created they would
- * reach no one (the wired nodes may not exist yet). One listener per node type, not per node.
- */
-const awaitingStart = new Set<() => void>();
-let startHook: { events: any; listener: () => void } | null = null;
-function onFlowsStarted(RED: any) {
-  if (startHook) startHook.events.removeListener('flows:started', startHook.listener);
-  const listener = () => {
-    for (const f of [...awaitingStart]) {
-      awaitingStart.delete(f);
-      f();
-    }
-  };
-  RED.events.on('flows:started', listener);
-  startHook = { events: RED.events, listener };
-}
+/** Start messages wait for 'flows:started' (see nodes/common/flows-started); one listener per node type. */
+const awaitingStart = new FlowsStartedQueue();
 
 export = function (RED: any) {
-  onFlowsStarted(RED);
+  awaitingStart.attach(RED);
   function PriorityScheduleNode(this: any, n: any) {
     RED.nodes.createNode(this, n);
     const node = this;

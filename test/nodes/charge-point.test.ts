@@ -3,48 +3,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_OFFLINE } from '../../lib/params';
-import { NODE_RED_PATH } from '../support/nr';
+import { clearInbox, closeStore, helper, loadWithStore, next, pending, recorderNode, resetFlow, restartWithStore } from '../support/nr';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
-const helper: any = require('node-red-node-test-helper');
 const sinon: any = require('sinon');
 const chargePointNode = require('../../nodes/charge-point/charge-point');
 const offlineNode = require('../../nodes/offline-mode-config/offline-mode-config');
-
-helper.init(NODE_RED_PATH);
-
-// Real timers, captured before any test installs fake ones.
-const realSetTimeout = global.setTimeout;
-const realClearTimeout = global.clearTimeout;
-
-/** Test sink: records every message it receives from the moment the flow starts. */
-const inbox: Record<string, any[]> = {};
-const waiters: Record<string, (() => void)[]> = {};
-function recorderNode(RED: any) {
-  RED.nodes.registerType('recorder', function (this: any, n: any) {
-    RED.nodes.createNode(this, n);
-    this.on('input', (msg: any, _send: any, done: () => void) => {
-      (inbox[n.id] ||= []).push(msg);
-      (waiters[n.id] || []).splice(0).forEach((w) => w());
-      done();
-    });
-  });
-}
-/** The next unread message of recorder `id` (waits up to 3 s of real time). */
-async function next(id: string): Promise<any> {
-  const box = (inbox[id] ||= []);
-  if (box.length) return box.shift();
-  await new Promise<void>((resolve, reject) => {
-    const t = realSetTimeout(() => reject(new Error(`no message at ${id}`)), 3000);
-    (waiters[id] ||= []).push(() => { realClearTimeout(t); resolve(); });
-  });
-  return box.shift();
-}
-const pending = (id: string) => (inbox[id] || []).length;
-function clearInbox() {
-  for (const k of Object.keys(inbox)) delete inbox[k];
-  for (const k of Object.keys(waiters)) delete waiters[k];
-}
 
 const NODES = [chargePointNode, offlineNode, recorderNode];
 
@@ -70,36 +34,11 @@ const setpoint = (plugs: Record<string, unknown>, chargePoint = 'CP07') =>
   ({ topic: 'setpoint', payload: { chargePoint, plugs, offline: DEFAULT_OFFLINE, timestamp: 0 } });
 const withoutTime = (m: any) => ({ ...m.payload, timestamp: 0 });
 
-/** Loads the flow with a localfilesystem context store in `dir`, opened before the flows start as Node-RED does. */
-async function loadWithStore(testFlow: any[], dir: string) {
-  helper.settings({ contextStorage: { default: { module: 'localfilesystem', config: { dir } } } });
-  // node-red-node-test-helper skips the runtime's context plugin loading; do it before the flows start.
-  await helper.load([...NODES, () => helper._context.load()], testFlow);
-}
-/** Stops the flows and closes the store, as a Node-RED shutdown does, so the next test starts clean. */
-async function closeStore() {
-  await helper._redNodes.stopFlows();
-  await helper._context.close();
-  helper._context.init(helper._settings);
-}
-/** A Node-RED restart: stop the flows, flush and drop the context store, start a fresh runtime on the same directory. */
-async function restartWithStore(testFlow: any[], dir: string) {
-  await helper._redNodes.stopFlows();
-  await helper._context.close();
-  helper._context.init(helper._settings); // a new process starts without store objects
-  await helper.unload();
-  clearInbox();
-  await loadWithStore(testFlow, dir);
-}
-
 describe('charge-point node', function () {
   let clock: any = null;
   afterEach(async () => {
-    if (clock) clock.uninstall();
+    await resetFlow(clock);
     clock = null;
-    await helper.unload();
-    helper.settings({});
-    clearInbox();
   });
 
   it('R-CP-2/R-OFF-3: at start it announces its configuration, offline with pilot A until the device reports', async () => {
@@ -335,7 +274,7 @@ describe('charge-point node', function () {
     it('redeploy with a configured context store: the plate is restored and announced with the new configuration', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-cp-ctx-'));
       try {
-        await loadWithStore(flow(), dir);
+        await loadWithStore(NODES, flow(), dir);
         await next('plug');
         helper.getNode('cp').receive({ topic: 'plate', payload: { letter: 'A', plate: 'AE-1111-FF' } });
         assert.equal((await next('plug')).payload.plugs[0].plate, 'AE-1111-FF');
@@ -352,18 +291,18 @@ describe('charge-point node', function () {
     it('restart with a localfilesystem context store: plates are back; a plug removed from the config drops its plate', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-cp-ctx-'));
       try {
-        await loadWithStore(flow(), dir);
+        await loadWithStore(NODES, flow(), dir);
         await next('plug');
         const cp = helper.getNode('cp');
         cp.receive({ topic: 'plate', payload: { letter: 'A', plate: 'AE-1111-FF' } });
         await next('plug');
         cp.receive({ topic: 'plate', payload: { letter: 'B', plate: 'RR-0000-FE' } });
         await next('plug');
-        await restartWithStore(flow(), dir);
+        await restartWithStore(NODES, flow(), dir);
         let p = (await next('plug')).payload;
         assert.deepEqual(p.plugs.map((x: any) => x.plate), ['AE-1111-FF', 'RR-0000-FE']);
         assert.equal(p.online, false, 'after a restart the device is offline until it reports');
-        await restartWithStore(flow({ plugCount: 1 }), dir);
+        await restartWithStore(NODES, flow({ plugCount: 1 }), dir);
         p = (await next('plug')).payload;
         assert.deepEqual(p.plugs.map((x: any) => x.plate), ['AE-1111-FF']);
       } finally {

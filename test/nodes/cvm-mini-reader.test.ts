@@ -2,14 +2,9 @@ import { strict as assert } from 'assert';
 import readerNode = require('../../nodes/cvm-mini-reader/cvm-mini-reader');
 import { encodeRegisters, type CvmReading } from '../../lib/cvm-mini';
 import { METER_DEFAULTS } from '../../lib/params';
-import { NODE_RED_PATH, coreNode } from '../support/nr';
+import { coreNode, helper, sleep as tick } from '../support/nr';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const helper = require('node-red-node-test-helper');
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const catchNode = coreNode('core/common/25-catch.js');
-
-helper.init(NODE_RED_PATH);
 
 const reading: CvmReading = {
   voltageV: [230.1, 229.5, 231.2],
@@ -42,8 +37,6 @@ function collect(id: string): Msg[] {
   helper.getNode(id).on('input', (m: Msg) => got.push(m));
   return got;
 }
-
-const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves with the first message at helper `id` matching `pred`, or rejects after `ms`. */
 function next(id: string, pred: (m: Msg) => boolean, ms: number): Promise<Msg> {

@@ -1,36 +1,10 @@
 import { strict as assert } from 'assert';
-import { NODE_RED_PATH } from '../support/nr';
+import { clearInbox, helper, next, peek, pending, recorderNode, resetFlow, sleep } from '../support/nr';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
-const helper: any = require('node-red-node-test-helper');
 const sinon: any = require('sinon');
 const evSimNode = require('../../nodes/ev-sim/ev-sim');
 
-helper.init(NODE_RED_PATH);
-
-/** Test sink: records every message it receives from the moment the flow starts. */
-const inbox: Record<string, any[]> = {};
-const waiters: Record<string, (() => void)[]> = {};
-function recorderNode(RED: any) {
-  RED.nodes.registerType('recorder', function (this: any, n: any) {
-    RED.nodes.createNode(this, n);
-    this.on('input', (msg: any, _send: any, done: () => void) => {
-      (inbox[n.id] ||= []).push(msg);
-      (waiters[n.id] || []).splice(0).forEach((w) => w());
-      done();
-    });
-  });
-}
-/** The next unread message of recorder `id` (waits up to 3 s of real time). */
-async function next(id: string): Promise<any> {
-  const box = (inbox[id] ||= []);
-  if (box.length) return box.shift();
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no message at ${id}`)), 3000);
-    (waiters[id] ||= []).push(() => { clearTimeout(t); resolve(); });
-  });
-  return box.shift();
-}
 /** Reads reports until one satisfies `ok` (at most `max` messages). */
 async function until(id: string, ok: (m: any) => boolean, max = 40): Promise<any> {
   for (let i = 0; i < max; i++) {
@@ -38,10 +12,6 @@ async function until(id: string, ok: (m: any) => boolean, max = 40): Promise<any
     if (ok(m)) return m;
   }
   throw new Error('no such message');
-}
-function clearInbox() {
-  for (const k of Object.keys(inbox)) delete inbox[k];
-  for (const k of Object.keys(waiters)) delete waiters[k];
 }
 
 const NODES = [evSimNode, recorderNode];
@@ -61,10 +31,8 @@ const pilots = (m: any) => m.payload.plugs.map((p: any) => p.pilot).join('');
 describe('ev-sim node', function () {
   let clock: any = null;
   afterEach(async () => {
-    if (clock) clock.restore();
+    await resetFlow(clock);
     clock = null;
-    await helper.unload();
-    clearInbox();
   });
 
   it('emits a device report at once and then every report interval: no vehicle → pilot A', async () => {
@@ -93,7 +61,7 @@ describe('ev-sim node', function () {
     assert.equal(paused.payload.plugs[0].currentA, 0);
     sim.receive({ topic: 'vehicle', payload: { letter: 'A', action: 'leave' } });
     assert.equal(pilots(await until('out', (m) => pilots(m) === 'AA')), 'AA');
-    assert.equal((inbox.caught || []).length, 0);
+    assert.equal(pending('caught'), 0);
   });
 
   it('R-ERR-1: bad input gives a Catch-able error and changes nothing', async () => {
@@ -133,7 +101,7 @@ describe('ev-sim node', function () {
     const c = await until('out', (m) => m.payload.plugs[0].pilot === 'C');
     assert.equal(c.payload.plugs[0].currentA, 20);
     clock.tick(7000); // 8.2 s of silence: still within the heartbeat
-    assert.equal((inbox.out || []).filter((m) => m.payload.plugs[0].pilot === 'B').length, 0);
+    assert.equal(peek('out').filter((m) => m.payload.plugs[0].pilot === 'B').length, 0);
     clock.tick(4000); // 12.2 s: fell back at 10 s, the vehicle followed 1 s later
     const b = await until('out', (m) => m.payload.plugs[0].pilot === 'B');
     assert.equal(b.payload.plugs[0].currentA, 0);
@@ -148,9 +116,9 @@ describe('ev-sim node', function () {
     await helper.load(NODES, flow({ enabled: false }));
     const sim = helper.getNode('sim');
     sim.receive(command({ A: 16 }));
-    await new Promise((r) => setTimeout(r, 400));
-    assert.equal((inbox.out || []).length, 0);
-    assert.equal((inbox.caught || []).length, 0);
+    await sleep(400);
+    assert.equal(pending('out'), 0);
+    assert.equal(pending('caught'), 0);
     await helper.unload();
     clearInbox();
     await helper.load(NODES, flow({ plugCount: 3 }));
@@ -163,7 +131,7 @@ describe('ev-sim node', function () {
     await next('out');
     await helper.unload();
     clearInbox();
-    await new Promise((r) => setTimeout(r, 1300));
-    assert.equal((inbox.out || []).length, 0);
+    await sleep(1300);
+    assert.equal(pending('out'), 0);
   });
 });

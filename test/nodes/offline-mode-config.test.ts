@@ -1,36 +1,15 @@
 import { strict as assert } from 'assert';
 import { DEFAULT_OFFLINE, OFFLINE_LIMITS } from '../../lib/params';
-import { NODE_RED_PATH } from '../support/nr';
+import { helper, next, pending, recorderNode, resetFlow } from '../support/nr';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
-const helper: any = require('node-red-node-test-helper');
 const offlineNode = require('../../nodes/offline-mode-config/offline-mode-config');
 const chargePointNode = require('../../nodes/charge-point/charge-point');
-
-helper.init(NODE_RED_PATH);
-
-const realSetTimeout = global.setTimeout;
-const inbox: Record<string, any[]> = {};
-function recorderNode(RED: any) {
-  RED.nodes.registerType('recorder', function (this: any, n: any) {
-    RED.nodes.createNode(this, n);
-    this.on('input', (msg: any, _send: any, done: () => void) => { (inbox[n.id] ||= []).push(msg); done(); });
-  });
-}
-async function next(id: string): Promise<any> {
-  for (let i = 0; i < 300 && !(inbox[id] || []).length; i++) await new Promise((r) => realSetTimeout(r, 10));
-  const m = (inbox[id] || []).shift();
-  if (!m) throw new Error(`no message at ${id}`);
-  return m;
-}
 
 const configFlow = (fields: Record<string, unknown>) => [{ id: 'oc', type: 'offline-mode-config', name: 'site', ...fields }];
 
 describe('offline-mode-config node (R-OFF-1)', function () {
-  afterEach(async () => {
-    await helper.unload();
-    for (const k of Object.keys(inbox)) delete inbox[k];
-  });
+  afterEach(() => resetFlow());
 
   it('exposes .config with the editor values', async () => {
     await helper.load(offlineNode, configFlow({ heartbeatS: 60, mode: 2, currentA: 10 }));
@@ -88,7 +67,7 @@ describe('offline-mode-config node (R-OFF-1)', function () {
       assert.equal(cp.status.lastCall.args[0].fill, 'red');
       cp.receive({ topic: 'device', payload: { plugs: [{ letter: 'A', pilot: 'C', currentA: 16 }] } });
       assert.match((await next('caught')).error.message, /offline-mode-config is invalid/);
-      assert.equal((inbox.plug || []).length, 0);
+      assert.equal(pending('plug'), 0);
     });
   }
 

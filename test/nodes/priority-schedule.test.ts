@@ -4,45 +4,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_PARAMS, MANUAL_SCHEDULE_SLOTS } from '../../lib/params';
 import { hoursToSlots, slotsToText } from '../../lib/schedule';
-import { NODE_RED_PATH } from '../support/nr';
+import { clearInbox, closeStore, helper, loadWithStore, next, pending, recorderNode, resetFlow, restartWithStore } from '../support/nr';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
-const helper: any = require('node-red-node-test-helper');
 const sinon: any = require('sinon');
 const scheduleNode = require('../../nodes/priority-schedule/priority-schedule');
-
-helper.init(NODE_RED_PATH);
-
-const realSetTimeout = global.setTimeout;
-const realClearTimeout = global.clearTimeout;
-
-/** Test sink: records every message it receives from the moment the flow starts. */
-const inbox: Record<string, any[]> = {};
-const waiters: Record<string, (() => void)[]> = {};
-function recorderNode(RED: any) {
-  RED.nodes.registerType('recorder', function (this: any, n: any) {
-    RED.nodes.createNode(this, n);
-    this.on('input', (msg: any, _send: any, done: () => void) => {
-      (inbox[n.id] ||= []).push(msg);
-      (waiters[n.id] || []).splice(0).forEach((w) => w());
-      done();
-    });
-  });
-}
-async function next(id: string): Promise<any> {
-  const box = (inbox[id] ||= []);
-  if (box.length) return box.shift();
-  await new Promise<void>((resolve, reject) => {
-    const t = realSetTimeout(() => reject(new Error(`no message at ${id}`)), 3000);
-    (waiters[id] ||= []).push(() => { realClearTimeout(t); resolve(); });
-  });
-  return box.shift();
-}
-const pending = (id: string) => (inbox[id] || []).length;
-function clearInbox() {
-  for (const k of Object.keys(inbox)) delete inbox[k];
-  for (const k of Object.keys(waiters)) delete waiters[k];
-}
 
 const NODES = [scheduleNode, recorderNode];
 const MANUAL = hoursToSlots(MANUAL_SCHEDULE_SLOTS);
@@ -57,34 +23,14 @@ function flow(cfg: Record<string, unknown> = {}) {
   ];
 }
 
-async function loadWithStore(testFlow: any[], dir: string) {
-  helper.settings({ contextStorage: { default: { module: 'localfilesystem', config: { dir } } } });
-  // node-red-node-test-helper skips the runtime's context plugin loading; do it before the flows start.
-  await helper.load([...NODES, () => helper._context.load()], testFlow);
-}
-async function closeStore() {
-  await helper._redNodes.stopFlows();
-  await helper._context.close();
-  helper._context.init(helper._settings);
-}
-async function restartWithStore(testFlow: any[], dir: string) {
-  await closeStore();
-  await helper.unload();
-  clearInbox();
-  await loadWithStore(testFlow, dir);
-}
-
 const utc = (s: string) => Date.parse(s);
 const fake = (iso: string) => sinon.useFakeTimers({ now: utc(iso), toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
 
 describe('priority-schedule node', function () {
   let clock: any = null;
   afterEach(async () => {
-    if (clock) clock.uninstall();
+    await resetFlow(clock);
     clock = null;
-    await helper.unload();
-    helper.settings({});
-    clearInbox();
   });
 
   it('R-PRIO-1: emits the schedule at start, with whether priority is active now', async () => {
@@ -218,11 +164,11 @@ describe('priority-schedule node', function () {
     });
 
     it('a run-time change survives a restart with a persistent context store', async () => {
-      await loadWithStore(flow(), dir);
+      await loadWithStore(NODES, flow(), dir);
       await next('out');
       helper.getNode('ps').receive({ payload: { enabled: false, slots: '18-22', timeZone: 'Asia/Kolkata' } });
       await next('out');
-      await restartWithStore(flow(), dir);
+      await restartWithStore(NODES, flow(), dir);
       const m = (await next('out')).payload;
       assert.equal(m.enabled, false);
       assert.equal(slotsToText(m.slots), '18-22');
@@ -230,7 +176,7 @@ describe('priority-schedule node', function () {
     });
 
     it('a run-time change survives a redeploy of an unchanged node', async () => {
-      await loadWithStore(flow(), dir);
+      await loadWithStore(NODES, flow(), dir);
       await next('out');
       helper.getNode('ps').receive({ payload: { slots: [20] } });
       await next('out');
@@ -239,14 +185,14 @@ describe('priority-schedule node', function () {
     });
 
     it('when the editor configuration changed since, the editor configuration wins (documented decision)', async () => {
-      await loadWithStore(flow(), dir);
+      await loadWithStore(NODES, flow(), dir);
       await next('out');
       helper.getNode('ps').receive({ payload: { slots: [20] } });
       await next('out');
-      await restartWithStore(flow({ slots: hoursToSlots([5]) }), dir);
+      await restartWithStore(NODES, flow({ slots: hoursToSlots([5]) }), dir);
       assert.equal(slotsToText((await next('out')).payload.slots), '05-06');
       // and the editor's version is now the stored one: a later restart keeps it
-      await restartWithStore(flow({ slots: hoursToSlots([5]) }), dir);
+      await restartWithStore(NODES, flow({ slots: hoursToSlots([5]) }), dir);
       assert.equal(slotsToText((await next('out')).payload.slots), '05-06');
     });
   });

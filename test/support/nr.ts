@@ -63,10 +63,22 @@ export async function nextWhere(id: string, pred: (m: any) => boolean, ms = 5000
 
 /** Messages waiting at recorder `id`. */
 export const pending = (id: string): number => (inbox[id] || []).length;
+/** The messages waiting at recorder `id`, oldest first, left unread (a copy). */
+export const peek = (id: string): any[] => (inbox[id] || []).slice();
 /** Drops everything recorded. */
 export function clearInbox(): void {
   for (const k of Object.keys(inbox)) delete inbox[k];
   for (const k of Object.keys(waiters)) delete waiters[k];
+}
+/**
+ * The usual afterEach of a node test: uninstall the fake clock if any, unload the flow, forget the
+ * test's settings (e.g. a context store) and everything recorded.
+ */
+export async function resetFlow(clock?: { uninstall(): void } | null): Promise<void> {
+  if (clock) clock.uninstall();
+  await helper.unload();
+  helper.settings({});
+  clearInbox();
 }
 /** Drops what recorder `id` has so far. */
 export function drain(id: string): any[] {
