@@ -49,7 +49,7 @@ if (fs.existsSync(srcNodes)) {
   fs.mkdirSync(outNodes, { recursive: true });
   copyTree(srcNodes, outNodes);
   for (const entry of fs.readdirSync(outNodes, { withFileTypes: true })) {
-    if (!entry.isDirectory() || !fs.existsSync(icons)) continue;
+    if (!entry.isDirectory() || entry.name === 'common' || !fs.existsSync(icons)) continue; // common: shared code, no node
     const dest = path.join(outNodes, entry.name, 'icons');
     fs.mkdirSync(dest, { recursive: true });
     for (const icon of fs.readdirSync(icons)) fs.copyFileSync(path.join(icons, icon), path.join(dest, icon));
