@@ -100,8 +100,11 @@ export interface StepView {
   usableA: Triple;
 }
 
+/** Version of the state's shape; a stored state of another version is not restored. */
+export const STATE_VERSION = 2;
+
 export interface BalancerState {
-  version: 1;
+  version: typeof STATE_VERSION;
   params: SiteParams;
   /** Problems with the parameters themselves (after a restore); empty when valid. */
   errors: string[];
@@ -137,7 +140,7 @@ const EPS = 1e-6;
 
 export function initialState(params: SiteParams, now: number): BalancerState {
   const state: BalancerState = {
-    version: 1,
+    version: STATE_VERSION,
     params: { ...params },
     errors: validateParams(params),
     schedule: { enabled: DEFAULT_SCHEDULE.enabled, slots: [...DEFAULT_SCHEDULE.slots], timeZone: null },
@@ -160,6 +163,29 @@ function emptyView(): StepView {
     reservedA: [0, 0, 0],
     usableA: [0, 0, 0],
   };
+}
+
+/**
+ * A stored state checked before use (R-ERR-2): the same version, the expected shape, valid
+ * parameters, charge points sorted by index and every plug's charge point present. Returns the
+ * problem, or null when the state can be used as it is. A state that fails is not repaired.
+ */
+export function restoreProblem(x: unknown): string | null {
+  if (x === null || typeof x !== 'object') return 'not an object';
+  const st = x as Partial<BalancerState>;
+  if (st.version !== STATE_VERSION) return `stored state version ${String(st.version)}, expected ${STATE_VERSION}`;
+  if (!st.params || validateParams(st.params).length) return 'stored parameters are invalid';
+  if (!Array.isArray(st.chargePoints) || !Array.isArray(st.plugs) || !Array.isArray(st.recentTransactions)) return 'stored state has the wrong shape';
+  if (!st.meter || !st.schedule || !st.view || validateSchedule(st.schedule).length) return 'stored state has the wrong shape';
+  for (let i = 1; i < st.chargePoints.length; i++) {
+    if (!(st.chargePoints[i - 1].index < st.chargePoints[i].index)) return 'stored charge points are not sorted by index';
+  }
+  for (let i = 0; i < st.plugs.length; i++) {
+    const p = st.plugs[i];
+    if (i > 0 && !(st.plugs[i - 1].id < p.id)) return 'stored plugs are not sorted by id';
+    if (cpPosition(st.chargePoints, (p.id + 1) >> 1) < 0) return `stored plug ${p.id} has no charge point`;
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------

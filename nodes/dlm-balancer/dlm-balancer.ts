@@ -6,7 +6,7 @@
  * Inputs (msg.topic): meter, plug, schedule, params, plate, status (query), transactions (query).
  * Outputs: 1 setpoint (one msg per charge point), 2 status, 3 transaction.
  */
-import { initialState, step, meterOnline, type BalancerState, type DlmEvent, type StepResult } from '../../lib/balancer';
+import { initialState, meterOnline, restoreProblem, step, type BalancerState, type DlmEvent, type StepResult } from '../../lib/balancer';
 import { BALANCER_TICK_S, paramsFromConfig, validateParams } from '../../lib/params';
 import { statusOf } from '../../lib/status';
 import { appendHistory, transactionsCsv } from '../../lib/transactions';
@@ -118,7 +118,9 @@ export = function (RED: any) {
     const ready = new Promise<void>((resolve) => {
       node.context().get(STATE_KEY, (err: unknown, saved: Persisted | undefined) => {
         if (err) node.warn(`could not read the stored balancer state: ${String(err)}`);
-        if (!err && saved && saved.version === 1 && saved.state && saved.state.version === 1) {
+        const problem = !err && saved ? (saved.version !== 1 ? 'unknown format' : restoreProblem(saved.state)) : null;
+        if (problem) node.warn(`the stored balancer state is not used (${problem}): starting afresh, every charge point and the meter unknown until they report`);
+        if (!err && saved && !problem) {
           if (saved.configHash === configHash) {
             state = saved.state;
           } else if (!configErrors.length) {

@@ -48,6 +48,8 @@ const CSS = `<style>
 .dlm table.dlm-t td.dlm-l,.dlm table.dlm-t th.dlm-l{text-align:left}
 .dlm table.dlm-t td.dlm-num{text-align:right;font-variant-numeric:tabular-nums}
 .dlm-small{font-size:11px;color:#616161;white-space:normal}
+.dlm table.dlm-t td.dlm-small{white-space:normal}
+.dlm .dlm-plate,.dlm table.dlm-t td.dlm-tx-plate{white-space:normal;overflow-wrap:anywhere}
 .dlm-nw{white-space:nowrap}
 .dlm-big{font-size:16px}
 .dlm-cell-sub{font-size:11px;font-weight:normal;white-space:normal;line-height:1.1}

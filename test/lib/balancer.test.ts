@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { effectiveA, findChargePoint, findPlug, initialState, plugStatus, step } from '../../lib/balancer';
+import { effectiveA, findChargePoint, findPlug, initialState, plugStatus, restoreProblem, step } from '../../lib/balancer';
 import { loadRow } from '../../lib/loadstate';
 import { DEFAULT_PARAMS } from '../../lib/params';
 import { statusOf } from '../../lib/status';
@@ -596,5 +596,20 @@ describe('lib/balancer — refusals and sessions', () => {
     r = step(r.state, { type: 'params', params: { minCurrentA: 8 } }, 2000);
     r = step(r.state, { type: 'tick' }, 3000);
     assert.equal(findPlug(r.state, 1)!.setpointA > 0, true);
+  });
+});
+
+describe('lib/balancer — restoring a stored state (R-ERR-2)', () => {
+  it('a state from this version restores as it is; others are refused with the reason', () => {
+    const site = new Site();
+    site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
+    site.run(3, [5, 5, 5]);
+    const stored = JSON.parse(JSON.stringify(site.state));
+    assert.equal(restoreProblem(stored), null);
+    assert.match(restoreProblem({ ...stored, version: 1 })!, /version 1/);
+    assert.match(restoreProblem({ ...stored, chargePoints: { CP01: stored.chargePoints[0] } })!, /wrong shape/);
+    assert.match(restoreProblem({ ...stored, chargePoints: [] })!, /plug 1 has no charge point/);
+    assert.match(restoreProblem({ ...stored, params: { ...stored.params, minCurrentA: 2 } })!, /parameters/);
+    assert.match(restoreProblem(null)!, /not an object/);
   });
 });

@@ -270,6 +270,37 @@ describe('dlm-balancer node', function () {
     }
   });
 
+  it('R-ERR-2: a stored state of another format is not used: a warning, a fresh safe start, no crash', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-bal-'));
+    try {
+      await loadWithStore(NODES, flow({ analyserEnabled: false }), dir);
+      let dlm = helper.getNode('dlm');
+      dlm.receive(plug(cp1));
+      await next('sp');
+      // Stop the flow (the node stores its state on close), then put an old-format state in its place.
+      await helper._redNodes.stopFlows();
+      const ctx = helper._context.get('dlm', 'f1');
+      await new Promise<void>((resolve, reject) => ctx.set('dlmBalancerState', {
+        version: 1, configHash: 'x', state: { version: 1, chargePoints: { CP01: { name: 'CP01' } }, plugs: [{ id: 1, chargePoint: 'CP01' }] },
+      }, (e: unknown) => (e ? reject(e) : resolve())));
+      await helper._context.close();
+      helper._context.init(helper._settings);
+      await helper.unload();
+      clearInbox();
+      await loadWithStore(NODES, flow({ analyserEnabled: false }), dir);
+      dlm = helper.getNode('dlm');
+      const warned = helper.log().args.filter((a: any) => /not used/.test(JSON.stringify(a)));
+      assert.ok(warned.length >= 1, 'a warning says the stored state is not used');
+      const s = await status();
+      assert.deepEqual(s.plugs, []);
+      dlm.receive(plug(cp1));
+      assert.deepEqual((await next('sp')).payload.plugs, { A: 32, B: 0 });
+    } finally {
+      await closeStore();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('releases its timer on close: no output after the flow stops', async () => {
     await helper.load(NODES, flow({ analyserEnabled: false }));
     helper.getNode('dlm').receive(plug(cp1));
