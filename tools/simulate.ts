@@ -25,6 +25,7 @@ import { localMidnight } from '../lib/sim/clock';
 import { SimDevice } from '../lib/sim/device';
 import { Rng } from '../lib/sim/random';
 import { randomVehicleSpec, Vehicle, VEHICLE_DEFAULTS, type VehicleSpec } from '../lib/sim/vehicle';
+import { waterfill } from '../lib/share';
 
 
 /** One charge point of the simulated site. */
@@ -179,20 +180,8 @@ interface Socket {
   vehicle: Vehicle | null;
 }
 
-/** Max-min fair (water-filling) shares of `available` among demands capped at `caps`. */
-export function waterFill(available: number, caps: number[]): number[] {
-  const out = new Array<number>(caps.length).fill(0);
-  const order = caps.map((c, i) => i).sort((a, b) => caps[a] - caps[b]);
-  let left = Math.max(0, available);
-  let n = caps.length;
-  for (const i of order) {
-    const share = left / n;
-    out[i] = Math.min(caps[i], share);
-    left -= out[i];
-    n--;
-  }
-  return out;
-}
+/** Max-min fair (water-filling) split of `available` over `caps`: the core's own (lib/share.ts). */
+export const waterFill = waterfill;
 
 /** Jain's fairness index (Σx)² / (n·Σx²): 1 = all equal, 1/n = one takes all. */
 export function jainIndex(xs: number[]): number | null {
