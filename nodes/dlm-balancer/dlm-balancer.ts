@@ -6,7 +6,8 @@
  * Inputs (msg.topic): meter, plug, schedule, params, plate, status (query), transactions (query).
  * Outputs: 1 setpoint (one msg per charge point), 2 status, 3 transaction.
  */
-import { initialState, meterOnline, restoreProblem, step, type BalancerState, type DlmEvent, type StepResult } from '../../lib/balancer';
+import { initialState, restoreProblem, step, type BalancerState, type DlmEvent, type StepResult } from '../../lib/balancer';
+import { meterOnline } from '../../lib/meter';
 import { BALANCER_TICK_S, paramsFromConfig, validateParams } from '../../lib/params';
 import { statusOf } from '../../lib/status';
 import { appendHistory, transactionsCsv } from '../../lib/transactions';
