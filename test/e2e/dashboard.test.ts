@@ -18,7 +18,6 @@
  *  - saves a screenshot of every screen (tab) to test-output/screenshots/.
  */
 import { strict as assert } from 'assert';
-import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -27,9 +26,9 @@ import { addPowerSample, amps, dateTime, emptyPowerHistory, kw, num, plugIdText,
 import { PARAM_SPECS } from '../../lib/params';
 import type { Phase, PlugView, StatusMessage } from '../../lib/types';
 import { freePort, REPO_ROOT, waitFor } from '../support/node-red-runner';
+import { startSite, type RunningSite } from '../support/demo-site';
 
 const CHROMIUM = process.env.DLM_CHROMIUM || '/usr/bin/chromium';
-const START_JS = path.join(REPO_ROOT, 'tools', 'start.js');
 const EXAMPLE = path.join(REPO_ROOT, 'examples', '15-charge-point-site.json');
 const SHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
 const XSS = '<img src=x onerror=alert(1)>';
@@ -40,65 +39,6 @@ const TAB = { site: 0, loadManagement: 1, power: 2, transactions: 3 };
 const VIEWPORT = { width: 1400, height: 900 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface RunningSite {
-  url: string;
-  nodeRedPid: number;
-  log(): string;
-  stop(): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Forks tools/start.js like `npm start -- …` and waits for its `ready` event. */
-async function startSite(dir: string, port: number, meterPort: number): Promise<RunningSite> {
-  const child: ChildProcess = fork(
-    START_JS,
-    ['--port', String(port), '--meter-port', String(meterPort), '--speed', '60', '--dir', dir, '--load', 'constant', '--amps', '10,10,10'],
-    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env } },
-  );
-  let output = '';
-  const onData = (d: Buffer) => {
-    output = (output + d.toString()).slice(-30000);
-    if (process.env.DLM_TEST_NODE_RED_LOG === '1') process.stderr.write(d);
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let readyMsg: any = null;
-  child.on('message', (m: any) => { if (m && m.event === 'ready') readyMsg = m; });
-  let nodeRedPid = 0;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-      await exited;
-      clearTimeout(timer);
-    }
-    // Never leave our Node-RED behind, even if start.js had to be killed.
-    if (nodeRedPid && alive(nodeRedPid)) process.kill(nodeRedPid, 'SIGKILL');
-  };
-  try {
-    const ready = await waitFor('start.js to report the flows started', async () => {
-      if (child.exitCode !== null) throw new Error(`start.js exited with code ${child.exitCode}`);
-      return readyMsg ?? undefined;
-    }, 60000, 100);
-    nodeRedPid = ready.pid;
-  } catch (e) {
-    await stop();
-    throw new Error(`${(e as Error).message}\n--- output ---\n${output}`);
-  }
-  return { url: `http://127.0.0.1:${port}`, nodeRedPid, log: () => output, stop };
-}
 
 /**
  * The power widget's history as Node-RED's localfilesystem context store keeps it, as a previous
@@ -225,7 +165,7 @@ describe('dashboard of the example site in a real browser, against the running s
     const userDir = path.join(dir, 'node-red');
     fs.mkdirSync(path.join(userDir, 'context', power.z), { recursive: true });
     fs.writeFileSync(path.join(userDir, 'context', power.z, `${power.id}.json`), JSON.stringify({ powerHistory: storedHistory(Date.now() - 60_000) }));
-    site = await startSite(userDir, await freePort(), await freePort());
+    site = await startSite({ dir: userDir, port: await freePort(), meterPort: await freePort(), amps: [10, 10, 10], speed: 60 });
     fs.mkdirSync(SHOTS, { recursive: true });
     const { chromium } = require('playwright-core');
     context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {

@@ -12,14 +12,14 @@
  * safety invariant on every sample (R-ALLOC-9).
  */
 import { strict as assert } from 'assert';
-import { execFileSync, fork, type ChildProcess } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { freePort, REPO_ROOT, waitFor } from '../support/node-red-runner';
+import { alive, startSite, type RunningSite } from '../support/demo-site';
 import type { Phase, PlugView, StatusMessage } from '../../lib/types';
 
-const START_JS = path.join(REPO_ROOT, 'tools', 'start.js');
 const EXAMPLE = path.join(REPO_ROOT, 'examples', '15-charge-point-site.json');
 const SPEED = 60;
 const EPS = 0.02; // the status rounds currents to 0.01 A
@@ -31,89 +31,6 @@ const SINGLE = ['CP02', 'CP12', 'CP13', 'CP15'];
 /** Priority plugs of the example (docs/example-site.md): CP01 A, CP06 A, CP11 A. */
 const PRIORITY_IDS = [1, 11, 21];
 const PHASES: Phase[] = ['L1', 'L2', 'L3'];
-
-interface RunningSite {
-  url: string;
-  /** Node-RED's process id (a child of start.js). */
-  nodeRedPid: number;
-  child: ChildProcess;
-  log(): string;
-  /** Sends a control command to start.js and waits for its reply. */
-  control(cmd: Record<string, unknown>): Promise<void>;
-  /** Ctrl-C: SIGINT to start.js; resolves with its exit code once it has stopped everything. */
-  stop(): Promise<number | null>;
-}
-
-/** Forks tools/start.js like `npm start -- …` (the package is already built by the test run). */
-async function startSite(dir: string, port: number, meterPort: number, amps: number[]): Promise<RunningSite> {
-  const child = fork(
-    START_JS,
-    ['--port', String(port), '--meter-port', String(meterPort), '--speed', String(SPEED), '--dir', dir, '--load', 'constant', '--amps', amps.join(',')],
-    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env } },
-  );
-  let output = '';
-  const onData = (d: Buffer) => {
-    output = (output + d.toString()).slice(-30000);
-    if (process.env.DLM_TEST_NODE_RED_LOG === '1') process.stderr.write(d);
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const replies: ((m: any) => void)[] = [];
-  let readyMsg: any = null;
-  child.on('message', (m: any) => {
-    if (m && m.event === 'ready') readyMsg = m;
-    else if (m && m.reply !== undefined) replies.shift()?.(m);
-  });
-
-  let nodeRedPid = 0;
-  let stopped = false;
-  const stop = async (): Promise<number | null> => {
-    if (stopped) return child.exitCode;
-    stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
-      await exited;
-      clearTimeout(timer);
-    }
-    // Never leave our Node-RED behind, even if start.js was killed.
-    if (nodeRedPid && alive(nodeRedPid)) process.kill(nodeRedPid, 'SIGKILL');
-    return child.exitCode;
-  };
-
-  try {
-    const ready = await waitFor('start.js to report the flows started', async () => {
-      if (child.exitCode !== null) throw new Error(`start.js exited with code ${child.exitCode}`);
-      return readyMsg ?? undefined;
-    }, 60000, 100);
-    nodeRedPid = ready.pid;
-  } catch (e) {
-    await stop();
-    throw new Error(`${(e as Error).message}\n--- output ---\n${output}`);
-  }
-  return {
-    url: `http://127.0.0.1:${port}`,
-    nodeRedPid,
-    child,
-    log: () => output,
-    control: (cmd) =>
-      new Promise<void>((resolve, reject) => {
-        replies.push((m) => (m.ok ? resolve() : reject(new Error(m.error))));
-        child.send(cmd);
-      }),
-    stop,
-  };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function getStatus(url: string): Promise<StatusMessage> {
   const res = await fetch(url + '/dlm/status');
@@ -204,7 +121,7 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-site-'));
     port = await freePort();
     meterPort = await freePort();
-    site = await startSite(dir, port, meterPort, [10, 10, 10]);
+    site = await startSite({ dir, port, meterPort, amps: [10, 10, 10], speed: SPEED });
     startSampling();
   });
 
@@ -380,7 +297,7 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
     const code = await site!.stop();
     assert.equal(code, 0, 'start.js exits 0 on SIGINT');
     assert.equal(alive(site!.nodeRedPid), false, 'Node-RED stopped with it');
-    site = await startSite(dir, port, meterPort, [15, 15, 15]);
+    site = await startSite({ dir, port, meterPort, amps: [15, 15, 15], speed: SPEED });
     startSampling();
 
     const first = await sampleWhere('the site back, every plug reporting', reporting, 30000);
