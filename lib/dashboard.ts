@@ -2,7 +2,7 @@
  * The dashboard's pure logic (issue 6, SPEC §8 R-MON-1..5, manual chapter 7 "SCREENS"): turns a
  * StatusMessage into what each widget shows (named states, units, colours), keeps and downsamples
  * the power history, lays out the power graphs, and re-validates the edits that come back from
- * the browser. No Node-RED, no timers, no Date.now(): time is an argument.
+ * the browser. No Node-RED, no timers, no clock reads: time is an argument.
  */
 import { validatePlate } from './chargepoint';
 import { checkParam, mergeParams, NO_PLATE, PARAM_SPECS, PLATE_MAX_LENGTH, type ParamSpec } from './params';
