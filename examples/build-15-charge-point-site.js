@@ -475,46 +475,32 @@ const filterApi = (id, name, y) =>
   });
 apiY += 60;
 const complete = node(gApi, { id: 'dlm_api_complete', type: 'complete', name: 'change accepted', scope: [balancer.id, schedule.id], uncaught: false, x: API_X.in - 20, y: apiY, wires: [[]] });
-const okFilter = filterApi('dlm_api_ok_filter', 'API request?', apiY);
-wire(complete, okFilter);
-const okChange = node(gApi, {
-  id: 'dlm_api_ok',
-  type: 'change',
-  name: '200 {ok: true}',
-  rules: [set('payload', '{"ok":true}', 'json'), set('statusCode', '200', 'num')],
-  action: '',
-  property: '',
-  from: '',
-  to: '',
-  reg: false,
-  x: API_X.out - 40,
-  y: apiY,
-  wires: [[]],
-});
-wire(okFilter, okChange);
-const resOk = node(gApi, { id: 'dlm_api_ok_response', type: 'http response', name: '', statusCode: '', headers: {}, x: API_X.out + 160, y: apiY, wires: [] });
-wire(okChange, resOk);
+/** The answer to an API request that changed something: a change node setting payload and status, then http response. */
+function apiReply(source, id, name, payloadRule, statusCode, y) {
+  const filter = filterApi(`dlm_api_${id}_filter`, 'API request?', y);
+  wire(source, filter);
+  const change = node(gApi, {
+    id: `dlm_api_${id}`,
+    type: 'change',
+    name,
+    rules: [payloadRule, set('statusCode', statusCode, 'num')],
+    action: '',
+    property: '',
+    from: '',
+    to: '',
+    reg: false,
+    x: API_X.out - 40,
+    y,
+    wires: [[]],
+  });
+  wire(filter, change);
+  const res = node(gApi, { id: `dlm_api_${id}_response`, type: 'http response', name: '', statusCode: '', headers: {}, x: API_X.out + 160, y, wires: [] });
+  wire(change, res);
+}
+apiReply(complete, 'ok', '200 {ok: true}', set('payload', '{"ok":true}', 'json'), '200', apiY);
 apiY += 50;
 const caught = node(gApi, { id: 'dlm_api_catch', type: 'catch', name: 'change refused', scope: [balancer.id, schedule.id], uncaught: false, x: API_X.in - 20, y: apiY, wires: [[]] });
-const errFilter = filterApi('dlm_api_err_filter', 'API request?', apiY);
-wire(caught, errFilter);
-const errChange = node(gApi, {
-  id: 'dlm_api_err',
-  type: 'change',
-  name: '400 {error}',
-  rules: [set('payload', '{"error": $replace($string(error.message), /^Error: /, "")}', 'jsonata'), set('statusCode', '400', 'num')],
-  action: '',
-  property: '',
-  from: '',
-  to: '',
-  reg: false,
-  x: API_X.out - 40,
-  y: apiY,
-  wires: [[]],
-});
-wire(errFilter, errChange);
-const resErr = node(gApi, { id: 'dlm_api_err_response', type: 'http response', name: '', statusCode: '', headers: {}, x: API_X.out + 160, y: apiY, wires: [] });
-wire(errChange, resErr);
+apiReply(caught, 'err', '400 {error}', set('payload', '{"error": $replace($string(error.message), /^Error: /, "")}', 'jsonata'), '400', apiY);
 
 // --- Charge points, each with its simulated charger --------------------------------------------
 const PHASE_COLUMN = { L1: 40, L2: 720, L3: 1400, spare: 720 };
