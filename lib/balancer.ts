@@ -30,6 +30,7 @@ export function initialState(params: SiteParams, now: number): BalancerState {
   const state: BalancerState = {
     version: STATE_VERSION,
     params: { ...params },
+    deployed: { ...params },
     errors: validateParams(params),
     schedule: { enabled: DEFAULT_SCHEDULE.enabled, slots: [...DEFAULT_SCHEDULE.slots], timeZone: null },
     meter: initialMeter(),
@@ -567,7 +568,7 @@ export function step(state: BalancerState, event: DlmEvent, now: number): StepRe
       };
       break;
     case 'params': {
-      const r = mergeParams(state.params, event.params);
+      const r = mergeParams(state.params, event.params, state.deployed);
       if (r.ok) {
         d.state.params = r.params;
         d.state.errors = [];

@@ -10,6 +10,7 @@ import type {
 } from './types';
 import { PHASES, PILOT_STATES } from './types';
 import { DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, IEC_MIN_CURRENT_A, NO_PLATE, PLATE_MAX_LENGTH, PLUG_MAX_LIMITS, validateOffline } from './params';
+import { describeValue } from './guard';
 
 export const PLUG_LETTERS: readonly PlugLetter[] = ['A', 'B'];
 
@@ -19,6 +20,10 @@ export const NAME_MAX_LENGTH = 64;
 export const ADDRESS_MAX_LENGTH = 256;
 /** Longest device fault text kept, characters (longer texts are refused, not cut). */
 export const FAULT_MAX_LENGTH = 200;
+/** Most plugs a device may say it has (devicePlugs, R-CP-3). */
+export const DEVICE_PLUGS_MAX = 16;
+/** Largest session energy accepted, Wh (1 GWh: far above any vehicle; larger is a broken report). */
+export const ENERGY_MAX_WH = 1e9;
 /** Highest charge point index accepted (plug ids stay far inside safe integers). */
 export const INDEX_MAX = 100_000;
 /**
@@ -211,7 +216,7 @@ export function parsePlateInput(
 }
 
 function checkLetter(config: ChargePointConfig, letter: unknown): string | null {
-  if (!isPlugLetter(letter)) return `plug letter must be "A" or "B", not ${JSON.stringify(letter) ?? String(letter)}`;
+  if (!isPlugLetter(letter)) return `plug letter must be "A" or "B", not ${describeValue(letter)}`;
   if (!config.plugs.some((p) => p.letter === letter)) {
     return `plug ${letter} does not exist on ${config.name} (${config.plugs.length} plug${config.plugs.length === 1 ? '' : 's'})`;
   }
@@ -273,7 +278,7 @@ export function validateDeviceReport(config: ChargePointConfig, x: unknown): str
   const errors: string[] = [];
   if ('devicePlugs' in r && r.devicePlugs !== undefined) {
     const d = r.devicePlugs;
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 16) errors.push('devicePlugs must be a whole number 1..16');
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > DEVICE_PLUGS_MAX) errors.push(`devicePlugs must be a whole number 1..${DEVICE_PLUGS_MAX}`);
   }
   if (!Array.isArray(r.plugs) || r.plugs.length === 0) {
     errors.push('device report plugs must be a non-empty array of {letter, pilot, currentA}');
@@ -415,7 +420,7 @@ export function setpointToCommand(
     if (letterErr) return { kind: 'error', error: `setpoint: ${letterErr}` };
     const plug = config.plugs.find((p) => p.letter === letter)!;
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      return { kind: 'error', error: `setpoint for plug ${letter} must be a number of amps, not ${JSON.stringify(value) ?? String(value)}` };
+      return { kind: 'error', error: `setpoint for plug ${letter} must be a number of amps, not ${describeValue(value)}` };
     }
     if (value !== 0 && (value < IEC_MIN_CURRENT_A || value > plug.maxCurrentA)) {
       return {

@@ -10,6 +10,7 @@
  */
 import type { MeterMessage } from './types';
 import { METER_DEFAULTS, METER_LIMITS, SANITY } from './params';
+import { describeValue } from './guard';
 
 /** Where a register comes from (docs/cvm-mini.md). */
 export type RegisterSource = 'CVM-MINI manual §6.1' | 'sibling Circutor meters (CVM-C10 / CVM-NET map)';
@@ -184,7 +185,7 @@ export function decodeRegisters(regs: readonly number[] | Buffer | Uint8Array, n
       // Registers arrive unsigned (0..65535) from node-red-contrib-modbus; some Modbus nodes
       // give them as signed 16-bit: same bits, both accepted.
       if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x8000 || v > 0xffff) {
-        return { ok: false, error: `register 0x${i.toString(16).padStart(2, '0')} is not a 16-bit integer: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}` };
+        return { ok: false, error: `register 0x${i.toString(16).padStart(2, '0')} is not a 16-bit integer: ${describeValue(v)}` };
       }
     }
     r = regs as number[];
@@ -325,10 +326,10 @@ export function checkModbusRequest(req: unknown): string | null {
   const r = req as { address?: unknown; quantity?: unknown; fc?: unknown };
   const address = r.address === undefined ? undefined : Number(r.address);
   if (address !== undefined && address !== CVM_START_ADDRESS) {
-    return `response is for address ${String(r.address)}, the CVM-MINI map starts at ${CVM_START_ADDRESS}`;
+    return `response is for address ${describeValue(r.address)}, the CVM-MINI map starts at ${CVM_START_ADDRESS}`;
   }
   const fc = r.fc === undefined ? undefined : Number(r.fc);
-  if (fc !== undefined && fc !== 3 && fc !== 4) return `response is for function ${String(r.fc)}, the CVM-MINI map is read with 3 or 4`;
+  if (fc !== undefined && fc !== 3 && fc !== 4) return `response is for function ${describeValue(r.fc)}, the CVM-MINI map is read with 3 or 4`;
   return null;
 }
 

@@ -793,8 +793,11 @@ export function plateEdit(status: StatusMessage | null, payload: unknown): EditR
   return { ok: true, msg: { topic: 'plate', payload: { plugId: id, plate: r.plate } } };
 }
 
-/** A parameter edit `{key: value, …}` checked against the site's current parameters (R-MON-3). */
-export function paramsEdit(current: SiteParams | null, payload: unknown): EditResult {
+/**
+ * A parameter edit `{key: value, …}` checked against the site's current parameters (R-MON-3) and,
+ * when given, the deployed configuration as its ceiling (R-SEC-2) — the balancer checks both again.
+ */
+export function paramsEdit(current: SiteParams | null, payload: unknown, ceiling?: SiteParams): EditResult {
   if (!isObject(payload) || Object.keys(payload).length === 0) return { ok: false, error: 'parameter edit must be {name: value}' };
   if (!current) {
     for (const [k, v] of Object.entries(payload)) {
@@ -805,7 +808,7 @@ export function paramsEdit(current: SiteParams | null, payload: unknown): EditRe
     }
     return { ok: true, msg: { topic: 'params', payload: { ...payload } as Partial<SiteParams> } };
   }
-  const r = mergeParams(current, payload);
+  const r = mergeParams(current, payload, ceiling);
   if (!r.ok) return { ok: false, error: `parameter edit refused: ${r.errors.join('; ')}` };
   return { ok: true, msg: { topic: 'params', payload: { ...payload } as Partial<SiteParams> } };
 }

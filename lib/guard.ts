@@ -27,6 +27,17 @@ export const UNTRUSTED_LIMITS: UntrustedLimits = Object.freeze({
   maxBytes: 65536,
 });
 
+/**
+ * The bounds for the balancer's own `status` message on its way to dashboard widgets: a site of
+ * thousands of plugs has a large status; depth, cycles and types are still checked.
+ */
+export const STATUS_LIMITS: UntrustedLimits = Object.freeze({
+  maxDepth: 16,
+  maxValues: 5_000_000,
+  maxStringLength: 1_000_000,
+  maxBytes: 65536,
+});
+
 /** Keys that reach or replace an object's prototype when copied or merged. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -146,13 +157,13 @@ export function describeValue(x: unknown): string {
  * The problem of an incoming Node-RED message, or null: its topic (short text or absent) and
  * each of `fields` (untrusted values, `payload` by default). Every node calls this first.
  */
-export function messageProblem(msg: unknown, fields: readonly string[] = ['payload']): string | null {
+export function messageProblem(msg: unknown, fields: readonly string[] = ['payload'], limits: UntrustedLimits = UNTRUSTED_LIMITS): string | null {
   if (msg === null || typeof msg !== 'object') return 'the message is not an object';
   const m = msg as Record<string, unknown>;
   const t = topicProblem(m.topic);
   if (t) return t;
   for (const f of fields) {
-    const p = untrustedProblem(m[f], `msg.${f}`);
+    const p = untrustedProblem(m[f], `msg.${f}`, limits);
     if (p) return p;
   }
   return null;

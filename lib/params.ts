@@ -4,6 +4,7 @@
  * injects them), the runtime validates with them, the tests read them.
  */
 import type { OfflineConfig, SiteParams, Schedule } from './types';
+import { describeValue } from './guard';
 
 /** IEC 61851-1 Mode 3 minimum current, A (R-SITE-3). */
 export const IEC_MIN_CURRENT_A = 6;
@@ -19,6 +20,13 @@ export interface ParamSpec {
   options?: readonly (string | number)[];
   /** SPEC requirement the parameter comes from. */
   ref: string;
+  /**
+   * The ceiling rule (R-SEC-2): which run-time changes keep the site at least as safe as the
+   * deployed configuration. 'lower': may only go down (a limit); 'higher': may only go up (a
+   * margin, a delay, an assumption); 'fixed': only the editor may change it (wiring facts);
+   * absent: any valid value (sharing, timing and display choices that do not raise the limit).
+   */
+  safer?: 'lower' | 'higher' | 'fixed';
 }
 
 /** Manual defaults (§5.2.1, §7.4.4) and SPEC decisions. */
@@ -30,6 +38,7 @@ export const DEFAULT_PARAMS: Readonly<SiteParams> = Object.freeze({
   minCurrentA: 8,
   analyserEnabled: true,
   meterOfflineCurrentA: 25,
+  meterPeakWindowMin: 15,
   meterTimeoutS: 5,
   meterAverageS: 10,
   meterPosition: 'building',
@@ -53,20 +62,21 @@ export const DEFAULT_PARAMS: Readonly<SiteParams> = Object.freeze({
 
 /** Ranges and labels, in the order the editor and dashboard show them. */
 export const PARAM_SPECS: readonly ParamSpec[] = Object.freeze([
-  { key: 'supplyPhases', label: 'Supply', type: 'enum', options: [1, 3], ref: 'R-SITE-1' },
-  { key: 'voltageV', label: 'Nominal voltage', unit: 'V', type: 'number', min: 100, max: 400, ref: 'R-SITE-1' },
-  { key: 'mccbA', label: 'MCCB max current', unit: 'A', type: 'number', min: 6, max: 6300, ref: 'R-SITE-2' },
-  { key: 'contractedKW', label: 'Contracted power', unit: 'kW', type: 'number', min: 1, max: 10000, ref: 'R-SITE-2' },
+  { key: 'supplyPhases', label: 'Supply', type: 'enum', options: [1, 3], ref: 'R-SITE-1', safer: 'fixed' },
+  { key: 'voltageV', label: 'Nominal voltage', unit: 'V', type: 'number', min: 100, max: 400, ref: 'R-SITE-1', safer: 'higher' },
+  { key: 'mccbA', label: 'MCCB max current', unit: 'A', type: 'number', min: 6, max: 6300, ref: 'R-SITE-2', safer: 'lower' },
+  { key: 'contractedKW', label: 'Contracted power', unit: 'kW', type: 'number', min: 1, max: 10000, ref: 'R-SITE-2', safer: 'lower' },
   { key: 'minCurrentA', label: 'Min. charging current', unit: 'A', type: 'number', min: IEC_MIN_CURRENT_A, max: 32, ref: 'R-SITE-3' },
-  { key: 'analyserEnabled', label: 'Building analyser enabled', type: 'boolean', ref: 'R-MTR-3' },
-  { key: 'meterOfflineCurrentA', label: 'Analyser offline current', unit: 'A', type: 'number', min: 0, max: 6300, ref: 'R-MTR-4' },
-  { key: 'meterTimeoutS', label: 'Analyser timeout', unit: 's', type: 'number', min: 1, max: 300, ref: 'R-MTR-4' },
+  { key: 'analyserEnabled', label: 'Building analyser enabled', type: 'boolean', ref: 'R-MTR-3', safer: 'higher' },
+  { key: 'meterOfflineCurrentA', label: 'Analyser offline current', unit: 'A', type: 'number', min: 0, max: 6300, ref: 'R-MTR-4', safer: 'higher' },
+  { key: 'meterPeakWindowMin', label: 'Recent peak window (meter lost)', unit: 'min', type: 'number', min: 0, max: 1440, ref: 'R-MTR-4', safer: 'higher' },
+  { key: 'meterTimeoutS', label: 'Analyser timeout', unit: 's', type: 'number', min: 1, max: 300, ref: 'R-MTR-4', safer: 'lower' },
   { key: 'meterAverageS', label: 'Building average window', unit: 's', type: 'number', min: 1, max: 600, ref: 'R-MTR-5' },
-  { key: 'meterPosition', label: 'Analyser position', type: 'enum', options: ['building', 'grid'], ref: 'R-MTR-2' },
-  { key: 'marginPct', label: 'Safety margin (working range)', unit: '%', type: 'number', min: 0, max: 50, ref: 'R-ALLOC-1' },
+  { key: 'meterPosition', label: 'Analyser position', type: 'enum', options: ['building', 'grid'], ref: 'R-MTR-2', safer: 'fixed' },
+  { key: 'marginPct', label: 'Safety margin (working range)', unit: '%', type: 'number', min: 0, max: 50, ref: 'R-ALLOC-1', safer: 'higher' },
   { key: 'resolutionA', label: 'Setpoint resolution', unit: 'A', type: 'enum', options: [0.1, 0.5, 1], ref: 'R-ALLOC-3' },
   { key: 'resumeHysteresisA', label: 'Resume hysteresis', unit: 'A', type: 'number', min: 0, max: 32, ref: 'R-ALLOC-5' },
-  { key: 'reactionDelayS', label: 'Vehicle reaction delay', unit: 's', type: 'number', min: 0, max: 60, ref: 'R-ALLOC-7' },
+  { key: 'reactionDelayS', label: 'Vehicle reaction delay', unit: 's', type: 'number', min: 0, max: 60, ref: 'R-ALLOC-7', safer: 'higher' },
   { key: 'minPauseS', label: 'Minimum pause time', unit: 's', type: 'number', min: 0, max: 3600, ref: 'R-ALLOC-8' },
   { key: 'minIncreaseA', label: 'Smallest increase sent', unit: 'A', type: 'number', min: 0, max: 10, ref: 'R-ALLOC-8' },
   { key: 'stateBDetection', label: 'State B detection', type: 'boolean', ref: 'R-VEH-1' },
@@ -187,23 +197,49 @@ export function validateParams(p: SiteParams): string[] {
 }
 
 /**
- * Merges a partial change into a parameter set and validates the result. Unknown keys are
+ * Merges a partial change into a parameter set and validates the result, and with a `ceiling`
+ * (the deployed configuration) the ceiling rule too (R-SEC-2). Unknown keys are
  * errors, so a typo never passes silently. Returns either the new set or the errors; the
  * input is never modified.
  */
 export function mergeParams(
   base: SiteParams,
   change: unknown,
+  ceiling?: SiteParams,
 ): { ok: true; params: SiteParams } | { ok: false; errors: string[] } {
   if (change === null || typeof change !== 'object' || Array.isArray(change)) {
     return { ok: false, errors: ['parameters must be an object of name: value'] };
   }
   const known = new Set(PARAM_SPECS.map((s) => s.key as string));
   const unknown = Object.keys(change).filter((k) => !known.has(k));
-  if (unknown.length) return { ok: false, errors: [`unknown parameter(s): ${unknown.join(', ')}`] };
+  if (unknown.length) return { ok: false, errors: [`unknown parameter(s): ${unknown.slice(0, 3).map(describeValue).join(', ')}${unknown.length > 3 ? ` and ${unknown.length - 3} more` : ''}`] };
   const merged = { ...base, ...(change as Partial<SiteParams>) } as SiteParams;
   const errors = validateParams(merged);
+  if (!errors.length && ceiling) errors.push(...ceilingProblems(ceiling, merged));
   return errors.length ? { ok: false, errors } : { ok: true, params: merged };
+}
+
+/**
+ * The ceiling rule (R-SEC-2): the reasons a proposed run-time parameter set is less safe than the
+ * deployed one (empty = allowed). Limits may only go down, margins, delays and assumptions only
+ * up, wiring facts not at all; the analyser may be enabled but never disabled at run time.
+ */
+export function ceilingProblems(deployed: SiteParams, proposed: SiteParams): string[] {
+  const out: string[] = [];
+  const d = deployed as unknown as Record<string, unknown>;
+  const p = proposed as unknown as Record<string, unknown>;
+  for (const spec of PARAM_SPECS) {
+    const was = d[spec.key];
+    const now = p[spec.key];
+    if (!spec.safer || was === now) continue;
+    const name = `${spec.label} (${spec.key})`;
+    const shown = (v: unknown) => `${String(v)}${spec.unit && typeof v === 'number' ? ' ' + spec.unit : ''}`;
+    if (spec.safer === 'fixed') out.push(`${name} can only be changed in the editor (deployed: ${shown(was)})`);
+    else if (spec.safer === 'lower' && Number(now) > Number(was)) out.push(`${name} may not be raised above the deployed ${shown(was)}`);
+    else if (spec.safer === 'higher' && typeof was === 'boolean' && was && !now) out.push(`${name} may not be turned off at run time (deployed: on)`);
+    else if (spec.safer === 'higher' && typeof was === 'number' && Number(now) < was) out.push(`${name} may not be set below the deployed ${shown(was)}`);
+  }
+  return out;
 }
 
 /** Validates an offline configuration (R-OFF-1). Returns the errors. */

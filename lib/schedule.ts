@@ -6,6 +6,7 @@
  */
 import type { Schedule } from './types';
 import { isValidTimeZone } from './params';
+import { describeValue } from './guard';
 
 const HOUR_MS = 3_600_000;
 const QUARTER_MS = 900_000;
@@ -226,7 +227,7 @@ export function applyScheduleChange(
   }
   if ('timeZone' in c) {
     if (isValidTimeZone(c.timeZone)) timeZone = c.timeZone;
-    else errors.push(`time zone ${JSON.stringify(c.timeZone)} is not an IANA time zone such as Europe/Madrid`);
+    else errors.push(`time zone ${describeValue(c.timeZone)} is not an IANA time zone such as Europe/Madrid`);
   }
   if (errors.length) return { ok: false, errors };
   return { ok: true, config: { schedule: { enabled, slots }, timeZone } };

@@ -82,11 +82,16 @@ export interface StepView {
 }
 
 /** Version of the state's shape; a stored state of another version is not restored. */
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
 
 export interface BalancerState {
   version: typeof STATE_VERSION;
   params: SiteParams;
+  /**
+   * The configuration deployed in the editor: the ceiling of every run-time change (R-SEC-2).
+   * The node sets it from its editor configuration at every start; it is never taken from a store.
+   */
+  deployed: SiteParams;
   /** Problems with the parameters themselves (after a restore); empty when valid. */
   errors: string[];
   schedule: Schedule & { timeZone: string | null };

@@ -2,7 +2,7 @@
  * The balancer's status (topic "status", SPEC §8 R-MON-1/2/4): built from the state on demand so
  * the step stays fast on large sites.
  */
-import { averageA, meterOnline } from './meter';
+import { averageA, meterOnline, recentPeakA } from './meter';
 import { chargePointOf, configError, cpOffline, plugStatus, sitePhases, type BalancerState, type PlugState } from './balancer';
 import type { AnalyserView, PerPhase, PhaseConsumption, PlugView, StatusMessage, TransactionRecord } from './types';
 
@@ -62,6 +62,7 @@ export function statusOf(state: BalancerState, now: number): StatusMessage {
   const phases = sitePhases(params);
   const online = meterOnline(state.meter, params, now);
   const avg = averageA(state.meter, params, now);
+  const peak = recentPeakA(state.meter, params);
   const consumption: PerPhase<PhaseConsumption> = {};
   const analyser: AnalyserView = {
     enabled: params.analyserEnabled,
@@ -72,6 +73,9 @@ export function statusOf(state: BalancerState, now: number): StatusMessage {
     realtimeA: {},
     averageA: {},
     usedA: {},
+    recentPeakA: {},
+    peakWindowMin: params.meterPeakWindowMin,
+    lostAssumption: null,
     limitA: {},
     workingLimitA: {},
     marginPct: params.marginPct,
@@ -101,11 +105,13 @@ export function statusOf(state: BalancerState, now: number): StatusMessage {
     analyser.realtimeA[ph] = r2(state.meter.realtimeA[k]);
     analyser.averageA[ph] = r2(avg[k]);
     analyser.usedA[ph] = r2(buildingA);
+    analyser.recentPeakA[ph] = r2(peak[k]);
     analyser.limitA[ph] = r2(v.limitA);
     analyser.workingLimitA[ph] = r2(v.workingLimitA);
     evW += evA * params.voltageV;
     buildingW += buildingA * params.voltageV;
   });
+  if (params.analyserEnabled && !online) analyser.lostAssumption = lostAssumptionText(analyser, phases, params.meterOfflineCurrentA);
   const open: TransactionRecord[] = state.plugs.filter((p) => p.session).map((p) => ({ ...(p.session as TransactionRecord) }));
   return {
     timestamp: now,
@@ -117,6 +123,7 @@ export function statusOf(state: BalancerState, now: number): StatusMessage {
     analyser,
     plugs: plugViews(state, now),
     params: { ...params },
+    deployedParams: { ...state.deployed },
     power: {
       buildingW: Math.round(buildingW),
       evW: Math.round(evW),
@@ -125,4 +132,17 @@ export function statusOf(state: BalancerState, now: number): StatusMessage {
     },
     transactions: state.recentTransactions.concat(open),
   };
+}
+
+/**
+ * The meter-lost assumption in words (R-MTR-4 amended), e.g. "meter lost: assuming L1 40 A
+ * (recent peak), L2 25 A, L3 25 A (offline current)".
+ */
+export function lostAssumptionText(a: Pick<AnalyserView, 'usedA' | 'recentPeakA'>, phases: readonly string[], offlineA: number): string {
+  const parts = phases.map((ph) => {
+    const used = a.usedA[ph as keyof typeof a.usedA] ?? 0;
+    const why = used > offlineA ? 'recent peak' : 'offline current';
+    return `${ph} ${used} A (${why})`;
+  });
+  return `meter lost: assuming ${parts.join(', ')}`;
 }

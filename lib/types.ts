@@ -39,7 +39,7 @@ export type LoadState = 1 | 2 | 3 | 4 | 5;
 /** Group of plugs sharing one available current (R-ALLOC-2). */
 export type GroupName = 'PRIORITY' | 'NORMAL' | 'ALL';
 
-/** Site parameters: everything the electrician sets (SPEC §1, §3, §4, §5). Defaults in defaults.ts. */
+/** Site parameters: everything the electrician sets (SPEC §1, §3, §4, §5). Defaults and ranges in lib/params.ts. */
 export interface SiteParams {
   /** 1 = single-phase supply (L1 only), 3 = three-phase (R-SITE-1). */
   supplyPhases: 1 | 3;
@@ -55,6 +55,8 @@ export interface SiteParams {
   analyserEnabled: boolean;
   /** Building current assumed on every phase while the analyser is offline, A (R-MTR-4). */
   meterOfflineCurrentA: number;
+  /** Meter lost: the highest building reading of this many minutes before it was lost is assumed when above the offline current, min (R-MTR-4 amended; 0 = offline current only). */
+  meterPeakWindowMin: number;
   /** No valid meter reading for this long → analyser offline, s (R-MTR-4). */
   meterTimeoutS: number;
   /** Window of the short moving average of building current, s (R-MTR-5). */
@@ -310,8 +312,14 @@ export interface AnalyserView {
   lastReadingAt: number | null;
   realtimeA: PerPhase<number>;
   averageA: PerPhase<number>;
-  /** What the balancer uses: max(realtime, average), or the offline current (R-MTR-4/5). */
+  /** What the balancer uses: max(realtime, average), or max(offline current, recent peak) while lost (R-MTR-4/5). */
   usedA: PerPhase<number>;
+  /** Highest building reading of the peak window before the last valid reading (R-MTR-4 amended). */
+  recentPeakA: PerPhase<number>;
+  /** Length of that window, min. */
+  peakWindowMin: number;
+  /** While the analyser is enabled but lost: what is assumed and why, in words; null otherwise. */
+  lostAssumption: string | null;
   /** Thresholds acted on, per phase: the limit and the limit less the safety margin. */
   limitA: PerPhase<number>;
   workingLimitA: PerPhase<number>;
@@ -377,6 +385,8 @@ export interface StatusMessage {
   analyser: AnalyserView;
   plugs: PlugView[];
   params: SiteParams;
+  /** The configuration deployed in the editor: run-time changes may only be safer (R-SEC-2). */
+  deployedParams: SiteParams;
   power: PowerView;
   /** Open sessions (stop null) and the most recent closed ones. */
   transactions: TransactionRecord[];

@@ -2,13 +2,17 @@
  * Checks of everything that reaches the balancer (R-ERR-1): events, and a stored state before it
  * is restored (R-ERR-2). Each returns the problem in words, or null.
  */
-import { plugId as plugIdOf, validatePlate } from './chargepoint';
+import {
+  ADDRESS_MAX_LENGTH, DEVICE_PLUGS_MAX, ENERGY_MAX_WH, FAULT_MAX_LENGTH, INDEX_MAX, MEASURED_MAX_A, NAME_MAX_LENGTH,
+  plugId as plugIdOf, validatePlate,
+} from './chargepoint';
 import { validateMeterMessage } from './meter';
-import { isValidTimeZone, mergeParams, validateOffline, validateParams } from './params';
+import { isValidTimeZone, mergeParams, PLUG_MAX_LIMITS, validateOffline, validateParams } from './params';
 import { validateSchedule } from './schedule';
 import { chargePointAt, cpPosition, findPlug, STATE_VERSION, type BalancerState } from './state';
 import type { Phase, PilotState, PlugLetter } from './types';
 import { PHASES, PILOT_STATES } from './types';
+import { describeValue } from './guard';
 
 /**
  * A stored state checked before use (R-ERR-2): the same version, the expected shape, valid
@@ -42,44 +46,61 @@ export function plateError(x: unknown): string | null {
 }
 
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-const MAX_A = 10000;
+const inRange = (x: unknown, min: number, max: number): x is number => isNum(x) && x >= min && x <= max;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** The charge point part of a `plug` message, field by field as docs/messages.md says (R-ERR-1). */
+function plugHeaderProblem(p: Record<string, unknown>): string | null {
+  if (typeof p.chargePoint !== 'string' || !p.chargePoint.trim() || p.chargePoint.length > NAME_MAX_LENGTH || CONTROL.test(p.chargePoint)) {
+    return `plug.chargePoint must be a non-empty name of at most ${NAME_MAX_LENGTH} characters, no control characters`;
+  }
+  if (!Number.isInteger(p.index) || (p.index as number) < 1 || (p.index as number) > INDEX_MAX) {
+    return `plug.index must be a whole number from 1 to ${INDEX_MAX} (CP01 → 1)`;
+  }
+  if (typeof p.enabled !== 'boolean') return 'plug.enabled must be true or false';
+  if (typeof p.online !== 'boolean') return 'plug.online must be true or false';
+  if (p.address !== undefined && (typeof p.address !== 'string' || p.address.length > ADDRESS_MAX_LENGTH)) return `plug.address must be text of at most ${ADDRESS_MAX_LENGTH} characters`;
+  if (p.devicePlugs !== undefined && p.devicePlugs !== null && !(Number.isInteger(p.devicePlugs) && (p.devicePlugs as number) >= 1 && (p.devicePlugs as number) <= DEVICE_PLUGS_MAX)) {
+    return `plug.devicePlugs must be a whole number from 1 to ${DEVICE_PLUGS_MAX}`;
+  }
+  if (p.timestamp !== undefined && !inRange(p.timestamp, 0, Number.MAX_SAFE_INTEGER)) return 'plug.timestamp must be a time in ms since 1970';
+  const offErr = validateOffline(p.offline);
+  if (offErr.length) return offErr.join('; ');
+  if (!Array.isArray(p.plugs) || p.plugs.length > 2) return 'plug.plugs must be an array of at most 2 plugs';
+  return null;
+}
+
+/** One entry of `plug.plugs`, with its bounds from docs/messages.md (R-ERR-1, R-CP-1/2/5/6). */
+function plugEntryProblem(index: number, name: string, q: Record<string, unknown>): string | null {
+  if (q.letter !== 'A' && q.letter !== 'B') return 'plug letter must be "A" or "B"';
+  const expectId = plugIdOf(index, q.letter);
+  if (q.id !== expectId) return `plug ${name} ${q.letter} must have id ${expectId} (R-CP-2), not ${describeValue(q.id)}`;
+  if (q.phase !== null && !PHASES.includes(q.phase as Phase)) return 'plug phase must be "L1", "L2", "L3" or null';
+  if (typeof q.priority !== 'boolean') return 'plug priority must be true or false';
+  if (!inRange(q.maxCurrentA, PLUG_MAX_LIMITS.min, PLUG_MAX_LIMITS.max)) return `plug maxCurrentA must be a current from ${PLUG_MAX_LIMITS.min} to ${PLUG_MAX_LIMITS.max} A`;
+  if (!PILOT_STATES.includes(q.pilot as PilotState)) return 'plug pilot must be one of A, B, C, D, E, F';
+  if (!inRange(q.measuredA, 0, MEASURED_MAX_A)) return `plug measuredA must be a current from 0 to ${MEASURED_MAX_A} A`;
+  if (!inRange(q.energyWh, 0, ENERGY_MAX_WH)) return `plug energyWh must be a number from 0 to ${ENERGY_MAX_WH} Wh`;
+  if (q.fault !== undefined && q.fault !== null && (typeof q.fault !== 'string' || q.fault.length > FAULT_MAX_LENGTH || CONTROL.test(q.fault))) {
+    return `plug fault must be text of at most ${FAULT_MAX_LENGTH} characters, no control characters`;
+  }
+  return plateError(q.plate);
+}
 
 function validatePlugMessage(m: unknown, state: BalancerState): string | null {
   if (m === null || typeof m !== 'object' || Array.isArray(m)) return 'plug payload must be an object';
   const p = m as Record<string, unknown>;
-  if (typeof p.chargePoint !== 'string' || !p.chargePoint.trim() || p.chargePoint.length > 64) {
-    return 'plug.chargePoint must be a non-empty name (≤ 64 characters)';
-  }
-  if (!Number.isInteger(p.index) || (p.index as number) < 1 || (p.index as number) > 100000) {
-    return 'plug.index must be a whole number from 1 to 100000 (CP01 → 1)';
-  }
-  if (typeof p.enabled !== 'boolean') return 'plug.enabled must be true or false';
-  if (typeof p.online !== 'boolean') return 'plug.online must be true or false';
-  if (p.address !== undefined && typeof p.address !== 'string') return 'plug.address must be text';
-  if (p.devicePlugs !== undefined && p.devicePlugs !== null && !(p.devicePlugs === 1 || p.devicePlugs === 2)) {
-    return 'plug.devicePlugs must be 1 or 2';
-  }
-  const offErr = validateOffline(p.offline);
-  if (offErr.length) return offErr.join('; ');
-  if (!Array.isArray(p.plugs) || p.plugs.length > 2) return 'plug.plugs must be an array of at most 2 plugs';
+  const header = plugHeaderProblem(p);
+  if (header) return header;
   const seen = new Set<string>();
   for (const r of p.plugs as unknown[]) {
     if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'each plug report must be an object';
     const q = r as Record<string, unknown>;
-    if (q.letter !== 'A' && q.letter !== 'B') return 'plug letter must be "A" or "B"';
-    if (seen.has(q.letter)) return `plug ${q.letter} reported twice`;
-    seen.add(q.letter);
-    const expectId = plugIdOf(p.index as number, q.letter);
-    if (q.id !== expectId) return `plug ${p.chargePoint} ${q.letter} must have id ${expectId} (R-CP-2), not ${String(q.id)}`;
-    if (q.phase !== null && !PHASES.includes(q.phase as Phase)) return 'plug phase must be "L1", "L2", "L3" or null';
-    if (typeof q.priority !== 'boolean') return 'plug priority must be true or false';
-    if (!isNum(q.maxCurrentA) || q.maxCurrentA < 0 || q.maxCurrentA > MAX_A) return 'plug maxCurrentA must be a current in A';
-    if (!PILOT_STATES.includes(q.pilot as PilotState)) return 'plug pilot must be one of A, B, C, D, E, F';
-    if (!isNum(q.measuredA) || q.measuredA < 0 || q.measuredA > MAX_A) return 'plug measuredA must be a current from 0 to 10000 A';
-    if (!isNum(q.energyWh) || q.energyWh < 0) return 'plug energyWh must be a number ≥ 0';
-    if (q.fault !== undefined && q.fault !== null && typeof q.fault !== 'string') return 'plug fault must be text';
-    const pe = plateError(q.plate);
-    if (pe) return pe;
+    const e = plugEntryProblem(p.index as number, p.chargePoint as string, q);
+    if (e) return e;
+    if (seen.has(q.letter as string)) return `plug ${q.letter as string} reported twice`;
+    seen.add(q.letter as string);
   }
   // Indexes are unique: plug ids derive from them (R-CP-2).
   const sameIndex = chargePointAt(state, p.index as number);
@@ -113,16 +134,16 @@ export function validateEvent(state: BalancerState, e: unknown): string | null {
       return null;
     }
     case 'params': {
-      const r = mergeParams(state.params, ev.params);
+      const r = mergeParams(state.params, ev.params, state.deployed);
       return r.ok ? null : r.errors.join('; ');
     }
     case 'plate': {
-      if (typeof ev.plugId !== 'number' || !Number.isInteger(ev.plugId)) return `plate.plugId must be a whole number, not ${JSON.stringify(ev.plugId) ?? 'undefined'}`;
+      if (typeof ev.plugId !== 'number' || !Number.isInteger(ev.plugId)) return `plate.plugId must be a whole number, not ${describeValue(ev.plugId)}`;
       if (!findPlug(state, ev.plugId)) return `unknown plug id ${ev.plugId}`;
       return plateError(ev.plate);
     }
     default:
-      return `unknown event type ${JSON.stringify(ev.type)}`;
+      return `unknown event type ${describeValue(ev.type)}`;
   }
 }
 

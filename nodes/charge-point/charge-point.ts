@@ -13,12 +13,12 @@ import {
   toPlugMessage, validateDeviceReport,
 } from '../../lib/chargepoint';
 import { FlowsStartedQueue } from '../common/flows-started';
+import { onGuardedInput, type Done, type Send } from '../common/input';
+import { describeValue } from '../../lib/guard';
 
 /** Context key of the persisted plates. */
 const PLATES_KEY = 'dlmPlates';
 
-type Send = (msgs: any) => void;
-type Done = (err?: Error) => void;
 
 /** Start messages wait for 'flows:started' (see nodes/common/flows-started); one listener per node type. */
 const awaitingStart = new FlowsStartedQueue();
@@ -54,7 +54,7 @@ export = function (RED: any) {
       const text = `invalid configuration: ${errors.join('; ')}`;
       node.status({ fill: 'red', shape: 'ring', text: 'invalid configuration' });
       node.error(text);
-      node.on('input', (_msg: any, _send: Send, done: Done) => done(new Error(text)));
+      onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done(new Error(text)));
       return;
     }
     const cfg: ChargePointConfig = config;
@@ -158,17 +158,16 @@ export = function (RED: any) {
       done();
     }
 
-    node.on('input', (msg: any, send: Send, done: Done) => {
-      ready.then(() => {
-        switch (msg.topic) {
-          case 'device': return onDevice(msg.payload, send, done);
-          case 'setpoint': return onSetpoint(msg.payload, send, done);
-          case 'plate': return onPlate(msg.payload, send, done);
-          default:
-            return done(new Error(`${cfg.name}: unknown topic ${JSON.stringify(msg.topic) ?? 'undefined'}; expected "device", "setpoint" or "plate"`));
-        }
-      });
-    });
+    // R-SEC-3: the guard checks every message before any handler reads it.
+    onGuardedInput(node, (msg: any, send: Send, done: Done) => {
+      switch (msg.topic) {
+        case 'device': return onDevice(msg.payload, send, done);
+        case 'setpoint': return onSetpoint(msg.payload, send, done);
+        case 'plate': return onPlate(msg.payload, send, done);
+        default:
+          return done(new Error(`${cfg.name}: unknown topic ${describeValue(msg.topic)}; expected "device", "setpoint" or "plate"`));
+      }
+    }, { ready });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;

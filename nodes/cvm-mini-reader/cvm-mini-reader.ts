@@ -14,6 +14,7 @@ import {
   parseReaderConfig,
   type ReaderConfig,
 } from '../../lib/cvm-mini';
+import { onGuardedInput, type Done, type Send } from '../common/input';
 
 export = function (RED: any) {
   function CvmMiniReaderNode(this: any, def: Record<string, unknown>) {
@@ -31,7 +32,7 @@ export = function (RED: any) {
       const text = parsed.errors.join('; ');
       node.status({ fill: 'red', shape: 'ring', text: 'config: ' + text });
       node.error('cvm-mini-reader configuration: ' + text);
-      node.on('input', (_msg: any, _send: any, done: (err?: Error) => void) => done(new Error('cvm-mini-reader configuration: ' + text)));
+      onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done(new Error('cvm-mini-reader configuration: ' + text)));
       return;
     }
     const cfg: ReaderConfig = parsed.config;
@@ -67,7 +68,8 @@ export = function (RED: any) {
       }, cfg.pollS * 1000);
     }
 
-    node.on('input', (msg: any, send: (m: unknown) => void, done: (err?: Error) => void) => {
+    // R-SEC-3: the guard checks the fields a Modbus node fills before any decoding.
+    onGuardedInput(node, (msg: any, send: Send, done: Done) => {
       const modbusError = modbusErrorText(msg);
       if (modbusError !== null) {
         // A Modbus node's failure (emptyMsgOnFail): already reported by that node; here it only
@@ -97,7 +99,7 @@ export = function (RED: any) {
       node.status({ fill: 'green', shape: 'dot', text: `${a.join(' / ')} A` });
       send([{ topic: 'meter', payload: m }, null]);
       done();
-    });
+    }, { fields: ['payload', 'responseBuffer', 'modbusRequest', 'error'] });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       if (watchdog) clearTimeout(watchdog);

@@ -13,9 +13,9 @@ import { statusOf } from '../../lib/status';
 import { appendHistory, transactionsCsv } from '../../lib/transactions';
 import { worstStates } from '../../lib/loadstate';
 import type { TransactionRecord } from '../../lib/types';
+import { boundedText, describeValue } from '../../lib/guard';
+import { onGuardedInput, type Done, type Send } from '../common/input';
 
-type Send = (msgs: any) => void;
-type Done = (err?: Error) => void;
 
 /** Context keys (R-ERR-2). */
 const STATE_KEY = 'dlmBalancerState';
@@ -46,7 +46,7 @@ function eventOf(msg: any): DlmEvent | string {
       return { type: 'plate', plugId: p.plugId, plate: p.plate };
     }
     default:
-      return `unknown topic ${JSON.stringify(msg.topic) ?? 'undefined'}: expected meter, plug, schedule, params, plate, status or transactions`;
+      return `unknown topic ${describeValue(msg.topic)}: expected meter, plug, schedule, params, plate, status or transactions`;
   }
 }
 
@@ -122,11 +122,12 @@ export = function (RED: any) {
         const problem = !err && saved ? (saved.version !== 1 ? 'unknown format' : restoreProblem(saved.state)) : null;
         if (problem) node.warn(`the stored balancer state is not used (${problem}): starting afresh, every charge point and the meter unknown until they report`);
         if (!err && saved && !problem) {
+          // The deployed configuration is always the ceiling, never a stored one (R-SEC-2).
           if (saved.configHash === configHash) {
-            state = saved.state;
+            state = { ...saved.state, deployed: { ...editorParams } };
           } else if (!configErrors.length) {
             // Editor changed: its parameters win; queue, counters, plates and sessions are kept.
-            state = { ...saved.state, params: { ...editorParams }, errors: validateParams(editorParams) };
+            state = { ...saved.state, params: { ...editorParams }, deployed: { ...editorParams }, errors: validateParams(editorParams) };
           }
         }
         node.context().get(HISTORY_KEY, (err2: unknown, savedHistory: unknown) => {
@@ -145,11 +146,11 @@ export = function (RED: any) {
         emitStatus((msgs) => node.send(msgs), now);
         showStatus(now);
         persist();
-      });
+      }).catch((e: unknown) => node.error(boundedText(`tick failed: ${(e as Error)?.message ?? 'unknown'}`)));
     }, BALANCER_TICK_S * 1000);
 
-    node.on('input', (msg: any, send: Send, done: Done) => {
-      ready.then(() => {
+    // R-SEC-3: the guard checks every message before anything reads, copies or stringifies it.
+    onGuardedInput(node, (msg: any, send: Send, done: Done) => {
         const now = Date.now();
         if (msg.topic === 'status') {
           msg.payload = statusOf(state, now);
@@ -175,16 +176,15 @@ export = function (RED: any) {
         }
         const r = step(state, ev, now);
         if (r.error) return fail(`${msg.topic} rejected: ${r.error}`, done);
-        if (ev.type === 'params') node.log(`parameters changed at run time: ${JSON.stringify(ev.params)}`);
+        if (ev.type === 'params') node.log(boundedText(`parameters changed at run time: ${JSON.stringify(ev.params)}`));
         deliver(r, send);
         showStatus(now);
         done();
-      });
-    });
+    }, { ready });
 
     /** A rejected message: the state is unchanged; a Catch node sees the error (R-ERR-1). */
     function fail(text: string, done: Done) {
-      done(new Error(text));
+      done(new Error(boundedText(text)));
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -12,6 +12,8 @@
  */
 import * as D from '../../lib/dashboard';
 import type { SiteParams, StatusMessage } from '../../lib/types';
+import { onGuardedInput, type Done, type Send } from '../common/input';
+import { boundedText, STATUS_LIMITS, untrustedProblem } from '../../lib/guard';
 
 /** Default link of the transactions widget (the example flow serves it). */
 const DEFAULT_CSV_URL = '/dlm/transactions.csv';
@@ -446,7 +448,7 @@ const WIDGETS: readonly WidgetDef[] = [
     init: paramsInit,
     view: (s) => D.paramsView(s.params),
     statusText: (s) => `MCCB ${s.params.mccbA} A, ${s.params.contractedKW} kW`,
-    edit: { topic: 'params', check: (payload, last) => D.paramsEdit(last ? (last.params as SiteParams) : null, payload) },
+    edit: { topic: 'params', check: (payload, last) => D.paramsEdit(last ? (last.params as SiteParams) : null, payload, last?.deployedParams as SiteParams | undefined) },
   },
   {
     type: 'dlm-ui-schedule',
@@ -500,13 +502,13 @@ export = function (RED: any) {
       if ('error' in dashboard) {
         node.status({ fill: 'red', shape: 'ring', text: NOT_INSTALLED });
         node.warn(`${NOT_INSTALLED} (${dashboard.error}): install node-red-dashboard 3.x to show this widget`);
-        node.on('input', (_msg: any, _send: any, done: () => void) => done());
+        onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done());
         return;
       }
       const group = RED.nodes.getNode(config.group);
       if (!group) {
         node.status({ fill: 'red', shape: 'ring', text: 'no dashboard group' });
-        node.on('input', (_msg: any, _send: any, done: () => void) => done());
+        onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done());
         return;
       }
       const st: WidgetState = { config, history: D.emptyPowerHistory() };
@@ -541,7 +543,8 @@ export = function (RED: any) {
 
       // Registered before addWidget so a status is checked and turned into the view before the
       // dashboard emits it.
-      node.on('input', (msg: any, _send: unknown, done: (e?: Error) => void) => {
+      // R-SEC-3: the guard checks depth, cycles and types of every status before it is read.
+      onGuardedInput(node, (msg: any, _send: Send, done: Done) => {
         const problems = D.statusProblems(msg.payload);
         if (problems.length) {
           setStatus('red', 'bad status message');
@@ -564,7 +567,7 @@ export = function (RED: any) {
         };
         if (loaded) apply();
         else void ready.then(apply);
-      });
+      }, { limits: STATUS_LIMITS });
 
       const options: Record<string, unknown> = {
         node,
@@ -588,12 +591,13 @@ export = function (RED: any) {
             original._dontSend = true;
             return toSend;
           }
-          const r = def.edit.check(m.payload, last);
+          const bad = untrustedProblem(m.payload, 'edit');
+          const r = bad ? { ok: false as const, error: bad } : def.edit.check(m.payload, last);
           if (!r.ok) {
             original._dontSend = true;
             note = { text: r.error, error: true };
             setStatus('red', r.error.slice(0, 60));
-            node.error(r.error, { topic: m.topic, payload: m.payload });
+            node.error(boundedText(r.error), { topic: m.topic });
             // Show the refusal on the page now, not only with the next status.
             if (last && !closed) {
               const again = last;
@@ -602,7 +606,7 @@ export = function (RED: any) {
           } else {
             note = null;
             const out = r.msg;
-            node.log(`${def.edit.topic} edit from the dashboard: ${JSON.stringify(out.payload)}`);
+            node.log(boundedText(`${def.edit.topic} edit from the dashboard: ${JSON.stringify(out.payload)}`));
             render();
             return { ...out, socketid: original.socketid };
           }

@@ -14,8 +14,8 @@ import { configFromEditor, parseVehicleInput } from '../../lib/sim/ev-sim-config
 import { Rng } from '../../lib/sim/random';
 import { randomVehicleSpec, Vehicle, VEHICLE_DEFAULTS, type VehicleSpec } from '../../lib/sim/vehicle';
 
-type Send = (msgs: any) => void;
-type Done = (err?: Error) => void;
+import { onGuardedInput, type Done, type Send } from '../common/input';
+import { describeValue } from '../../lib/guard';
 
 /** Poll period of the model, real ms: pilot changes are reported within this. */
 const POLL_MS = 200;
@@ -29,13 +29,13 @@ export = function (RED: any) {
       const text = `invalid configuration: ${built.errors.join('; ')}`;
       node.status({ fill: 'red', shape: 'ring', text: 'invalid configuration' });
       node.error(text);
-      node.on('input', (_msg: any, _send: Send, done: Done) => done(new Error(text)));
+      onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done(new Error(text)));
       return;
     }
     const cfg = built.config;
     if (!cfg.enabled) {
       node.status({ fill: 'grey', shape: 'ring', text: 'disabled' });
-      node.on('input', (_msg: any, _send: Send, done: Done) => done());
+      onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done());
       return;
     }
 
@@ -117,7 +117,7 @@ export = function (RED: any) {
       if (timer) poll((m: any) => node.send(m));
     });
 
-    node.on('input', (msg: any, send: Send, done: Done) => {
+    onGuardedInput(node, (msg: any, send: Send, done: Done) => {
       switch (msg.topic) {
         case 'command': {
           device.advance(simNow());
@@ -143,7 +143,7 @@ export = function (RED: any) {
           return done();
         }
         default:
-          return done(new Error(`ev-sim: unknown topic ${JSON.stringify(msg.topic) ?? 'undefined'}; expected "command" or "vehicle"`));
+          return done(new Error(`ev-sim: unknown topic ${describeValue(msg.topic)}; expected "command" or "vehicle"`));
       }
     });
 

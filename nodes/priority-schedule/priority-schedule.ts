@@ -11,6 +11,7 @@ import {
   applyScheduleChange, isPriorityActive, nextSlotBoundary, ScheduleConfig, slotsToText, validateSchedule,
 } from '../../lib/schedule';
 import { FlowsStartedQueue } from '../common/flows-started';
+import { onGuardedInput, type Done, type Send } from '../common/input';
 
 /** Context key of the persisted run-time state. */
 const STATE_KEY = 'dlmSchedule';
@@ -53,7 +54,7 @@ export = function (RED: any) {
     if (!built.ok) {
       node.status({ fill: 'red', shape: 'ring', text: 'invalid configuration' });
       node.error(`invalid configuration: ${built.errors.join('; ')}`);
-      node.on('input', (_msg: any, _send: any, done: (e?: Error) => void) => done(new Error(`invalid configuration: ${built.errors.join('; ')}`)));
+      onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done(new Error(`invalid configuration: ${built.errors.join('; ')}`)));
       return;
     }
     const editor = built.config;
@@ -129,20 +130,19 @@ export = function (RED: any) {
     };
     awaitingStart.add(announce);
 
-    node.on('input', (msg: any, send: (m: any) => void, done: (e?: Error) => void) => {
-      ready.then(() => {
-        const r = applyScheduleChange(current!, msg.payload);
-        if (!r.ok) {
-          done(new Error(`schedule change refused: ${r.errors.join('; ')}`));
-          return;
-        }
-        current = r.config;
-        persist();
-        emit(send);
-        arm();
-        done();
-      });
-    });
+    // R-SEC-3: the guard checks every change before it is parsed.
+    onGuardedInput(node, (msg: any, send: Send, done: Done) => {
+      const r = applyScheduleChange(current!, msg.payload);
+      if (!r.ok) {
+        done(new Error(`schedule change refused: ${r.errors.join('; ')}`));
+        return;
+      }
+      current = r.config;
+      persist();
+      emit(send);
+      arm();
+      done();
+    }, { ready });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;

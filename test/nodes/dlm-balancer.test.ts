@@ -88,21 +88,35 @@ describe('dlm-balancer node', function () {
     assert.match(st.text, /meter lost: 25 A assumed/);
   });
 
-  it('R-MON-3: a valid params message is applied; an invalid one is refused (Catch) and changes nothing', async () => {
-    await helper.load(NODES, flow());
+  it('R-MON-3, R-SEC-2: a valid params message is applied; an invalid or less safe one is refused (Catch) and changes nothing', async () => {
+    await helper.load(NODES, flow({ mccbA: 80, marginPct: 5 }));
     const dlm = helper.getNode('dlm');
-    dlm.receive({ topic: 'params', payload: { mccbA: 63, marginPct: 5 } });
+    dlm.receive({ topic: 'params', payload: { mccbA: 63, marginPct: 12 } });
     await sleep(50);
     let s = await status();
     assert.equal(s.params.mccbA, 63);
-    assert.equal(s.params.marginPct, 5);
-    for (const bad of [{ minCurrentA: 5 }, { mccbA: 'x' }, { nope: 1 }, null, [1], 'mccbA=3', { timeZone: 'Mars/Olympus' }]) {
+    assert.equal(s.params.marginPct, 12);
+    assert.equal(s.deployedParams.mccbA, 80);
+    const refused = [
+      { minCurrentA: 5 }, { mccbA: 'x' }, { nope: 1 }, null, [1], 'mccbA=3', { timeZone: 'Mars/Olympus' },
+      // R-SEC-2: above the deployed configuration, or less safe than it.
+      { mccbA: 81 }, { contractedKW: 37 }, { marginPct: 4 }, { analyserEnabled: false }, { meterPosition: 'grid' }, { meterOfflineCurrentA: 24 },
+    ];
+    for (const bad of refused) {
       dlm.receive({ topic: 'params', payload: bad });
       const c = await next('caught');
       assert.match(c.error.message, /params rejected/);
     }
     s = await status();
     assert.equal(s.params.mccbA, 63);
+    assert.equal(s.params.marginPct, 12);
+    assert.equal(s.params.analyserEnabled, true);
+    assert.equal(pending('caught'), 0);
+    // Back up to the deployed value is allowed (the ceiling is the deployment, not the last change).
+    dlm.receive({ topic: 'params', payload: { mccbA: 80, marginPct: 5 } });
+    await sleep(50);
+    s = await status();
+    assert.equal(s.params.mccbA, 80);
     assert.equal(pending('caught'), 0);
   });
 

@@ -178,15 +178,16 @@ describe('dlm-ui widget nodes — server side with the dashboard API', () => {
     assert.equal(otherTopic._dontSend, true);
   });
 
-  it('parameter edit (R-MON-3): validated with the balancer\'s rules against the current parameters', async () => {
+  it('parameter edit (R-MON-3, R-SEC-2): validated with the balancer\'s rules against the current parameters and the deployed ceiling', async () => {
     await helper.load([dashboardStandIn, dlmUi], flow('dlm-ui-params'));
     const w = helper.getNode('w');
     w.receive({ payload: status() });
     const o = widgets.get('w');
     await until(() => o.convert() !== null, 'the view');
-    const ok: any = { msg: { topic: 'params', payload: { mccbA: 63, stateBDetection: false } } };
-    assert.deepEqual(o.beforeSend({}, ok).payload, { mccbA: 63, stateBDetection: false });
-    for (const bad of [{ mccbA: 1 }, { mccbA: '63' }, { minCurrentA: 8.5 }, { nope: 1 }, []]) {
+    const ok: any = { msg: { topic: 'params', payload: { mccbA: 45, stateBDetection: false } } };
+    assert.deepEqual(o.beforeSend({}, ok).payload, { mccbA: 45, stateBDetection: false });
+    // { mccbA: 63 } is above the deployed 50 A (R-SEC-2).
+    for (const bad of [{ mccbA: 1 }, { mccbA: '63' }, { minCurrentA: 8.5 }, { nope: 1 }, [], { mccbA: 63 }, { marginPct: 0 }]) {
       const m: any = { msg: { topic: 'params', payload: bad } };
       o.beforeSend({}, m);
       assert.equal(m._dontSend, true, JSON.stringify(bad));

@@ -43,6 +43,7 @@ export const paramsArb: fc.Arbitrary<SiteParams> = fc
     meterTimeoutS: fc.integer({ min: 2, max: 10 }),
     analyserEnabled: fc.boolean().map((b) => b || Math.random() < 0.7),
     meterOfflineCurrentA: fc.integer({ min: 0, max: 50 }),
+    meterPeakWindowMin: fc.constantFrom(0, 1, 15),
   })
   .map((r) => ({ ...DEFAULT_PARAMS, ...r }));
 
@@ -153,11 +154,28 @@ class MeterModel {
   online = false;
   lastValidAt: number | null = null;
   building: [number, number, number] = [0, 0, 0];
+  /** Valid readings inside the peak window (pruned with the window in force at each reading). */
+  readings: { t: number; a: [number, number, number] }[] = [];
+  read(a: [number, number, number], params: SiteParams, now: number): void {
+    this.online = true;
+    this.lastValidAt = now;
+    this.building = a;
+    this.readings = this.readings.filter((r) => r.t > now - params.meterPeakWindowMin * 60000);
+    this.readings.push({ t: now, a });
+  }
   used(params: SiteParams, now: number): [number, number, number] {
     if (!params.analyserEnabled) return [0, 0, 0];
     const fresh = this.online && this.lastValidAt !== null && now - this.lastValidAt <= params.meterTimeoutS * 1000;
+    if (fresh) return this.building;
+    // R-MTR-4 amended: max(offline current, highest reading of the window before the meter was lost).
     const off = params.meterOfflineCurrentA;
-    return fresh ? this.building : [off, off, off];
+    const out: [number, number, number] = [off, off, off];
+    if (this.lastValidAt === null || params.meterPeakWindowMin <= 0) return out;
+    for (const r of this.readings) {
+      if (r.t <= this.lastValidAt - params.meterPeakWindowMin * 60000) continue;
+      for (let k = 0; k < 3; k++) out[k] = Math.max(out[k], r.a[k]);
+    }
+    return out;
   }
 }
 
@@ -302,7 +320,7 @@ export function runScenario(params: SiteParams, cpGens: CpGen[], events: Ev[], s
           a = [Math.max(0, a[0] - ev[0]), Math.max(0, a[1] - ev[1]), Math.max(0, a[2] - ev[2])];
         }
         const saved = { ...meter };
-        Object.assign(meter, { online: true, lastValidAt: now, building: a });
+        meter.read(a, state.params, now);
         const r = apply({ type: 'meter', meter: { online: true, currentA: [e.a[0], e.a[1], e.a[2]], timestamp: now } }, 'meter');
         if (r.error !== null) Object.assign(meter, saved);
         break;

@@ -1,0 +1,44 @@
+/**
+ * The one way our nodes take input (R-ERR-1, R-SEC-3): the message is checked by lib/guard
+ * before any handler sees it, the handler runs after the node's start-up work (`ready`), and
+ * whatever happens — a refusal, a throw, a rejected promise — ends in `done(err)` with a bounded
+ * text that a Catch node receives. Nothing a message carries can become an unhandled rejection.
+ */
+import { boundedText, messageProblem, type UntrustedLimits } from '../../lib/guard';
+
+/** Node-RED's `send` and `done` as our nodes use them. */
+export type Send = (msgs: any) => void;
+export type Done = (err?: Error) => void;
+export type InputHandler = (msg: any, send: Send, done: Done) => void | Promise<void>;
+
+export interface GuardOptions {
+  /** Start-up work (restoring context) the handler must wait for. */
+  ready?: Promise<unknown>;
+  /** Message fields checked as untrusted values (default: payload). */
+  fields?: readonly string[];
+  /** Prefix of every error text, e.g. the node's kind. */
+  prefix?: string;
+  /** Bounds of those fields (default: lib/guard's UNTRUSTED_LIMITS). */
+  limits?: UntrustedLimits;
+}
+
+/** Registers `handler` as the node's input handler behind the guard. */
+export function onGuardedInput(node: { on: (ev: 'input', fn: (msg: any, send: Send, done: Done) => void) => void }, handler: InputHandler, opts: GuardOptions = {}): void {
+  const prefix = opts.prefix ? `${opts.prefix}: ` : '';
+  node.on('input', (msg: any, send: Send, done: Done) => {
+    let finished = false;
+    const end: Done = (err) => {
+      if (finished) return;
+      finished = true;
+      if (err) done(new Error(boundedText(`${prefix}${String(err.message ?? err)}`)));
+      else done();
+    };
+    const bad = messageProblem(msg, opts.fields, opts.limits);
+    if (bad) return end(new Error(bad));
+    const run = async () => {
+      if (opts.ready) await opts.ready;
+      await handler(msg, send, end);
+    };
+    run().catch((e: unknown) => end(new Error(`internal error: ${e instanceof Error ? e.message : 'unknown'}`)));
+  });
+}
