@@ -4,7 +4,7 @@
  * whatever happens — a refusal, a throw, a rejected promise — ends in `done(err)` with a bounded
  * text that a Catch node receives. Nothing a message carries can become an unhandled rejection.
  */
-import { boundedText, messageProblem, type UntrustedLimits } from '../../lib/guard';
+import { boundedText, MAX_ERROR_TEXT, messageProblem, topicProblem, untrustedProblem, UNTRUSTED_LIMITS, type UntrustedLimits } from '../../lib/guard';
 
 /** Node-RED's `send` and `done` as our nodes use them. */
 export type Send = (msgs: any) => void;
@@ -30,15 +30,29 @@ export function onGuardedInput(node: { on: (ev: 'input', fn: (msg: any, send: Se
     const end: Done = (err) => {
       if (finished) return;
       finished = true;
-      if (err) done(new Error(boundedText(`${prefix}${String(err.message ?? err)}`)));
+      // Node-RED shows `String(err)` ("Error: …"): the whole text stays within MAX_ERROR_TEXT.
+      if (err) done(new Error(boundedText(`${prefix}${String(err.message ?? err)}`, MAX_ERROR_TEXT - 'Error: '.length)));
       else done();
     };
     const bad = messageProblem(msg, opts.fields, opts.limits);
-    if (bad) return end(new Error(bad));
+    if (bad) {
+      // The refused value leaves the message before Node-RED copies it for Catch nodes: its deep
+      // clone would overflow the stack on the very shapes the guard refuses, and R-SEC-3 says a
+      // refusal echoes nothing back.
+      stripUntrusted(msg, opts.fields ?? ['payload'], opts.limits);
+      return end(new Error(bad));
+    }
     const run = async () => {
       if (opts.ready) await opts.ready;
       await handler(msg, send, end);
     };
     run().catch((e: unknown) => end(new Error(`internal error: ${e instanceof Error ? e.message : 'unknown'}`)));
   });
+}
+
+/** Removes from a refused message the fields the guard refused (the topic too, if it was one). */
+function stripUntrusted(msg: any, fields: readonly string[], limits: UntrustedLimits = UNTRUSTED_LIMITS): void {
+  if (msg === null || typeof msg !== 'object') return;
+  if (topicProblem(msg.topic)) delete msg.topic;
+  for (const f of fields) if (untrustedProblem(msg[f], f, limits)) delete msg[f];
 }
