@@ -6,7 +6,7 @@
  * Inputs (msg.topic): meter, plug, schedule, params, plate, status (query), transactions (query).
  * Outputs: 1 setpoint (one msg per charge point), 2 status, 3 transaction.
  */
-import { initialState, restoreProblem, step, type BalancerState, type DlmEvent, type StepResult } from '../../lib/balancer';
+import { initialState, restoreProblem, sitePhases, step, type BalancerState, type DlmEvent, type StepResult } from '../../lib/balancer';
 import { meterOnline } from '../../lib/meter';
 import { BALANCER_TICK_S, paramsFromConfig, validateParams } from '../../lib/params';
 import { statusOf } from '../../lib/status';
@@ -74,7 +74,11 @@ export = function (RED: any) {
       const worst = worstStates(state.view.table);
       const text = Object.entries(worst).map(([ph, st]) => `${ph} ${st}`).join(' · ') || 'no plugs';
       const worstAll = Math.max(0, ...Object.values(worst).map(Number));
-      if (meterLost) node.status({ fill: 'red', shape: 'ring', text: `meter lost: ${state.params.meterOfflineCurrentA} A assumed · ${text}` });
+      if (meterLost) {
+        // R-MTR-4 amended: what is assumed per phase (offline current or the recent peak).
+        const used = sitePhases(state.params).map((ph, k) => `${ph} ${Math.round(state.view.buildingA[k] * 10) / 10}`).join(' · ');
+        node.status({ fill: 'red', shape: 'ring', text: `meter lost: ${used} A assumed · ${text}` });
+      }
       else node.status({ fill: worstAll >= 4 ? 'yellow' : 'green', shape: 'dot', text });
     }
 

@@ -46,6 +46,8 @@ const BEFORE_A: Triple = [10, 10, 10];
 const STEP_A: Triple = [10, 40, 10]; // +30 A on L2
 /** After the outage: every phase at or above what it was, so max(realtime, average) = realtime (R-MTR-5). */
 const AFTER_A: Triple = [12, 45, 11];
+/** Assumed while the meter is lost after STEP_A (R-MTR-4 amended): max(offline current, recent peak). */
+const LOST_A = { L1: Math.max(DEFAULT_PARAMS.meterOfflineCurrentA, STEP_A[0]), L2: Math.max(DEFAULT_PARAMS.meterOfflineCurrentA, STEP_A[1]), L3: Math.max(DEFAULT_PARAMS.meterOfflineCurrentA, STEP_A[2]) };
 
 type Rec =
   | { seq: number; kind: 'meter'; online: boolean; currentA: Triple | null; reason: string | null; timestamp: number }
@@ -271,8 +273,10 @@ describe('integration: CVM-MINI simulator → node-red-contrib-modbus → cvm-mi
     // Bound: the last reading may be at most one poll old when the simulator stops, plus scheduling slack.
     const s = await statusWhere('the balancer with the meter offline', (x) => x.analyser.online === false,
       (WATCHDOG_S + POLL_S) * 1000 + 1500, 100);
-    assert.deepEqual(s.analyser.usedA, { L1: OFFLINE_A, L2: OFFLINE_A, L3: OFFLINE_A });
-    for (const ph of PHASES) assert.equal(s.consumption[ph]!.buildingA, OFFLINE_A);
+    // R-MTR-4 amended (issue 9 item 10): max(offline current, highest recent reading) — L2 drew 40 A.
+    assert.deepEqual(s.analyser.usedA, LOST_A);
+    for (const ph of PHASES) assert.equal(s.consumption[ph]!.buildingA, LOST_A[ph]);
+    assert.equal(s.analyser.lostAssumption, `meter lost: assuming L1 ${OFFLINE_A} A (offline current), L2 ${STEP_A[1]} A (recent peak), L3 ${OFFLINE_A} A (offline current)`);
     assert.equal(s.analyser.offlineCurrentA, OFFLINE_A);
     checkInvariant(s.consumption as Record<string, PhaseConsumption>, 'meter offline');
 
@@ -286,14 +290,14 @@ describe('integration: CVM-MINI simulator → node-red-contrib-modbus → cvm-mi
       const last = h[h.length - 1];
       return last && /meter lost/.test(last.text) ? last : undefined;
     }, 5000);
-    assert.match(ns.text, new RegExp(`meter lost: ${OFFLINE_A} A assumed`));
+    assert.match(ns.text, new RegExp(`meter lost: L1 ${OFFLINE_A} · L2 ${STEP_A[1]} · L3 ${OFFLINE_A} A assumed`));
     assert.equal(ns.fill, 'red');
 
-    // (72 − 25) / 2 = 23.5 → 23 A on every plug (R-ALLOC-3 rounds down), decided in the step that
-    // took the reader's online:false. L1/L3 fall 31 → 23; L2 rises 16 → 23 at once even within
-    // the reaction delay after its reduction (R-ALLOC-7): its vehicles may still draw 31 A, so a
-    // 23 A setpoint adds nothing to the phase's worst case.
-    const s2 = await statusWhere('every plug at 23 A', (x) => x.plugs.every((p) => p.setpointA === 23), 5000);
+    // L1/L3: (72 − 25) / 2 = 23.5 → 23 A (R-ALLOC-3 rounds down), decided in the step that took the
+    // reader's online:false; L2 keeps (72 − 40) / 2 = 16 A — the old rule would have raised it to
+    // 23 A while the building still drew 40 A (issue 9 item 10).
+    const lostSetpoints = (x: { plugs: { phase: string | null; setpointA: number }[] }) => x.plugs.every((p) => p.setpointA === (p.phase === 'L2' ? 16 : 23));
+    const s2 = await statusWhere('L1/L3 plugs at 23 A, L2 plugs at 16 A', lostSetpoints, 5000);
     assert.equal(s2.analyser.online, false);
     checkInvariant(s2.consumption as Record<string, PhaseConsumption>, 'meter offline, settled');
     const log = (await state()).log.filter((r) => r.seq > off.seq);
@@ -303,15 +307,16 @@ describe('integration: CVM-MINI simulator → node-red-contrib-modbus → cvm-mi
     // The answer right after the reader's online:false already has the offline figure and the new
     // setpoints: ~2 s after the last reading, before the balancer's own 5 s timeout could say so.
     assert.equal(answer.online, false);
-    assert.deepEqual(answer.usedA, { L1: OFFLINE_A, L2: OFFLINE_A, L3: OFFLINE_A });
-    assert.deepEqual(Object.values(answer.setpoints), [23, 23, 23, 23, 23, 23]);
+    assert.deepEqual(answer.usedA, LOST_A);
+    assert.deepEqual(Object.values(answer.setpoints), [23, 23, 16, 16, 23, 23]);
     const lastReading = [...(await state()).log].reverse().find((r) => r.kind === 'meter' && r.online && r.seq < off.seq)!;
     assert.ok(answer.timestamp - lastReading.timestamp < DEFAULT_PARAMS.meterTimeoutS * 1000);
-    for (const cp of CPS) {
+    for (const cp of CPS.filter((c) => c.phase !== 'L2')) {
       const c = cuts.find((r) => r.chargePoint === cp.name);
       assert.ok(c, `${cp.name} told 23 A`);
       assert.deepEqual(c.plugs, { A: 23, B: 23 });
     }
+    assert.ok(!log.some((r) => r.kind === 'setpoint' && r.chargePoint === 'CP02' && (r.plugs.A > 16 || r.plugs.B > 16)), 'L2 never raised while its building peak is assumed');
   });
 
   it('R-MTR-4: simulator back → measured values again, node status no longer says meter lost', async () => {
@@ -339,7 +344,7 @@ describe('integration: CVM-MINI simulator → node-red-contrib-modbus → cvm-mi
     const samples = st.log.filter((r): r is Extract<Rec, { kind: 'status' }> => r.kind === 'status');
     // Samples from every situation above: online before and after the step, offline, back.
     assert.ok(samples.some((r) => r.online && r.usedA.L2 === STEP_A[1]));
-    assert.ok(samples.some((r) => !r.online && r.usedA.L2 === OFFLINE_A));
+    assert.ok(samples.some((r) => !r.online && r.usedA.L2 === STEP_A[1] && r.usedA.L1 === OFFLINE_A));
     assert.ok(samples.some((r) => r.online && r.usedA.L2 === AFTER_A[1]));
     assert.ok(samples.some((r) => Object.values(r.setpoints).some((a) => a > 0)));
     for (const r of samples) {

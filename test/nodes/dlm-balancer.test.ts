@@ -85,7 +85,7 @@ describe('dlm-balancer node', function () {
     assert.deepEqual(s2.payload.analyser.usedA, { L1: 25, L2: 25, L3: 25 });
     const st = await lastNodeStatus((x) => /meter lost/.test(x.text));
     assert.equal(st.fill, 'red');
-    assert.match(st.text, /meter lost: 25 A assumed/);
+    assert.match(st.text, /meter lost: L1 25 · L2 25 · L3 25 A assumed/);
   });
 
   it('R-MON-3, R-SEC-2: a valid params message is applied; an invalid or less safe one is refused (Catch) and changes nothing', async () => {
