@@ -4,6 +4,8 @@
  */
 import { averageA, meterOnline } from './meter';
 import { chargePointOf, configError, cpOffline, plugStatus, sitePhases, type BalancerState, type PlugState } from './balancer';
+import { fallbackBudget, type BudgetChargePoint, type FallbackBudget } from './budget';
+import { phaseLimitA } from './params';
 import type { AnalyserView, PerPhase, PhaseConsumption, PlugView, StatusMessage, TransactionRecord } from './types';
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -53,6 +55,27 @@ export function plugViews(state: BalancerState, now: number): PlugView[] {
       reason: reasonOf(state, p, now),
     };
   });
+}
+
+/**
+ * The building current assumed if the balancer disappears (R-SEC-4): the analyser's offline
+ * assumption (R-MTR-4), 0 when the analyser is disabled (supply dedicated to EVs, R-MTR-3).
+ * When R-MTR-4's amended figure (max(offline current, recent peak)) exists, pass it here instead.
+ */
+export function fallbackBuildingA(state: BalancerState): number {
+  return state.params.analyserEnabled ? state.params.meterOfflineCurrentA : 0;
+}
+
+/** The fallback budget of the site as the balancer knows it (R-SEC-4): every charge point that has announced itself. */
+export function fallbackOf(state: BalancerState, buildingA: number = fallbackBuildingA(state)): FallbackBudget {
+  const byIndex = new Map<number, BudgetChargePoint>();
+  const chargePoints: BudgetChargePoint[] = state.chargePoints.map((cp) => {
+    const b: BudgetChargePoint = { name: cp.name, offline: cp.offline, plugs: [] };
+    byIndex.set(cp.index, b);
+    return b;
+  });
+  for (const p of state.plugs) byIndex.get((p.id + 1) >> 1)?.plugs.push({ phase: p.phase, maxCurrentA: p.maxCurrentA });
+  return fallbackBudget({ phases: sitePhases(state.params), limitA: phaseLimitA(state.params), buildingA, chargePoints });
 }
 
 /** The full status message at `now`. */
@@ -124,5 +147,6 @@ export function statusOf(state: BalancerState, now: number): StatusMessage {
       contractedW: params.contractedKW * 1000,
     },
     transactions: state.recentTransactions.concat(open),
+    fallback: fallbackOf(state),
   };
 }

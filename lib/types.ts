@@ -4,6 +4,8 @@
  * contract documented in docs/messages.md.
  */
 
+import type { FallbackBudget } from './budget';
+
 /** A supply phase. Single-phase sites use L1 only (R-SITE-1). */
 export type Phase = 'L1' | 'L2' | 'L3';
 export const PHASES: readonly Phase[] = ['L1', 'L2', 'L3'];
@@ -380,4 +382,6 @@ export interface StatusMessage {
   power: PowerView;
   /** Open sessions (stop null) and the most recent closed ones. */
   transactions: TransactionRecord[];
+  /** What the site could draw per phase if the balancer disappeared (R-SEC-4, lib/budget.ts). */
+  fallback: FallbackBudget;
 }
