@@ -187,6 +187,13 @@ export interface PlugMessage {
   enabled: boolean;
   /** Contact with the device: false = OFFLINE (R-OFF-3). */
   online: boolean;
+  /**
+   * Has the device reported since the charge-point node started? `false` marks the start-up
+   * announcement (`online: false` because nothing was heard *yet*, not because the device went
+   * silent): a balancer that already knows the charge point keeps its decisions until the
+   * device's real silence exceeds its heartbeat (issue 9 item 8). Absent = true (a real outage).
+   */
+  reported?: boolean;
   /** Number of plugs the device itself reports, when known (R-CP-3: must agree with config). */
   devicePlugs?: number;
   offline: OfflineConfig;
