@@ -107,5 +107,16 @@ describe('lib/budget — the fallback budget (R-SEC-4, issue 9 item 6)', () => {
       assert.equal(fine.fallbackWarning, null);
       assert.deepEqual(fine.rows.find((r) => r.label === 'IF NODE-RED STOPS (A)')!.cells, ['41', '41', '41']);
     });
+
+    it('the consumption panel tolerates a status without (or with a malformed) fallback field: no row, no warning, no throw', () => {
+      const s = statusOf(siteWith(() => 3).state, 0);
+      const { fallback: _drop, ...older } = s;
+      const v = consumptionView(older as typeof s);
+      assert.equal(v.fallbackWarning, null);
+      assert.equal(v.rows.some((r) => r.label === 'IF NODE-RED STOPS (A)'), false);
+      const odd = consumptionView({ ...s, fallback: { ok: false, phases: { L1: { totalA: 'x' } }, warning: 'w'.repeat(5000) } } as any);
+      assert.deepEqual(odd.rows.find((r) => r.label === 'IF NODE-RED STOPS (A)')!.cells, ['-', '-', '-']);
+      assert.equal(odd.fallbackWarning!.length, 200);
+    });
   });
 });
