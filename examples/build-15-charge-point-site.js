@@ -81,7 +81,8 @@ const tab = add({
     'CP01–CP05 on L1, CP06–CP09 on L2, CP11–CP15 on L3; CP02, CP12, CP13 and CP15 have one plug;',
     'CP10 is installed but disabled (no phases set). MCCB 50 A, contracted 36 kW, minimum current 8 A,',
     'priority schedule ON 07h–08h and 09h–13h (Europe/Madrid); priority plugs CP01 A, CP06 A, CP11 A;',
-    'offline mode 120 s / mode 3 / 8 A.',
+    'offline mode 120 s: mode 3 at 8 A on CP01, CP06, CP11, mode 0 on the others (fallback budget 41 A per phase,',
+    'see docs/example-site.md).',
     '',
     'Every charge point talks to a simulated charger with vehicles (`ev-sim`): replace an `ev-sim` by the',
     'transport of your real charger (Modbus, MQTT, OCPP gateway) to go live. The building meter is a',
@@ -139,15 +140,29 @@ const wire = (from, to, port = 0) => {
 // ---------------------------------------------------------------------------------------------
 // Config nodes: offline mode (R-OFF-1) and the Modbus client of the building meter
 // ---------------------------------------------------------------------------------------------
+// Fallback budget (R-SEC-4, docs/example-site.md): if Node-RED stops, only the charge points of
+// the priority plugs (CP01, CP06, CP11) go on charging, at 8 A (mode 3); the others pause (mode 0).
+// Per phase: 25 A building + 2 plugs × 8 A = 41 A ≤ 50 A. Mode 3 everywhere would be 97 A on L1.
 const offlineCfg = add({
   id: 'dlm_offline_cfg',
   type: 'offline-mode-config',
   z: TAB,
-  name: '',
+  name: 'priority CPs: mode 3, 8 A',
   heartbeatS: 120,
   mode: 3,
   currentA: 8,
 });
+const offlinePauseCfg = add({
+  id: 'dlm_offline_cfg_pause',
+  type: 'offline-mode-config',
+  z: TAB,
+  name: 'other CPs: mode 0 (pause)',
+  heartbeatS: 120,
+  mode: 0,
+  currentA: 8,
+});
+/** The offline configuration of a charge point: mode 3 for those with a priority plug, else mode 0. */
+const offlineOf = (name) => (PRIORITY.has(`${name}/A`) || PRIORITY.has(`${name}/B`) ? offlineCfg : offlinePauseCfg);
 
 const modbusClient = add({
   id: 'dlm_meter_client',
@@ -541,7 +556,7 @@ for (let k = 1; k <= 15; k++) {
     maxCurrentA: 32,
     maxCurrentB: 32,
     enabled,
-    offline: offlineCfg.id,
+    offline: offlineOf(name).id,
     x: x0 + 220,
     y,
     wires: [[], []],

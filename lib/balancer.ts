@@ -103,6 +103,13 @@ function applyPlugMessage(d: Draft, m: PlugMessage, now: number): void {
   let pos = cpPosition(d.state.chargePoints, m.index);
   const existing = pos >= 0 ? d.state.chargePoints[pos] : undefined;
   const wasOffline = existing ? cpOffline(existing, now) : true;
+  // Issue 9 item 8: a start-up announcement (the charge-point node has not heard its device *yet*)
+  // about a charge point the balancer knows and still counts as in contact is not an outage: the
+  // device has heard nothing for less than its heartbeat, so it still runs the last setpoints.
+  // Keep its contact time and every decision; it turns OFFLINE only when its real silence (since
+  // the last report recorded, R-ERR-3) exceeds its heartbeat. Re-send its setpoints at once, which
+  // also refreshes the device's own heartbeat.
+  const startup = !m.online && m.reported === false && existing !== undefined && !wasOffline;
   if (!existing) {
     // New, or the same charge point under a new index: plug ids move (R-CP-2), drop the old ones.
     const old = d.state.chargePoints.findIndex((c) => c.name === name);
@@ -139,9 +146,13 @@ function applyPlugMessage(d: Draft, m: PlugMessage, now: number): void {
   cp.devicePlugs = m.devicePlugs ?? null;
   if (JSON.stringify(cp.offline) !== JSON.stringify(m.offline)) cp.pushConfig = true;
   cp.offline = { ...m.offline };
-  cp.lastReportAt = now;
-  cp.online = m.online;
-  if (!m.online && cp.offlineSince === null) cp.offlineSince = now;
+  if (startup) {
+    cp.pushConfig = true;
+  } else {
+    cp.lastReportAt = now;
+    cp.online = m.online;
+    if (!m.online && cp.offlineSince === null) cp.offlineSince = now;
+  }
 
   const letters = m.plugs.map((r) => r.letter).sort() as PlugLetter[];
   // Plugs no longer configured are removed.
@@ -186,15 +197,20 @@ function applyPlugMessage(d: Draft, m: PlugMessage, now: number): void {
   }
 
   if (m.online && wasOffline && existing) {
-    // Back from offline (R-OFF-2, R-OFF-3): it was running on its offline mode; take that as its
-    // setpoint so the allocation reduces it properly, and push the configuration again.
+    // Back from offline (R-OFF-2, R-OFF-3): it may have run its offline mode. A plug that was
+    // charging continues at what that mode let it draw, so the allocation reduces it properly.
+    // A plug the balancer had at 0 A (paused, queued or waiting) that the device started on its
+    // own (mode 3) is a new transaction for the balancer (decision, issue 9 item 8): back to 0 A
+    // at once, counted at what it may still draw for the reaction delay, and it starts again only
+    // through R-ALLOC-6 and the resume rules (queue order, minimum pause, hysteresis). Push the
+    // configuration again.
     cp.offlineSince = null;
     cp.pushConfig = true;
     for (const letter of cp.letters) {
       const i = plugIndex(d.state.plugs, plugIdOf(cp.index, letter));
       const p = d.plug(i);
       const worst = reservedForPlug(cp, p, params, now);
-      const drawing = p.pilot === 'C' || p.pilot === 'D' ? Math.min(p.maxCurrentA, worst) : 0;
+      const drawing = p.setpointA > 0 && (p.pilot === 'C' || p.pilot === 'D') ? Math.min(p.maxCurrentA, worst) : 0;
       p.setpointA = drawing >= params.minCurrentA ? floorTo(drawing, params.resolutionA) : 0;
       p.holdA = worst;
       p.holdUntil = now + params.reactionDelayS * 1000;

@@ -380,6 +380,8 @@ export function toPlugMessage(config: ChargePointConfig, state: ChargePointState
     address: config.address,
     enabled: config.enabled,
     online: state.online,
+    // false until the device's first report since the node started: a start-up announcement (issue 9 item 8).
+    reported: state.lastReportAt !== null,
     offline: { ...config.offline },
     plugs,
     timestamp: now,

@@ -346,6 +346,8 @@ export interface ConsumptionWidgetView {
     loadPct: string;
     over: boolean;
   }[];
+  /** R-SEC-4: the fallback budget's warning with its figures, null when within the limit (or unknown). */
+  fallbackWarning: string | null;
 }
 
 const clampPct = (x: number) => Math.max(0, Math.min(100, Math.round(x * 10) / 10));
@@ -364,6 +366,15 @@ export function consumptionView(status: StatusMessage): ConsumptionWidgetView {
     row('EV SETPOINTS (A)', (ph) => c(ph).evSetpointA),
     row('RESERVED, OFFLINE CPs (A)', (ph) => c(ph).reservedA),
   ];
+  // R-SEC-4: building at its offline assumption + every charger in its offline mode.
+  const fb = status.fallback;
+  const fbOk = fb !== null && typeof fb === 'object' && fb.phases !== null && typeof fb.phases === 'object';
+  if (fbOk) {
+    rows.push({
+      label: 'IF NODE-RED STOPS (A)',
+      cells: phases.map((ph) => (typeof fb.phases[ph]?.totalA === 'number' ? num(fb.phases[ph]!.totalA, 1) : '-')),
+    });
+  }
   const bars = phases.map((ph) => {
     const x = c(ph);
     const working = status.analyser?.workingLimitA?.[ph] ?? x.limitA;
@@ -381,7 +392,7 @@ export function consumptionView(status: StatusMessage): ConsumptionWidgetView {
       over: x.totalA > x.limitA,
     };
   });
-  return { phases, rows, bars };
+  return { phases, rows, bars, fallbackWarning: fbOk && fb.ok === false && typeof fb.warning === 'string' ? fb.warning.slice(0, 200) : null };
 }
 
 // ---------------------------------------------------------------------------------------------

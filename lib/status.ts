@@ -2,8 +2,10 @@
  * The balancer's status (topic "status", SPEC §8 R-MON-1/2/4): built from the state on demand so
  * the step stays fast on large sites.
  */
-import { averageA, meterOnline, recentPeakA } from './meter';
+import { averageA, meterOnline, offlineAssumptionA, recentPeakA } from './meter';
 import { chargePointOf, configError, cpOffline, plugStatus, sitePhases, type BalancerState, type PlugState } from './balancer';
+import { fallbackBudget, type BudgetChargePoint, type FallbackBudget } from './budget';
+import { phaseLimitA } from './params';
 import type { AnalyserView, PerPhase, PhaseConsumption, PlugView, StatusMessage, TransactionRecord } from './types';
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -53,6 +55,28 @@ export function plugViews(state: BalancerState, now: number): PlugView[] {
       reason: reasonOf(state, p, now),
     };
   });
+}
+
+/**
+ * The building current assumed per phase if the balancer disappears (R-SEC-4): the analyser's
+ * offline assumption, max(offline current, recent peak) (R-MTR-4 amended); 0 when the analyser
+ * is disabled (supply dedicated to EVs, R-MTR-3).
+ */
+export function fallbackBuildingA(state: BalancerState): PerPhase<number> {
+  const a = state.params.analyserEnabled ? offlineAssumptionA(state.meter, state.params) : [0, 0, 0];
+  return { L1: a[0], L2: a[1], L3: a[2] };
+}
+
+/** The fallback budget of the site as the balancer knows it (R-SEC-4): every charge point that has announced itself. */
+export function fallbackOf(state: BalancerState, buildingA: number | PerPhase<number> = fallbackBuildingA(state)): FallbackBudget {
+  const byIndex = new Map<number, BudgetChargePoint>();
+  const chargePoints: BudgetChargePoint[] = state.chargePoints.map((cp) => {
+    const b: BudgetChargePoint = { name: cp.name, offline: cp.offline, plugs: [] };
+    byIndex.set(cp.index, b);
+    return b;
+  });
+  for (const p of state.plugs) byIndex.get((p.id + 1) >> 1)?.plugs.push({ phase: p.phase, maxCurrentA: p.maxCurrentA });
+  return fallbackBudget({ phases: sitePhases(state.params), limitA: phaseLimitA(state.params), buildingA, chargePoints });
 }
 
 /** The full status message at `now`. */
@@ -131,6 +155,7 @@ export function statusOf(state: BalancerState, now: number): StatusMessage {
       contractedW: params.contractedKW * 1000,
     },
     transactions: state.recentTransactions.concat(open),
+    fallback: fallbackOf(state),
   };
 }
 

@@ -4,6 +4,8 @@
  * contract documented in docs/messages.md.
  */
 
+import type { FallbackBudget } from './budget';
+
 /** A supply phase. Single-phase sites use L1 only (R-SITE-1). */
 export type Phase = 'L1' | 'L2' | 'L3';
 export const PHASES: readonly Phase[] = ['L1', 'L2', 'L3'];
@@ -187,6 +189,13 @@ export interface PlugMessage {
   enabled: boolean;
   /** Contact with the device: false = OFFLINE (R-OFF-3). */
   online: boolean;
+  /**
+   * Has the device reported since the charge-point node started? `false` marks the start-up
+   * announcement (`online: false` because nothing was heard *yet*, not because the device went
+   * silent): a balancer that already knows the charge point keeps its decisions until the
+   * device's real silence exceeds its heartbeat (issue 9 item 8). Absent = true (a real outage).
+   */
+  reported?: boolean;
   /** Number of plugs the device itself reports, when known (R-CP-3: must agree with config). */
   devicePlugs?: number;
   offline: OfflineConfig;
@@ -390,4 +399,6 @@ export interface StatusMessage {
   power: PowerView;
   /** Open sessions (stop null) and the most recent closed ones. */
   transactions: TransactionRecord[];
+  /** What the site could draw per phase if the balancer disappeared (R-SEC-4, lib/budget.ts). */
+  fallback: FallbackBudget;
 }

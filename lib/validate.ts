@@ -60,6 +60,7 @@ function plugHeaderProblem(p: Record<string, unknown>): string | null {
   }
   if (typeof p.enabled !== 'boolean') return 'plug.enabled must be true or false';
   if (typeof p.online !== 'boolean') return 'plug.online must be true or false';
+  if (p.reported !== undefined && typeof p.reported !== 'boolean') return 'plug.reported must be true or false';
   if (p.address !== undefined && (typeof p.address !== 'string' || p.address.length > ADDRESS_MAX_LENGTH)) return `plug.address must be text of at most ${ADDRESS_MAX_LENGTH} characters`;
   if (p.devicePlugs !== undefined && p.devicePlugs !== null && !(Number.isInteger(p.devicePlugs) && (p.devicePlugs as number) >= 1 && (p.devicePlugs as number) <= DEVICE_PLUGS_MAX)) {
     return `plug.devicePlugs must be a whole number from 1 to ${DEVICE_PLUGS_MAX}`;

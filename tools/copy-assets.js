@@ -2,7 +2,8 @@
 // After `tsc`: puts each node's editor file (.html) beside its compiled .js in dist/nodes/<name>/,
 // copies the package icons/ into each node folder (Node-RED looks for icons beside the .js), and
 // injects the defaults and ranges of dist/lib/params.js into the editor files wherever they say
-// /*@DLM_DEFAULTS@*/null — so the editor and the runtime share one source of truth.
+// /*@DLM_DEFAULTS@*/null, and the fallback budget functions wherever they say /*@DLM_BUDGET@*/null —
+// so the editor and the runtime share one source of truth.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -12,6 +13,7 @@ const srcNodes = path.join(root, 'nodes');
 const outNodes = path.join(root, 'dist', 'nodes');
 const icons = path.join(root, 'icons');
 const params = require(path.join(root, 'dist', 'lib', 'params.js'));
+const budget = require(path.join(root, 'dist', 'lib', 'budget.js'));
 
 const defaults = JSON.stringify({
   params: params.DEFAULT_PARAMS,
@@ -28,6 +30,10 @@ const defaults = JSON.stringify({
   plateMaxLength: params.PLATE_MAX_LENGTH,
 });
 
+// The fallback budget (R-SEC-4) for the balancer editor: the compiled functions themselves (they
+// are self-contained), so the editor's deploy warning and the runtime compute the same figures.
+const budgetScript = `{ fallbackBudget: (${budget.fallbackBudget.toString()}), phaseLimitA: (${params.phaseLimitA.toString()}) }`;
+
 function copyTree(src, out) {
   for (const entry of fs.readdirSync(src, { withFileTypes: true })) {
     const from = path.join(src, entry.name);
@@ -37,7 +43,7 @@ function copyTree(src, out) {
     } else if (!entry.name.endsWith('.ts')) {
       fs.mkdirSync(out, { recursive: true });
       if (entry.name.endsWith('.html')) {
-        fs.writeFileSync(to, fs.readFileSync(from, 'utf8').split('/*@DLM_DEFAULTS@*/null').join(defaults));
+        fs.writeFileSync(to, fs.readFileSync(from, 'utf8').split('/*@DLM_DEFAULTS@*/null').join(defaults).split('/*@DLM_BUDGET@*/null').join(budgetScript));
       } else {
         fs.copyFileSync(from, to);
       }

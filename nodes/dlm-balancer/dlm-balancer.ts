@@ -9,7 +9,7 @@
 import { initialState, restoreProblem, sitePhases, step, type BalancerState, type DlmEvent, type StepResult } from '../../lib/balancer';
 import { meterOnline } from '../../lib/meter';
 import { BALANCER_TICK_S, paramsFromConfig, validateParams } from '../../lib/params';
-import { statusOf } from '../../lib/status';
+import { fallbackOf, statusOf } from '../../lib/status';
 import { appendHistory, transactionsCsv } from '../../lib/transactions';
 import { worstStates } from '../../lib/loadstate';
 import type { TransactionRecord } from '../../lib/types';
@@ -74,11 +74,14 @@ export = function (RED: any) {
       const worst = worstStates(state.view.table);
       const text = Object.entries(worst).map(([ph, st]) => `${ph} ${st}`).join(' · ') || 'no plugs';
       const worstAll = Math.max(0, ...Object.values(worst).map(Number));
+      // R-SEC-4: what the chargers' offline modes could draw without us, when over the limit.
+      const fallback = fallbackOf(state);
+      const over = Object.entries(fallback.phases).filter(([, f]) => f!.overA > 0).map(([ph, f]) => `${ph} +${Math.round(f!.overA * 10) / 10} A`);
       if (meterLost) {
         // R-MTR-4 amended: what is assumed per phase (offline current or the recent peak).
         const used = sitePhases(state.params).map((ph, k) => `${ph} ${Math.round(state.view.buildingA[k] * 10) / 10}`).join(' · ');
         node.status({ fill: 'red', shape: 'ring', text: `meter lost: ${used} A assumed · ${text}` });
-      }
+      } else if (over.length) node.status({ fill: 'yellow', shape: 'ring', text: `fallback over on ${over.join(', ')} · ${text}` });
       else node.status({ fill: worstAll >= 4 ? 'yellow' : 'green', shape: 'dot', text });
     }
 

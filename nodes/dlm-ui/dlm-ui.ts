@@ -307,6 +307,7 @@ const CONSUMPTION_FORMAT = wrap(`${WAIT}
       <div class="dlm-mark" ng-style="{'left': b.limitPct + '%'}" title="limit"></div>
     </div>
   </div>
+  <div class="dlm-err dlm-fallback" ng-if="msg.payload.fallbackWarning" style="margin-top:6px">⚠ {{msg.payload.fallbackWarning}}</div>
   <div class="dlm-small"><span class="dlm-sw" style="background:#ef6c00"></span>building <span class="dlm-sw" style="background:#1565c0"></span>EV <span class="dlm-sw" style="background:#bdbdbd"></span>reserved (offline CPs) <span class="dlm-sw" style="border:0;border-left:3px solid #c62828"></span>limit <span class="dlm-sw" style="border:0;border-left:2px dashed #ef6c00"></span>working limit (limit − safety margin)</div>
 </div>`);
 

@@ -230,6 +230,7 @@ describe('dashboard of the example site in a real browser, against the running s
             'EV CONSUMPTION (A)': c((ph) => s.consumption[ph]!.evA),
             'EV SETPOINTS (A)': c((ph) => s.consumption[ph]!.evSetpointA),
             'RESERVED, OFFLINE CPs (A)': c((ph) => s.consumption[ph]!.reservedA),
+            'IF NODE-RED STOPS (A)': c((ph) => s.fallback.phases[ph]!.totalA), // R-SEC-4
           },
           bars: PHASES.map((ph) => {
             const x = s.consumption[ph]!;

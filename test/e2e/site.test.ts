@@ -167,6 +167,9 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
     assert.equal(s.params.contractedKW, 36);
     assert.equal(s.params.minCurrentA, 8);
     assert.equal(s.consumption.L1!.limitA, 50);
+    // R-SEC-4 (issue 9 item 6): the example passes its own fallback budget: 25 A + 2 × 8 A per phase.
+    assert.equal(s.fallback.ok, true, String(s.fallback.warning));
+    for (const ph of PHASES) assert.deepEqual(s.fallback.phases[ph], { buildingA: 25, chargersA: 16, totalA: 41, limitA: 50, overA: 0 }, ph);
   });
 
   it('R-MTR-1: the building current is the CVM-MINI simulator\'s, read over Modbus TCP (node-red-contrib-modbus → cvm-mini-reader)', async () => {

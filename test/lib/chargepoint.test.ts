@@ -171,6 +171,15 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
       assert.equal(m.timestamp, 5);
       assert.equal('devicePlugs' in m, false);
     });
+    it('issue 9 item 8: reported is false only before the first device report (the start-up announcement); a later silence says reported: true', () => {
+      const c = cp07();
+      const s0 = initialChargePointState(c);
+      assert.equal(toPlugMessage(c, s0, 5).reported, false);
+      const s1 = applyDeviceReport(s0, { plugs: [{ letter: 'A', pilot: 'C', currentA: 10 }] }, 1000).state;
+      assert.equal(toPlugMessage(c, s1, 1000).reported, true);
+      const lost = toPlugMessage(c, markOffline(s1), 200_000);
+      assert.deepEqual([lost.online, lost.reported], [false, true], 'a genuine outage');
+    });
     it('a report updates the plugs it names, sets online, and says "reconnected" only on the first report after offline', () => {
       const c = cp07();
       const s0 = initialChargePointState(c);

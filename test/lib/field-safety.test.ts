@@ -52,6 +52,7 @@ describe('issue 9 item 7 — the balancer refuses every out-of-range field exact
     ['devicePlugs (1–16)', header('devicePlugs'), [undefined, null, 1, 2, DEVICE_PLUGS_MAX], [0, DEVICE_PLUGS_MAX + 1, 1.5, '2']],
     ['enabled (boolean)', header('enabled'), [true, false], ['yes', undefined]],
     ['online (boolean)', header('online'), [true, false], [0, undefined]],
+    ['reported (boolean, optional)', header('reported'), [undefined, true, false], [0, 'no', null]],
     ['timestamp (ms, optional)', header('timestamp'), [undefined, 0, 1.7e12], [-1, 'now', Infinity]],
     ['offline.mode (0–3)', (v) => (m) => { m.offline.mode = v; }, [0, 1, 2, 3], [4, -1, '3']],
     ['offline.currentA (6–80 A)', (v) => (m) => { m.offline.currentA = v; }, [6, 80], [5, 81]],

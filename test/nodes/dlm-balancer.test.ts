@@ -88,6 +88,33 @@ describe('dlm-balancer node', function () {
     assert.match(st.text, /meter lost: L1 25 · L2 25 · L3 25 A assumed/);
   });
 
+  it('R-SEC-4 (issue 9 item 6): status.fallback and the node status say when the offline modes could overload a phase', async () => {
+    await helper.load(NODES, flow()); // analyser on: 25 A assumed; MCCB 50 A
+    const dlm = helper.getNode('dlm');
+    const offline = { heartbeatS: 120, mode: 3 as const, currentA: 8 };
+    dlm.receive({ topic: 'meter', payload: { online: true, currentA: [5, 5, 5], timestamp: Date.now() } }); // not "meter lost"
+    // Three dual charge points on L1, mode 3 / 8 A: 25 + 6 × 8 = 73 A > 50 A.
+    for (const k of [1, 2, 3]) dlm.receive(plug({ name: `CP0${k}`, index: k, offline, plugs: [{ letter: 'A', phase: 'L1' }, { letter: 'B', phase: 'L1' }] }));
+    await sleep(100);
+    let s = await status();
+    assert.deepEqual(s.fallback.phases.L1, { buildingA: 25, chargersA: 48, totalA: 73, limitA: 50, overA: 23 });
+    assert.deepEqual(s.fallback.phases.L2, { buildingA: 25, chargersA: 0, totalA: 25, limitA: 50, overA: 0 });
+    assert.equal(s.fallback.ok, false);
+    assert.equal(s.fallback.warning, 'fallback budget exceeded on L1: 73 A if Node-RED stops (limit 50 A)');
+    const over = await lastNodeStatus((x) => /fallback over on L1 \+23 A/.test(x.text));
+    assert.equal(over.fill, 'yellow');
+    assert.match(over.text, /^fallback over on L1 \+23 A · /);
+    // Two of them on mode 0: 25 + 2 × 8 = 41 A, within the limit; the usual status text comes back.
+    dlm.receive({ topic: 'meter', payload: { online: true, currentA: [5, 5, 5], timestamp: Date.now() } });
+    for (const k of [2, 3]) dlm.receive(plug({ name: `CP0${k}`, index: k, offline: { ...offline, mode: 0 }, plugs: [{ letter: 'A', phase: 'L1' }, { letter: 'B', phase: 'L1' }] }));
+    await sleep(100);
+    s = await status();
+    assert.equal(s.fallback.ok, true);
+    assert.equal(s.fallback.phases.L1.totalA, 41);
+    const back = await lastNodeStatus((x) => !/fallback/.test(x.text));
+    assert.doesNotMatch(back.text, /fallback/);
+  });
+
   it('R-MON-3, R-SEC-2: a valid params message is applied; an invalid or less safe one is refused (Catch) and changes nothing', async () => {
     await helper.load(NODES, flow({ mccbA: 80, marginPct: 5 }));
     const dlm = helper.getNode('dlm');
