@@ -86,6 +86,7 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
 
   describe('a damaged stored state (item 4)', () => {
     let pristine: string;
+    let pristineLog: string;
     let closedRecord: TransactionRecord;
     const base = () => {
       const d = newDir();
@@ -108,6 +109,8 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
       await red.stop();
       red = null;
       pristine = fs.readFileSync(CONTEXT_FILE(d), 'utf8');
+      pristineLog = fs.readFileSync(LOG_FILE(d), 'utf8');
+      assert.deepEqual(pristineLog.trim().split('\n').map((l) => JSON.parse(l)), [closedRecord], 'the durable log holds the closed record');
       const stored = JSON.parse(pristine);
       assert.equal(stored.dlmBalancerState.state.plugs[0].session.stop, null, 'the stored state has an open session');
       assert.equal(stored.dlmTransactions.length, 1);
@@ -170,6 +173,16 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
       stored.dlmTransactions.push({ plugId: 'x' }, null);
       fs.writeFileSync(CONTEXT_FILE(d), JSON.stringify(stored));
       await startsSafely(d, /2 stored transaction record\(s\) could not be read and were dropped/);
+    });
+
+    it('a truncated context file: Node-RED itself refuses to start (naming the file); with the file moved away the balancer says so and keeps the history from the session log', async () => {
+      const d = base();
+      fs.mkdirSync(path.dirname(LOG_FILE(d)), { recursive: true });
+      fs.writeFileSync(LOG_FILE(d), pristineLog);
+      fs.writeFileSync(CONTEXT_FILE(d), pristine.slice(0, Math.floor(pristine.length / 2)));
+      await assert.rejects(start(testFlow(), { userDir: d, settings: SETTINGS }), /Invalid JSON in context file/);
+      fs.renameSync(CONTEXT_FILE(d), CONTEXT_FILE(d) + '.damaged'); // the remedy docs/messages.md gives
+      await startsSafely(d, /no stored state: starting afresh \(1 session record\(s\) kept\)/);
     });
 
     it('an empty store while a session log exists: says "no stored state", the history comes from the log', async () => {
