@@ -68,11 +68,9 @@ const time = num(-MAX_TIME, MAX_TIME);
 const current = num(0, SANITY.maxCurrentA);
 const count = num(0, 1e9, true);
 
-const plate: Check = (v) => {
-  const r = validatePlate(v);
-  if (!r.ok) return 'must be a valid plate (R-CP-6)';
-  return r.plate === v ? null : 'must be a trimmed plate';
-};
+/** A plate as the core may keep it: one the plate check accepts (the core keeps it untrimmed). */
+const plate: Check = (v) => (validatePlate(v).ok ? null : 'must be a valid plate (R-CP-6)');
+const energy = num(0, Number.MAX_VALUE);
 
 /** A problem at `path`, or null. */
 type Found = string | null;
@@ -128,7 +126,7 @@ const TRANSACTION: Record<string, Check> = {
   plate,
   start: time,
   stop: nullable(time),
-  energyWh: num(0, Number.MAX_SAFE_INTEGER),
+  energyWh: energy,
   peakA: current,
   pauses: count,
 };
@@ -170,7 +168,7 @@ function lettersProblem(v: unknown, path: string): Found {
   const p = arrayOf(v, path, 2, (x, q) => at(q, oneOf(['A', 'B'])(x)));
   if (p) return p;
   const l = v as string[];
-  return l.length === 2 && l[0] !== 'A' ? `${path} must be sorted and without repeats` : null;
+  return l.length === 2 && (l[0] !== 'A' || l[1] !== 'B') ? `${path} must be sorted and without repeats` : null;
 }
 
 const CHARGE_POINT: Record<string, Check> = {
@@ -196,7 +194,7 @@ const PLUG: Record<string, Check> = {
   maxCurrentA: current,
   pilot: oneOf(PILOT_STATES),
   measuredA: current,
-  energyWh: num(0, Number.MAX_SAFE_INTEGER),
+  energyWh: energy,
   fault: nullable(text(0, 10000)),
   plate,
   reportedPlate: plate,
@@ -311,19 +309,52 @@ function referenceProblem(st: BalancerState): Found {
   return st.plugs.length === expected ? null : 'plugs are missing for letters configured on their charge points';
 }
 
+/** How far a stored "when it happened" time may lie after the restore time (clock adjustments), ms. */
+export const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * A time of the past that lies after `now`: the clock went back (a device without a real-time
+ * clock booting before NTP) or the value is damaged. A future `lastReportAt` or meter reading
+ * would keep a silent charge point or meter counted online (R-ERR-3), so the state is not used.
+ * Times meant to lie ahead (holdUntil, nextRetryAt) are not checked.
+ */
+function futureProblem(st: BalancerState, now: number): Found {
+  const limit = now + FUTURE_TOLERANCE_MS;
+  const late = (t: number | null) => t !== null && t > limit;
+  const m = st.meter;
+  if (late(m.lastValidAt)) return 'meter.lastValidAt';
+  for (let j = 0; j < m.samples.length; j++) if (late(m.samples[j].t)) return `meter.samples[${j}].t`;
+  for (let i = 0; i < st.chargePoints.length; i++) {
+    const c = st.chargePoints[i];
+    for (const k of ['lastReportAt', 'offlineSince', 'lastSentAt'] as const) if (late(c[k])) return `chargePoints[${i}].${k}`;
+  }
+  for (let i = 0; i < st.plugs.length; i++) {
+    const p = st.plugs[i];
+    for (const k of ['pausedAt', 'bSince', 'lowSince', 'underSince'] as const) if (late(p[k])) return `plugs[${i}].${k}`;
+    if (p.session && late(p.session.start)) return `plugs[${i}].session.start`;
+  }
+  for (let i = 0; i < st.recentTransactions.length; i++) {
+    if (late(st.recentTransactions[i].stop)) return `recentTransactions[${i}].stop`;
+  }
+  return null;
+}
+
 /**
  * The problem of a stored balancer state (R-ERR-2), or null when it can be used as it is: the
- * same version, every field of the expected type and range, every reference consistent. Never
- * throws, whatever `x` is. The reason names the field path, never the stored value.
+ * same version, every field of the expected type and range, every reference consistent and,
+ * given the restore time `now`, no past event dated after it. Never throws, whatever `x` is. The
+ * reason names the field path, never the stored value.
  */
-export function restoreProblem(x: unknown): string | null {
+export function restoreProblem(x: unknown, now?: number): string | null {
   try {
     const g = untrustedProblem(x, 'stored state', STORED_STATE_LIMITS);
     if (g) return g;
     if (!isObj(x)) return 'stored state is not an object';
     if (x.version !== STATE_VERSION) return `stored state has another version (expected ${STATE_VERSION})`;
     const p = record(x, 'state', { version: later }, STATE_DEEP) ?? referenceProblem(x as unknown as BalancerState);
-    return p === null ? null : boundedText(`stored state field ${p}`);
+    if (p !== null) return boundedText(`stored state field ${p}`);
+    const f = typeof now === 'number' && Number.isFinite(now) ? futureProblem(x as unknown as BalancerState, now) : null;
+    return f === null ? null : boundedText(`stored state field state.${f} lies after the current time (clock set back?)`);
   } catch {
     return 'stored state cannot be read';
   }
@@ -336,13 +367,13 @@ export interface StoredBalancer {
   state: BalancerState;
 }
 
-/** The problem of the node's stored value (the wrapper, then the state), or null. Never throws. */
-export function storedProblem(x: unknown): string | null {
+/** The problem of the node's stored value (the wrapper, then the state at `now`), or null. Never throws. */
+export function storedProblem(x: unknown, now?: number): string | null {
   try {
     if (!isObj(x)) return 'stored value is not an object';
     if (x.version !== 1) return 'stored value has an unknown format';
     if (typeof x.configHash !== 'string' || x.configHash.length > 100000) return 'stored value has no configuration hash';
-    return restoreProblem(x.state);
+    return restoreProblem(x.state, now);
   } catch {
     return 'stored value cannot be read';
   }

@@ -201,7 +201,7 @@ export = function (RED: any) {
         if (history.length) warn(`no stored state: starting afresh (${history.length} session record(s) kept); every charge point and the meter unknown until they report`);
         return;
       }
-      const problem = storedProblem(saved);
+      const problem = storedProblem(saved, Date.now());
       if (problem) {
         warn(`the stored balancer state is not used (${problem}): starting afresh, every charge point and the meter unknown until they report`);
         return;

@@ -166,6 +166,17 @@ describe('lib/restore — the stored state check is total (issue 9 item 4, R-ERR
     assert.match(restoreProblem(corrupt(state, ['plugs', 0, 'session', 'stop'], now))!, /open session/);
   });
 
+  it('given the restore time, a past event dated after it is refused (a clock set back would keep a silent charger or meter online, R-ERR-3)', () => {
+    assert.equal(restoreProblem(state, now), null);
+    assert.equal(restoreProblem(state, now - 60_000), null, 'within the tolerance');
+    const back = now - 24 * 3600_000;
+    assert.match(restoreProblem(state, back)!, /lies after the current time/);
+    assert.match(restoreProblem(corrupt(state, ['chargePoints', 0, 'lastReportAt'], now + 3600_000), now)!, /chargePoints\[0\]\.lastReportAt lies after/);
+    assert.match(restoreProblem(corrupt(state, ['meter', 'lastValidAt'], now + 3600_000), now)!, /meter\.lastValidAt lies after/);
+    assert.equal(restoreProblem(corrupt(state, ['plugs', 0, 'holdUntil'], now + 60_000), now), null, 'a hold ends in the future');
+    assert.equal(storedProblem({ version: 1, configHash: 'h', state }, back)!.includes('lies after'), true);
+  });
+
   it('shapes that could stop the process are refused by the guard first: deep nesting, cycles, huge arrays, prototype keys', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 10000; i++) deep = [deep];
