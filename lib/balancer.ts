@@ -24,7 +24,7 @@ import type { Phase, PhaseGroupRow, PhaseTable, PlugLetter, PlugMessage, Setpoin
 
 export * from './state';
 export { reservedForPlug } from './reserve';
-export { restoreProblem } from './validate';
+export { restoreProblem } from './restore';
 
 export function initialState(params: SiteParams, now: number): BalancerState {
   const state: BalancerState = {

@@ -1,43 +1,18 @@
 /**
- * Checks of everything that reaches the balancer (R-ERR-1): events, and a stored state before it
- * is restored (R-ERR-2). Each returns the problem in words, or null.
+ * Checks of everything that reaches the balancer (R-ERR-1): events. Each returns the problem in
+ * words, or null. (A stored state is checked by lib/restore.ts, R-ERR-2.)
  */
 import {
   ADDRESS_MAX_LENGTH, DEVICE_PLUGS_MAX, ENERGY_MAX_WH, FAULT_MAX_LENGTH, INDEX_MAX, MEASURED_MAX_A, NAME_MAX_LENGTH,
   plugId as plugIdOf, validatePlate,
 } from './chargepoint';
 import { validateMeterMessage } from './meter';
-import { isValidTimeZone, mergeParams, PLUG_MAX_LIMITS, validateOffline, validateParams } from './params';
+import { isValidTimeZone, mergeParams, PLUG_MAX_LIMITS, validateOffline } from './params';
 import { validateSchedule } from './schedule';
-import { chargePointAt, cpPosition, findPlug, STATE_VERSION, type BalancerState } from './state';
+import { chargePointAt, findPlug, type BalancerState } from './state';
 import type { Phase, PilotState, PlugLetter } from './types';
 import { PHASES, PILOT_STATES } from './types';
 import { describeValue } from './guard';
-
-/**
- * A stored state checked before use (R-ERR-2): the same version, the expected shape, valid
- * parameters, charge points sorted by index and every plug's charge point present. Returns the
- * problem, or null when the state can be used as it is. A state that fails is not repaired.
- */
-export function restoreProblem(x: unknown): string | null {
-  if (x === null || typeof x !== 'object') return 'not an object';
-  const st = x as Partial<BalancerState>;
-  if (st.version !== STATE_VERSION) return `stored state version ${String(st.version)}, expected ${STATE_VERSION}`;
-  if (!st.params || validateParams(st.params).length) return 'stored parameters are invalid';
-  if (!Array.isArray(st.chargePoints) || !Array.isArray(st.plugs) || !Array.isArray(st.recentTransactions)) return 'stored state has the wrong shape';
-  if (!st.meter || !st.schedule || !st.view || validateSchedule(st.schedule).length) return 'stored state has the wrong shape';
-  for (let i = 1; i < st.chargePoints.length; i++) {
-    if (!(st.chargePoints[i - 1].index < st.chargePoints[i].index)) return 'stored charge points are not sorted by index';
-  }
-  for (let i = 0; i < st.plugs.length; i++) {
-    const p = st.plugs[i];
-    if (i > 0 && !(st.plugs[i - 1].id < p.id)) return 'stored plugs are not sorted by id';
-    if (cpPosition(st.chargePoints, (p.id + 1) >> 1) < 0) return `stored plug ${p.id} has no charge point`;
-  }
-  return null;
-}
-
-
 
 /** The error of an unacceptable plate (R-CP-6), or null. */
 export function plateError(x: unknown): string | null {

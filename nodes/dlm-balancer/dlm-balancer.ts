@@ -6,14 +6,17 @@
  * Inputs (msg.topic): meter, plug, schedule, params, plate, status (query), transactions (query).
  * Outputs: 1 setpoint (one msg per charge point), 2 status, 3 transaction.
  */
-import { initialState, restoreProblem, sitePhases, step, type BalancerState, type DlmEvent, type StepResult } from '../../lib/balancer';
+import { initialState, sitePhases, step, type BalancerState, type DlmEvent, type StepResult } from '../../lib/balancer';
+import { boundedText, describeValue } from '../../lib/guard';
+import { LOG_COMPACT_AT, mergeHistory, parseRecordLog, reconcileWithLog } from '../../lib/history';
 import { meterOnline } from '../../lib/meter';
 import { BALANCER_TICK_S, paramsFromConfig, validateParams } from '../../lib/params';
+import { readableHistory, storedProblem, type StoredBalancer } from '../../lib/restore';
 import { fallbackOf, statusOf } from '../../lib/status';
-import { appendHistory, transactionsCsv } from '../../lib/transactions';
+import { appendHistory, TRANSACTION_HISTORY, transactionsCsv } from '../../lib/transactions';
 import { worstStates } from '../../lib/loadstate';
 import type { TransactionRecord } from '../../lib/types';
-import { boundedText, describeValue } from '../../lib/guard';
+import { appendRecords, readRecordLog, recordLogPath, rewriteRecords } from '../common/record-log';
 import { onGuardedInput, type Done, type Send } from '../common/input';
 
 
@@ -23,12 +26,11 @@ const HISTORY_KEY = 'dlmTransactions';
 /** Persist at most this often, ms (and on close). */
 const PERSIST_EVERY_MS = 2000;
 
-interface Persisted {
-  version: 1;
-  /** The editor configuration the stored state was made under. */
-  configHash: string;
-  state: BalancerState;
-}
+/** What an I/O error is, without its message (which may hold paths): its code. */
+const ioCode = (e: unknown): string => {
+  const c = e && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
+  return typeof c === 'string' && /^[A-Z0-9_]{1,32}$/.test(c) ? c : 'error';
+};
 
 /** The event a message carries, or an error text (R-ERR-1). Queries are handled by the node. */
 function eventOf(msg: any): DlmEvent | string {
@@ -57,9 +59,17 @@ export = function (RED: any) {
     const { params: editorParams, errors: configErrors } = paramsFromConfig(n);
     const configHash = JSON.stringify({ params: editorParams, errors: configErrors });
 
-    let state: BalancerState = initialState(editorParams, Date.now());
-    if (configErrors.length) state = { ...state, errors: configErrors };
+    /** A fresh start: the editor's parameters, nothing known yet (R-ERR-2, R-ERR-3). */
+    const freshState = (): BalancerState => {
+      const s = initialState(editorParams, Date.now());
+      return configErrors.length ? { ...s, errors: configErrors } : s;
+    };
+    let state: BalancerState = freshState();
     let history: TransactionRecord[] = [];
+    /** The durable session log (issue 9 item 5); null without a user directory. */
+    const logFile = recordLogPath(RED.settings && RED.settings.userDir, String(node.id));
+    let logLines = 0;
+    const warn = (text: string) => node.warn(boundedText(text));
     let statusDirty = true;
     let persistDirty = false;
     let lastPersist = 0;
@@ -90,7 +100,7 @@ export = function (RED: any) {
       if (!persistDirty || (!force && now - lastPersist < PERSIST_EVERY_MS)) return;
       persistDirty = false;
       lastPersist = now;
-      const value: Persisted = { version: 1, configHash, state };
+      const value: StoredBalancer = { version: 1, configHash, state };
       node.context().set(STATE_KEY, value, (err: unknown) => {
         if (err) node.warn(`could not store the balancer state: ${String(err)}`);
       });
@@ -111,6 +121,7 @@ export = function (RED: any) {
       const closedMsgs = r.closedTransactions.map((t) => ({ topic: 'transaction', payload: t }));
       if (r.closedTransactions.length) {
         history = appendHistory(history, r.closedTransactions);
+        logClosed(r.closedTransactions);
         persistHistory();
       }
       if (setpoints.length || closedMsgs.length) send([setpoints.length ? setpoints : null, null, closedMsgs.length ? closedMsgs : null]);
@@ -122,26 +133,103 @@ export = function (RED: any) {
       send([null, { topic: 'status', payload: statusOf(state, now) }, null]);
     }
 
-    // Restore (R-ERR-2): the stored state wins unless the editor configuration changed since.
-    const ready = new Promise<void>((resolve) => {
-      node.context().get(STATE_KEY, (err: unknown, saved: Persisted | undefined) => {
-        if (err) node.warn(`could not read the stored balancer state: ${String(err)}`);
-        const problem = !err && saved ? (saved.version !== 1 ? 'unknown format' : restoreProblem(saved.state)) : null;
-        if (problem) node.warn(`the stored balancer state is not used (${problem}): starting afresh, every charge point and the meter unknown until they report`);
-        if (!err && saved && !problem) {
-          // The deployed configuration is always the ceiling, never a stored one (R-SEC-2).
-          if (saved.configHash === configHash) {
-            state = { ...saved.state, deployed: { ...editorParams } };
-          } else if (!configErrors.length) {
-            // Editor changed: its parameters win; queue, counters, plates and sessions are kept.
-            state = { ...saved.state, params: { ...editorParams }, deployed: { ...editorParams }, errors: validateParams(editorParams) };
-          }
+    /**
+     * Closed sessions to the durable log, on disk before their `transaction` message leaves
+     * (issue 9 item 5). The log is compacted to the kept history once it has grown to twice it.
+     */
+    function logClosed(records: TransactionRecord[]) {
+      if (!logFile) return;
+      try {
+        appendRecords(logFile, records);
+        logLines += records.length;
+        if (logLines >= LOG_COMPACT_AT) {
+          rewriteRecords(logFile, history);
+          logLines = history.length;
         }
-        node.context().get(HISTORY_KEY, (err2: unknown, savedHistory: unknown) => {
-          if (!err2 && Array.isArray(savedHistory)) history = savedHistory as TransactionRecord[];
-          resolve();
-        });
-      });
+      } catch (e) {
+        warn(`could not write the session log (${ioCode(e)}): the record is kept in node context only`);
+      }
+    }
+
+    const contextGet = (key: string) => new Promise<unknown>((resolve, reject) => {
+      node.context().get(key, (err: unknown, v: unknown) => (err ? reject(err) : resolve(v)));
+    });
+
+    /** The durable log's records; schedules a rewrite when it is torn, damaged or long. */
+    function readLog(): { records: TransactionRecord[]; rewrite: boolean } {
+      if (!logFile) return { records: [], rewrite: false };
+      try {
+        const text = readRecordLog(logFile);
+        if (text === null) return { records: [], rewrite: false };
+        const parsed = parseRecordLog(text);
+        logLines = parsed.lines;
+        if (parsed.bad) warn(`${parsed.bad} line(s) of the session log could not be read and were dropped`);
+        return { records: parsed.records, rewrite: parsed.torn || parsed.bad > 0 || parsed.lines > TRANSACTION_HISTORY };
+      } catch (e) {
+        warn(`could not read the session log (${ioCode(e)}): history from node context only`);
+        return { records: [], rewrite: false };
+      }
+    }
+
+    /**
+     * Restore (R-ERR-2, R-SEC-3): the history from the durable log and node context, record by
+     * record; the stored state only when every field checks out (lib/restore.ts), and made
+     * consistent with the log. Anything wrong: a warning naming the field and a fresh start.
+     */
+    async function restore(): Promise<void> {
+      const log = readLog();
+      let savedHistory: unknown;
+      try {
+        savedHistory = await contextGet(HISTORY_KEY);
+      } catch (e) {
+        warn(`could not read the stored transaction history (${ioCode(e)})`);
+      }
+      const readable = readableHistory(savedHistory);
+      if (readable.dropped) warn(`${readable.dropped} stored transaction record(s) could not be read and were dropped`);
+      const merged = mergeHistory(readable.records, log.records);
+      history = merged.history;
+      if (logFile && (log.rewrite || merged.fromContext > 0)) {
+        try {
+          rewriteRecords(logFile, history);
+          logLines = history.length;
+        } catch (e) {
+          warn(`could not rewrite the session log (${ioCode(e)})`);
+        }
+      }
+      let saved: unknown;
+      try {
+        saved = await contextGet(STATE_KEY);
+      } catch (e) {
+        warn(`could not read the stored balancer state (${ioCode(e)}): starting afresh, every charge point and the meter unknown until they report`);
+        return;
+      }
+      if (saved === undefined || saved === null) {
+        if (history.length) warn(`no stored state: starting afresh (${history.length} session record(s) kept); every charge point and the meter unknown until they report`);
+        return;
+      }
+      const problem = storedProblem(saved, Date.now());
+      if (problem) {
+        warn(`the stored balancer state is not used (${problem}): starting afresh, every charge point and the meter unknown until they report`);
+        return;
+      }
+      const stored = saved as StoredBalancer;
+      // The deployed configuration is always the ceiling, never a stored one (R-SEC-2).
+      let restored: BalancerState = { ...stored.state, deployed: { ...editorParams } };
+      if (stored.configHash !== configHash) {
+        if (configErrors.length) return;
+        // Editor changed: its parameters win; queue, counters, plates and sessions are kept.
+        restored = { ...restored, params: { ...editorParams }, errors: validateParams(editorParams) };
+      }
+      const r = reconcileWithLog(restored, history);
+      if (r.closed) node.log(`${r.closed} session(s) stored as open were closed before the restart (session log)`);
+      state = r.state;
+      persistDirty = r.closed > 0;
+    }
+
+    // The restore never rejects: even an unexpected error ends in a warning and a fresh start.
+    const ready: Promise<void> = restore().catch(() => {
+      state = freshState();
+      warn('the stored balancer state could not be restored: starting afresh, every charge point and the meter unknown until they report');
     });
 
     const tick = setInterval(() => {

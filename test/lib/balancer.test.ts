@@ -606,10 +606,10 @@ describe('lib/balancer — restoring a stored state (R-ERR-2)', () => {
     site.run(3, [5, 5, 5]);
     const stored = JSON.parse(JSON.stringify(site.state));
     assert.equal(restoreProblem(stored), null);
-    assert.match(restoreProblem({ ...stored, version: 1 })!, /version 1/);
-    assert.match(restoreProblem({ ...stored, chargePoints: { CP01: stored.chargePoints[0] } })!, /wrong shape/);
-    assert.match(restoreProblem({ ...stored, chargePoints: [] })!, /plug 1 has no charge point/);
-    assert.match(restoreProblem({ ...stored, params: { ...stored.params, minCurrentA: 2 } })!, /parameters/);
+    assert.match(restoreProblem({ ...stored, version: 1 })!, /another version/);
+    assert.match(restoreProblem({ ...stored, chargePoints: { CP01: stored.chargePoints[0] } })!, /chargePoints must be an array/);
+    assert.match(restoreProblem({ ...stored, chargePoints: [] })!, /plugs\[0\]\.id has no charge point/);
+    assert.match(restoreProblem({ ...stored, params: { ...stored.params, minCurrentA: 2 } })!, /params/);
     assert.match(restoreProblem(null)!, /not an object/);
   });
 });

@@ -41,6 +41,10 @@ export interface RunningNodeRed {
   log(): string;
   /** Stops Node-RED (SIGINT, then SIGKILL after 5 s) and removes a temp user directory. */
   stop(): Promise<void>;
+  /** Kills Node-RED at once with `signal` (a crash, e.g. SIGKILL: nothing is flushed) and waits for it to exit; a temp user directory is kept until stop(). */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Node-RED is still running. */
+  running(): boolean;
 }
 
 /** Binds port 0 on 127.0.0.1 to learn a free port, then releases it. */
@@ -143,7 +147,14 @@ export async function start(flow: unknown[], opts: RunnerOptions = {}): Promise<
     throw new Error(`${(e as Error).message}\n--- Node-RED output ---\n${output}`);
   }
 
-  return { port, url: `http://127.0.0.1:${port}`, userDir, log: () => output, stop };
+  const kill = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      await exited;
+    }
+  };
+  const running = () => child.exitCode === null && child.signalCode === null;
+  return { port, url: `http://127.0.0.1:${port}`, userDir, log: () => output, stop, kill, running };
 }
 
 /** GET a JSON document from the running Node-RED. */
