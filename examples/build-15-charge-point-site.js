@@ -3,7 +3,7 @@
  * Writes examples/15-charge-point-site.json, the manual's 15-charge-point car park (issue 5),
  * from this one description, so the flow stays consistent (ids, link pairs, group boxes).
  * Node-RED lists only the .json files of examples/ under Import > Examples; this script is the
- * source of that file. Run after `npm run build` (it takes the defaults from dist/lib/params.js):
+ * source of that file. Run after `npm run build` (it takes the defaults from dist/lib/shared/params.js):
  *
  *   node examples/build-15-charge-point-site.js          # rewrite the .json
  *   node examples/build-15-charge-point-site.js --check  # exit 1 if the .json is out of date
@@ -24,7 +24,7 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(__dirname, '15-charge-point-site.json');
-const { DEFAULT_PARAMS, PARAM_SPECS, MANUAL_SCHEDULE_SLOTS, METER_DEFAULTS } = require(path.join(ROOT, 'dist', 'lib', 'params.js'));
+const { DEFAULT_PARAMS, PARAM_SPECS, MANUAL_SCHEDULE_SLOTS, METER_DEFAULTS } = require(path.join(ROOT, 'dist', 'lib', 'shared', 'params.js'));
 
 const TAB = 'dlm_site_tab';
 const nodes = [];

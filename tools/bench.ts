@@ -31,13 +31,15 @@
  */
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { chargePointAt, findPlug, initialState, step, type BalancerState, type DlmEvent } from '../lib/balancer';
-import { statusOf } from '../lib/status';
-import { plugId } from '../lib/chargepoint';
-import { DEFAULT_OFFLINE, DEFAULT_PARAMS, PARAM_SPECS, phaseLimitA } from '../lib/params';
-import { hoursToSlots } from '../lib/schedule';
-import type { Phase, PilotState, PlugLetter, PlugMessage, SiteParams } from '../lib/types';
-import { PHASES } from '../lib/types';
+import { chargePointAt, findPlug, type BalancerState, type DlmEvent } from '../lib/core/state';
+import { initialState, step } from '../lib/core/balancer';
+import { statusOf } from '../lib/core/status';
+import { plugId } from '../lib/shared/ids';
+import { DEFAULT_OFFLINE, DEFAULT_PARAMS, PARAM_SPECS, phaseLimitA } from '../lib/shared/params';
+import { hoursToSlots } from '../lib/shared/schedule';
+import type { Phase, PilotState, PlugLetter, PlugMessage, SiteParams } from '../lib/shared/types';
+import { PHASES } from '../lib/shared/types';
+import { Rng as SimRng } from '../lib/sim/random';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -62,29 +64,16 @@ const stepsFor = (plugs: number) => (plugs <= 300 ? 2000 : 1000);
 const statusCallsFor = (plugs: number) => (plugs <= 300 ? 500 : plugs <= 3000 ? 100 : 20);
 
 // ---------------------------------------------------------------------------------------------
-// Seeded PRNG (mulberry32): the same seed gives the same stream, so runs are comparable.
+// Seeded PRNG: the simulator's (lib/sim/random), so runs are comparable; `below(n)` is 0..n-1.
 // ---------------------------------------------------------------------------------------------
 
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
+class BenchRng extends SimRng {
+  below(n: number): number {
+    return this.int(0, n - 1);
   }
   shuffle<T>(a: T[]): T[] {
     for (let i = a.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
+      const j = this.below(i + 1);
       [a[i], a[j]] = [a[j], a[i]];
     }
     return a;
@@ -144,7 +133,7 @@ export function siteParams(plugs: number): SiteParams {
   return { ...DEFAULT_PARAMS, supplyPhases: 3, mccbA, contractedKW, analyserEnabled: true, meterPosition: 'building', timeZone: TIME_ZONE };
 }
 
-export function buildSite(plugs: number, rng: Rng): SiteSetup {
+export function buildSite(plugs: number, rng: BenchRng): SiteSetup {
   const cps: SimCp[] = [];
   for (let k = 1; k <= plugs / 2; k++) {
     const letters: PlugLetter[] = ['A', 'B'];
@@ -161,7 +150,7 @@ export function buildSite(plugs: number, rng: Rng): SiteSetup {
         pilot: 'A' as PilotState,
         measuredA: 0,
         energyWh: 0,
-        vehicleA: 10 + rng.int(23),
+        vehicleA: 10 + rng.below(23),
       })),
     });
   }
@@ -192,7 +181,7 @@ function plugMessage(cp: SimCp, now: number): PlugMessage {
 }
 
 /** Advances a charge point's vehicles to `now` given what the balancer last decided. */
-function evolve(cp: SimCp, state: BalancerState, churn: Churn, dtS: number, rng: Rng): void {
+function evolve(cp: SimCp, state: BalancerState, churn: Churn, dtS: number, rng: BenchRng): void {
   for (const p of cp.plugs) {
     const sp = findPlug(state, p.id)?.setpointA ?? 0;
     switch (p.pilot) {
@@ -200,7 +189,7 @@ function evolve(cp: SimCp, state: BalancerState, churn: Churn, dtS: number, rng:
         if (rng.chance(churn.arrive)) {
           p.pilot = 'C';
           p.energyWh = 0;
-          p.vehicleA = 10 + rng.int(23);
+          p.vehicleA = 10 + rng.below(23);
         }
         p.measuredA = 0;
         break;
@@ -229,7 +218,7 @@ function evolve(cp: SimCp, state: BalancerState, churn: Churn, dtS: number, rng:
 /** Building load per phase: a bounded random walk around 15 % of the phase limit. */
 class BuildingWalk {
   a: [number, number, number];
-  constructor(private limitA: number, private rng: Rng) {
+  constructor(private limitA: number, private rng: BenchRng) {
     this.a = [0.15 * limitA, 0.12 * limitA, 0.18 * limitA];
   }
   next(): [number, number, number] {
@@ -275,7 +264,7 @@ class Stream {
   private marginHigh = false;
   count = 0;
 
-  constructor(private site: SiteSetup, private rng: Rng, public churn: Churn) {
+  constructor(private site: SiteSetup, private rng: BenchRng, public churn: Churn) {
     this.order = rng.shuffle(site.cps.map((_, i) => i));
     this.reportsPerS = site.cps.length / REPORT_PERIOD_S;
     this.building = new BuildingWalk(phaseLimitA(site.params), rng);
@@ -385,7 +374,7 @@ function heapMB(): number {
 
 function runSite(plugs: number, seed: number, stepsOverride?: number): SiteResult {
   const heapBefore = heapMB();
-  const rng = new Rng(seed ^ plugs);
+  const rng = new BenchRng(seed ^ plugs);
   const site = buildSite(plugs, rng);
   let state = initialState(site.params, START);
   // Digest of every setpoint message of the run: two builds of the core that decide the same give

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // After `tsc`: puts each node's editor file (.html) beside its compiled .js in dist/nodes/<name>/,
 // copies the package icons/ into each node folder (Node-RED looks for icons beside the .js), and
-// injects the defaults and ranges of dist/lib/params.js into the editor files wherever they say
+// injects the defaults and ranges of dist/lib/shared/params.js into the editor files wherever they say
 // /*@DLM_DEFAULTS@*/null, and the fallback budget functions wherever they say /*@DLM_BUDGET@*/null —
 // so the editor and the runtime share one source of truth.
 'use strict';
@@ -12,8 +12,8 @@ const root = path.resolve(__dirname, '..');
 const srcNodes = path.join(root, 'nodes');
 const outNodes = path.join(root, 'dist', 'nodes');
 const icons = path.join(root, 'icons');
-const params = require(path.join(root, 'dist', 'lib', 'params.js'));
-const budget = require(path.join(root, 'dist', 'lib', 'budget.js'));
+const params = require(path.join(root, 'dist', 'lib', 'shared', 'params.js'));
+const budget = require(path.join(root, 'dist', 'lib', 'core', 'budget.js'));
 
 const defaults = JSON.stringify({
   params: params.DEFAULT_PARAMS,

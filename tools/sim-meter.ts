@@ -8,8 +8,9 @@
 import * as net from 'net';
 import * as readline from 'readline';
 import { ServerTCP } from 'modbus-serial';
-import { CVM_QUANTITY, CVM_START_ADDRESS, encodeRegisters, type CvmReading } from '../lib/cvm-mini';
-import { DEFAULT_PARAMS, SANITY } from '../lib/params';
+import { CVM_QUANTITY, CVM_START_ADDRESS, encodeRegisters, type CvmReading } from '../lib/cvm-mini/cvm-mini';
+import { DEFAULT_PARAMS, SANITY } from '../lib/shared/params';
+import { Rng } from '../lib/sim/random';
 
 export type LoadMode = 'constant' | 'profile' | 'walk';
 export type Triple = [number, number, number];
@@ -74,16 +75,10 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** mulberry32: a small seeded PRNG, [0, 1). */
+/** The simulator's seeded PRNG (lib/sim/random) as a function, [0, 1). */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 /**

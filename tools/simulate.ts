@@ -11,21 +11,22 @@
  * the devices at once (through charge-point's setpoint → command conversion), vehicles follow
  * after their own reaction delay (≤ 5 s).
  */
-import { chargePointOf, effectiveA, cpOffline, initialState, step, type BalancerState, type DlmEvent } from '../lib/balancer';
-import {
-  applyDeviceReport, initialChargePointState, offlinePushCommand, setpointToCommand, toPlugMessage,
-  type ChargePointState as CpLinkState,
-} from '../lib/chargepoint';
-import { DEFAULT_OFFLINE, DEFAULT_PARAMS, DEFAULT_PLUG_MAX_A, phaseLimitA, validateParams } from '../lib/params';
-import type { ChargePointConfig, Phase, PlugLetter, SiteParams } from '../lib/types';
-import { PHASES } from '../lib/types';
+import { chargePointOf, effectiveA, cpOffline, type BalancerState, type DlmEvent } from '../lib/core/state';
+import { initialState, step } from '../lib/core/balancer';
+import { applyDeviceReport, offlinePushCommand, setpointToCommand, toPlugMessage } from '../lib/chargepoint/device';
+import { initialChargePointState } from '../lib/chargepoint/device';
+import type { ChargePointNodeState as CpLinkState } from '../lib/chargepoint/device';
+import { DEFAULT_OFFLINE, DEFAULT_PARAMS, DEFAULT_PLUG_MAX_A, phaseLimitA, validateParams } from '../lib/shared/params';
+import type { ChargePointConfig, Phase, PlugLetter, SiteParams } from '../lib/shared/types';
+import { PHASES } from '../lib/shared/types';
 import { RandomArrivals, validateScript, type ScriptedArrival } from '../lib/sim/arrivals';
-import { BuildingLoad, type BuildingSpec, type Triple } from '../lib/sim/building';
+import { BuildingLoad, type BuildingSpec } from '../lib/sim/building';
+import type { Triple } from '../lib/shared/types';
 import { localMidnight } from '../lib/sim/clock';
 import { SimDevice } from '../lib/sim/device';
 import { Rng } from '../lib/sim/random';
 import { randomVehicleSpec, Vehicle, VEHICLE_DEFAULTS, type VehicleSpec } from '../lib/sim/vehicle';
-import { waterfill } from '../lib/share';
+import { waterfill } from '../lib/core/share';
 
 
 /** One charge point of the simulated site. */

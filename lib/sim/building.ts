@@ -5,11 +5,10 @@
  * in fixed steps of virtual time from the start, so its value at an instant does not depend on
  * how often it is asked. Pure: no clock, no timers; seeded.
  */
-import type { Phase } from '../types';
+import type { Phase, Triple } from '../shared/types';
 import { localHour } from './clock';
 import { Rng } from './random';
 
-export type Triple = [number, number, number];
 export type BuildingMode = 'constant' | 'profile' | 'walk';
 
 export interface BuildingSpec {

@@ -11,8 +11,8 @@
  * current. The next command that names a plug ends the offline mode.
  * Pure model in virtual time: no timers, no clock, no I/O.
  */
-import { DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, IEC_MIN_CURRENT_A, validateOffline } from '../params';
-import type { DeviceCommand, DevicePlugReport, DeviceReport, OfflineConfig, PilotState, PlugLetter } from '../types';
+import { DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, IEC_MIN_CURRENT_A, validateOffline } from '../shared/params';
+import type { DeviceCommand, DevicePlugReport, DeviceReport, OfflineConfig, PilotState, PlugLetter } from '../shared/types';
 import { Vehicle } from './vehicle';
 
 export interface SimDeviceOptions {

@@ -2,7 +2,7 @@
  * Configuration and input checks of the ev-sim node (nodes/ev-sim): pure, so they are tested
  * without Node-RED and the node stays a thin shell.
  */
-import type { PlugLetter } from '../types';
+import type { PlugLetter } from '../shared/types';
 import { validateScript, type ScriptedArrival } from './arrivals';
 import { validateVehicleSpec, type VehicleSpec } from './vehicle';
 

@@ -6,8 +6,8 @@
  * Random events are drawn from the vehicle's own seeded generator and scheduled in absolute
  * virtual time, so the same seed gives the same vehicle whatever step sizes `advance` is given.
  */
-import { IEC_MIN_CURRENT_A } from '../params';
-import type { PilotState } from '../types';
+import { IEC_MIN_CURRENT_A } from '../shared/params';
+import type { PilotState } from '../shared/types';
 import { Rng } from './random';
 
 /** IEC 61851-1: a vehicle has this long to follow a lower pilot limit, s. */

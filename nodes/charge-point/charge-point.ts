@@ -5,16 +5,14 @@
  * device OFFLINE when it has not reported for its heartbeat interval (R-OFF-3). Plates persist in
  * node context (R-ERR-2). All rules live in lib/chargepoint; this file is the Node-RED shell.
  */
-import type { ChargePointConfig, DeviceReport, OfflineConfig, PlugLetter } from '../../lib/types';
-import { DEFAULT_OFFLINE } from '../../lib/params';
-import {
-  applyDeviceReport, ChargePointState, configFromEditor, configProblems, initialChargePointState, isOnline,
-  markOffline, offlineAt, offlinePushCommand, parsePlateInput, setPlate, setpointToCommand, statusText,
-  toPlugMessage, validateDeviceReport,
-} from '../../lib/chargepoint';
+import type { ChargePointConfig, DeviceReport, OfflineConfig, PlugLetter } from '../../lib/shared/types';
+import { DEFAULT_OFFLINE } from '../../lib/shared/params';
+import { applyDeviceReport, ChargePointNodeState, isOnline, markOffline, offlineAt, offlinePushCommand, parsePlateInput, setPlate, setpointToCommand, statusText, toPlugMessage, validateDeviceReport } from '../../lib/chargepoint/device';
+import { configFromEditor, configProblems } from '../../lib/chargepoint/config';
+import { initialChargePointState } from '../../lib/chargepoint/device';
 import { FlowsStartedQueue } from '../common/flows-started';
 import { onGuardedInput, type Done, type Send } from '../common/input';
-import { describeValue } from '../../lib/guard';
+import { describeValue } from '../../lib/shared/guard';
 
 /** Context key of the persisted plates. */
 const PLATES_KEY = 'dlmPlates';
@@ -60,7 +58,7 @@ export = function (RED: any) {
     const cfg: ChargePointConfig = config;
     node.chargePoint = cfg;
 
-    let state: ChargePointState = initialChargePointState(cfg);
+    let state: ChargePointNodeState = initialChargePointState(cfg);
     let lastCommand: Partial<Record<PlugLetter, number>> = {};
     let heartbeat: NodeJS.Timeout | null = null;
     let closed = false;

@@ -4,7 +4,7 @@
  * whatever happens — a refusal, a throw, a rejected promise — ends in `done(err)` with a bounded
  * text that a Catch node receives. Nothing a message carries can become an unhandled rejection.
  */
-import { boundedText, MAX_ERROR_TEXT, messageProblem, topicProblem, untrustedProblem, UNTRUSTED_LIMITS, type UntrustedLimits } from '../../lib/guard';
+import { boundedText, MAX_ERROR_TEXT, messageProblem, topicProblem, untrustedProblem, UNTRUSTED_LIMITS, type UntrustedLimits } from '../../lib/shared/guard';
 
 /** Node-RED's `send` and `done` as our nodes use them. */
 export type Send = (msgs: any) => void;

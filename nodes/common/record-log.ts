@@ -9,8 +9,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { recordLine } from '../../lib/history';
-import type { TransactionRecord } from '../../lib/types';
+import { recordLine } from '../../lib/records/history';
+import type { TransactionRecord } from '../../lib/shared/types';
 
 /** The log file of a node, or null when Node-RED has no user directory. */
 export function recordLogPath(userDir: unknown, nodeId: string): string | null {

@@ -4,16 +4,7 @@
  * offline when no valid reading came within the watchdog time (R-MTR-4, R-ERR-3).
  * Thin shell: decoding and validation live in lib/cvm-mini.ts.
  */
-import {
-  buildRequest,
-  checkModbusRequest,
-  decodeRegisters,
-  extractRegisters,
-  modbusErrorText,
-  offlineMeter,
-  parseReaderConfig,
-  type ReaderConfig,
-} from '../../lib/cvm-mini';
+import { buildRequest, checkModbusRequest, decodeRegisters, extractRegisters, modbusErrorText, offlineMeter, parseReaderConfig, type ReaderConfig } from '../../lib/cvm-mini/cvm-mini';
 import { onGuardedInput, type Done, type Send } from '../common/input';
 
 export = function (RED: any) {

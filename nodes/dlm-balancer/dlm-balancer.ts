@@ -6,16 +6,18 @@
  * Inputs (msg.topic): meter, plug, schedule, params, plate, status (query), transactions (query).
  * Outputs: 1 setpoint (one msg per charge point), 2 status, 3 transaction.
  */
-import { initialState, sitePhases, step, type BalancerState, type DlmEvent, type StepResult } from '../../lib/balancer';
-import { boundedText, describeValue } from '../../lib/guard';
-import { LOG_COMPACT_AT, mergeHistory, parseRecordLog, reconcileWithLog } from '../../lib/history';
-import { meterOnline } from '../../lib/meter';
-import { BALANCER_TICK_S, paramsFromConfig, validateParams } from '../../lib/params';
-import { readableHistory, storedProblem, type StoredBalancer } from '../../lib/restore';
-import { fallbackOf, statusOf } from '../../lib/status';
-import { appendHistory, TRANSACTION_HISTORY, transactionsCsv } from '../../lib/transactions';
-import { worstStates } from '../../lib/loadstate';
-import type { TransactionRecord } from '../../lib/types';
+import { initialState, step } from '../../lib/core/balancer';
+import { sitePhases, type BalancerState, type DlmEvent, type StepResult } from '../../lib/core/state';
+import { boundedText, describeValue } from '../../lib/shared/guard';
+import { LOG_COMPACT_AT, mergeHistory, parseRecordLog, reconcileWithLog } from '../../lib/records/history';
+import { meterOnline } from '../../lib/core/meter';
+import { BALANCER_TICK_S, paramsFromConfig, validateParams } from '../../lib/shared/params';
+import { readableHistory, storedProblem, type StoredBalancer } from '../../lib/core/restore';
+import { fallbackOf, statusOf } from '../../lib/core/status';
+import { appendHistory, transactionsCsv } from '../../lib/records/transactions';
+import { TRANSACTION_HISTORY } from '../../lib/shared/params';
+import { worstStates } from '../../lib/core/loadstate';
+import type { TransactionRecord } from '../../lib/shared/types';
 import { appendRecords, readRecordLog, recordLogPath, rewriteRecords } from '../common/record-log';
 import { onGuardedInput, type Done, type Send } from '../common/input';
 

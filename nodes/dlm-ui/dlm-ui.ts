@@ -10,10 +10,10 @@
  * The browser side (`format`, `initController`) renders user text with {{ }} only (R-CP-6: plates
  * are untrusted text), never ng-bind-html.
  */
-import * as D from '../../lib/dashboard';
-import type { SiteParams, StatusMessage } from '../../lib/types';
+import * as D from '../../lib/dashboard/dashboard';
+import type { SiteParams, StatusMessage } from '../../lib/shared/types';
 import { onGuardedInput, type Done, type Send } from '../common/input';
-import { boundedText, STATUS_LIMITS, untrustedProblem } from '../../lib/guard';
+import { boundedText, STATUS_LIMITS, untrustedProblem } from '../../lib/shared/guard';
 
 /** Default link of the transactions widget (the example flow serves it). */
 const DEFAULT_CSV_URL = '/dlm/transactions.csv';

@@ -6,8 +6,8 @@
  * or by hand (`vehicle` messages). The models live in lib/sim; this file is the Node-RED shell:
  * a clock (virtual time = start + elapsed real time × time scale), one poll timer, input checks.
  */
-import { DEFAULT_PARAMS } from '../../lib/params';
-import type { DeviceCommand, PlugLetter } from '../../lib/types';
+import { DEFAULT_PARAMS } from '../../lib/shared/params';
+import type { DeviceCommand, PlugLetter } from '../../lib/shared/types';
 import { RandomArrivals } from '../../lib/sim/arrivals';
 import { SimDevice } from '../../lib/sim/device';
 import { configFromEditor, parseVehicleInput } from '../../lib/sim/ev-sim-config';
@@ -15,7 +15,7 @@ import { Rng } from '../../lib/sim/random';
 import { randomVehicleSpec, Vehicle, VEHICLE_DEFAULTS, type VehicleSpec } from '../../lib/sim/vehicle';
 
 import { onGuardedInput, type Done, type Send } from '../common/input';
-import { describeValue } from '../../lib/guard';
+import { describeValue } from '../../lib/shared/guard';
 
 /** Poll period of the model, real ms: pilot changes are reported within this. */
 const POLL_MS = 200;

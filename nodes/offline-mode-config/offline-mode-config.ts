@@ -4,7 +4,7 @@
  * points reference it and read `.config`; the runtime validates it again (the editor's checks
  * can be bypassed by an imported flow).
  */
-import { offlineFromEditor } from '../../lib/chargepoint';
+import { offlineFromEditor } from '../../lib/chargepoint/config';
 
 export = function (RED: any) {
   function OfflineModeConfigNode(this: any, n: any) {

@@ -5,11 +5,9 @@
  * context (R-ERR-2) unless the editor configuration changed since they were made.
  */
 import { createHash } from 'crypto';
-import type { Schedule, ScheduleMessage } from '../../lib/types';
-import { DEFAULT_PARAMS, DEFAULT_SCHEDULE, isValidTimeZone } from '../../lib/params';
-import {
-  applyScheduleChange, isPriorityActive, nextSlotBoundary, ScheduleConfig, slotsToText, validateSchedule,
-} from '../../lib/schedule';
+import type { Schedule, ScheduleMessage } from '../../lib/shared/types';
+import { DEFAULT_PARAMS, DEFAULT_SCHEDULE, isValidTimeZone } from '../../lib/shared/params';
+import { applyScheduleChange, isPriorityActive, nextSlotBoundary, ScheduleConfig, slotsToText, validateSchedule } from '../../lib/shared/schedule';
 import { FlowsStartedQueue } from '../common/flows-started';
 import { onGuardedInput, type Done, type Send } from '../common/input';
 

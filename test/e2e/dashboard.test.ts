@@ -22,9 +22,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
-import { addPowerSample, amps, dateTime, emptyPowerHistory, kw, num, plugIdText, STATE_NAMES, type PowerHistory } from '../../lib/dashboard';
-import { PARAM_SPECS } from '../../lib/params';
-import type { Phase, PlugView, StatusMessage } from '../../lib/types';
+import { addPowerSample, amps, dateTime, emptyPowerHistory, kw, num, plugIdText, STATE_NAMES, type PowerHistory } from '../../lib/dashboard/dashboard';
+import { PARAM_SPECS } from '../../lib/shared/params';
+import type { Phase, PlugView, StatusMessage } from '../../lib/shared/types';
 import { freePort, REPO_ROOT, waitFor } from '../support/node-red-runner';
 import { startSite, type RunningSite } from '../support/demo-site';
 

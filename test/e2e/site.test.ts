@@ -18,7 +18,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { freePort, REPO_ROOT, waitFor } from '../support/node-red-runner';
 import { alive, startSite, type RunningSite } from '../support/demo-site';
-import type { Phase, PlugView, StatusMessage } from '../../lib/types';
+import type { Phase, PlugView, StatusMessage } from '../../lib/shared/types';
 
 const EXAMPLE = path.join(REPO_ROOT, 'examples', '15-charge-point-site.json');
 const SPEED = 60;

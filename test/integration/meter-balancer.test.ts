@@ -22,8 +22,8 @@ import { strict as assert } from 'assert';
 import { start, getJson, waitFor, type RunningNodeRed } from '../support/node-red-runner';
 import { cvmMiniPipeline } from '../support/modbus-flow';
 import { startMeterSim, type MeterSim, type Triple } from '../../tools/sim-meter';
-import { DEFAULT_OFFLINE, DEFAULT_PARAMS, DEFAULT_PLUG_MAX_A, phaseLimitA } from '../../lib/params';
-import type { Phase, PhaseConsumption, PlugMessage, StatusMessage } from '../../lib/types';
+import { DEFAULT_OFFLINE, DEFAULT_PARAMS, DEFAULT_PLUG_MAX_A, phaseLimitA } from '../../lib/shared/params';
+import type { Phase, PhaseConsumption, PlugMessage, StatusMessage } from '../../lib/shared/types';
 
 const POLL_S = 0.5;
 const WATCHDOG_S = 2;

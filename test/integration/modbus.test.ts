@@ -10,11 +10,11 @@
 import { strict as assert } from 'assert';
 import { start, getJson, waitFor, type RunningNodeRed } from '../support/node-red-runner';
 import { startMeterSim, profileFactor, DAILY_PROFILE, type MeterSim } from '../../tools/sim-meter';
-import { decodeRegisters } from '../../lib/cvm-mini';
+import { decodeRegisters } from '../../lib/cvm-mini/cvm-mini';
 import { cvmMiniPipeline } from '../support/modbus-flow';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const ModbusRTU = require('modbus-serial');
-import type { MeterMessage } from '../../lib/types';
+import type { MeterMessage } from '../../lib/shared/types';
 
 const POLL_S = 0.5;
 const WATCHDOG_S = 2;

@@ -17,7 +17,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { start, getJson, waitFor, type RunningNodeRed } from '../support/node-red-runner';
-import type { StatusMessage, TransactionRecord } from '../../lib/types';
+import type { StatusMessage, TransactionRecord } from '../../lib/shared/types';
 
 const FN = (id: string, func: string, wires: string[][]) => ({ id, type: 'function', z: 'tab', name: id, func, outputs: wires.length, wires });
 const GET = (id: string, url: string, to: string) => ({ id, type: 'http in', z: 'tab', url, method: 'get', wires: [[to]] });

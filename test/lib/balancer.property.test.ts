@@ -4,7 +4,8 @@
  */
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import { chargePointOf, plugStatus, step } from '../../lib/balancer';
+import { chargePointOf, plugStatus } from '../../lib/core/state';
+import { step } from '../../lib/core/balancer';
 import { cpArb, evArb, paramsArb, reportOf, runScenario, type Stats } from '../support/scenario';
 
 const EPS = 1e-6;

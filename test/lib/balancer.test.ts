@@ -1,8 +1,10 @@
 import { strict as assert } from 'assert';
-import { effectiveA, findChargePoint, findPlug, initialState, plugStatus, restoreProblem, step } from '../../lib/balancer';
-import { loadRow } from '../../lib/loadstate';
-import { DEFAULT_PARAMS } from '../../lib/params';
-import { statusOf } from '../../lib/status';
+import { effectiveA, findChargePoint, findPlug, plugStatus } from '../../lib/core/state';
+import { initialState, step } from '../../lib/core/balancer';
+import { restoreProblem } from '../../lib/core/restore';
+import { loadRow } from '../../lib/core/loadstate';
+import { DEFAULT_PARAMS } from '../../lib/shared/params';
+import { statusOf } from '../../lib/core/status';
 import { Site, plugMsg, type CpSpec } from '../support/site';
 
 /** Two dual charge points on L1: plugs 1, 2 (CP01) and 3, 4 (CP02). */

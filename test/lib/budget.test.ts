@@ -1,9 +1,9 @@
 import { strict as assert } from 'assert';
-import { fallbackBudget, type BudgetChargePoint } from '../../lib/budget';
-import { DEFAULT_PARAMS } from '../../lib/params';
-import { fallbackOf, statusOf } from '../../lib/status';
-import { consumptionView } from '../../lib/dashboard';
-import type { OfflineMode, Phase } from '../../lib/types';
+import { fallbackBudget, type BudgetChargePoint } from '../../lib/core/budget';
+import { DEFAULT_PARAMS } from '../../lib/shared/params';
+import { fallbackOf, statusOf } from '../../lib/core/status';
+import { consumptionView } from '../../lib/dashboard/dashboard';
+import type { OfflineMode, Phase } from '../../lib/shared/types';
 import { Site, manualSite } from '../support/site';
 
 /** The manual's site as budget charge points: every charge point on one offline mode, except `keep`. */

@@ -1,12 +1,12 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import type { ChargePointConfig } from '../../lib/types';
-import { DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, NO_PLATE, PLATE_MAX_LENGTH } from '../../lib/params';
-import {
-  applyDeviceReport, configFromEditor, configProblems, indexFromName, initialChargePointState, isOnline,
-  markOffline, offlineAt, offlineFromEditor, offlinePushCommand, parsePlateInput, plugId, setPlate,
-  setpointToCommand, statusText, toPlugMessage, validateChargePointConfig, validateDeviceReport, validatePlate,
-} from '../../lib/chargepoint';
+import type { ChargePointConfig } from '../../lib/shared/types';
+import { DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, NO_PLATE, PLATE_MAX_LENGTH } from '../../lib/shared/params';
+import { applyDeviceReport, isOnline, markOffline, offlineAt, offlinePushCommand, parsePlateInput, setPlate, setpointToCommand, statusText, toPlugMessage, validateDeviceReport } from '../../lib/chargepoint/device';
+import { configFromEditor, configProblems, offlineFromEditor, validateChargePointConfig } from '../../lib/chargepoint/config';
+import { indexFromName, plugId } from '../../lib/shared/ids';
+import { initialChargePointState } from '../../lib/chargepoint/device';
+import { validatePlate } from '../../lib/shared/plate';
 
 const offline = { ...DEFAULT_OFFLINE };
 const editorCp07 = {

@@ -1,22 +1,7 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import {
-  CVM_MINI_MAP,
-  CVM_QUANTITY,
-  CVM_REQUEST,
-  buildRequest,
-  checkModbusRequest,
-  decodeRegisters,
-  encodeRegisters,
-  extractRegisters,
-  int32,
-  modbusErrorText,
-  offlineMeter,
-  parseReaderConfig,
-  words,
-  type CvmReading,
-} from '../../lib/cvm-mini';
-import { METER_DEFAULTS, SANITY } from '../../lib/params';
+import { CVM_MINI_MAP, CVM_QUANTITY, CVM_REQUEST, buildRequest, checkModbusRequest, decodeRegisters, encodeRegisters, extractRegisters, int32, modbusErrorText, offlineMeter, parseReaderConfig, words, type CvmReading } from '../../lib/cvm-mini/cvm-mini';
+import { METER_DEFAULTS, SANITY } from '../../lib/shared/params';
 
 const NOW = 1_700_000_000_000;
 

@@ -1,13 +1,9 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import {
-  addPowerSample, amps, analyserView, consumptionView, dateTime, emptyPowerHistory, isPowerHistory, kw, niceAxis, num, paramsEdit,
-  paramsView, plateEdit, plugsView, powerChart, powerView, safeLink, scheduleEdit, scheduleView, slotLabel, STATE_NAMES,
-  statusProblems, tableView, transactionsView, POWER_BUCKET_MS, POWER_HISTORY_MS, POWER_LIVE_MAX,
-} from '../../lib/dashboard';
-import { DEFAULT_PARAMS, PARAM_SPECS } from '../../lib/params';
-import { statusOf } from '../../lib/status';
-import type { PhaseGroupRow, StatusMessage } from '../../lib/types';
+import { addPowerSample, amps, analyserView, consumptionView, dateTime, emptyPowerHistory, isPowerHistory, kw, niceAxis, num, paramsEdit, paramsView, plateEdit, plugsView, powerChart, powerView, safeLink, scheduleEdit, scheduleView, slotLabel, STATE_NAMES, statusProblems, tableView, transactionsView, POWER_BUCKET_MS, POWER_HISTORY_MS, POWER_LIVE_MAX } from '../../lib/dashboard/dashboard';
+import { DEFAULT_PARAMS, PARAM_SPECS } from '../../lib/shared/params';
+import { statusOf } from '../../lib/core/status';
+import type { PhaseGroupRow, StatusMessage } from '../../lib/shared/types';
 import { Site } from '../support/site';
 
 /** A small real site driven through the real core: priority slot active at 15:00 UTC (16:00 Madrid). */

@@ -4,12 +4,13 @@
  * meter-lost assumption from recent readings (R-MTR-4 amended, item 10).
  */
 import { strict as assert } from 'assert';
-import { step, type DlmEvent } from '../../lib/balancer';
-import { ENERGY_MAX_WH, FAULT_MAX_LENGTH, INDEX_MAX, NAME_MAX_LENGTH, ADDRESS_MAX_LENGTH, DEVICE_PLUGS_MAX } from '../../lib/chargepoint';
-import { ceilingProblems, DEFAULT_PARAMS, mergeParams, PARAM_SPECS, PLUG_MAX_LIMITS, SANITY } from '../../lib/params';
-import { statusOf } from '../../lib/status';
-import { paramsEdit } from '../../lib/dashboard';
-import type { SiteParams } from '../../lib/types';
+import { step } from '../../lib/core/balancer';
+import { type DlmEvent } from '../../lib/core/state';
+import { ENERGY_MAX_WH, FAULT_MAX_LENGTH, INDEX_MAX, NAME_MAX_LENGTH, ADDRESS_MAX_LENGTH, DEVICE_PLUGS_MAX } from '../../lib/shared/params';
+import { ceilingProblems, DEFAULT_PARAMS, mergeParams, PARAM_SPECS, PLUG_MAX_LIMITS, SANITY } from '../../lib/shared/params';
+import { statusOf } from '../../lib/core/status';
+import { paramsEdit } from '../../lib/dashboard/dashboard';
+import type { SiteParams } from '../../lib/shared/types';
 import { plugMsg, Site, type CpSpec } from '../support/site';
 
 const cp1: CpSpec = { name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] };

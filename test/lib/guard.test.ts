@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as fc from 'fast-check';
-import { boundedText, describeValue, MAX_ERROR_TEXT, messageProblem, topicProblem, UNTRUSTED_LIMITS, untrustedProblem } from '../../lib/guard';
+import { boundedText, describeValue, MAX_ERROR_TEXT, messageProblem, topicProblem, UNTRUSTED_LIMITS, untrustedProblem } from '../../lib/shared/guard';
 
 /** An array nested `n` deep: [[[…0…]]]. Built iteratively (as an attacker's JSON parser would). */
 function nested(n: number, leaf: unknown = 0): unknown {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { DEFAULT_PARAMS, mergeParams, phaseLimitA, validateParams } from '../../lib/params';
+import { DEFAULT_PARAMS, mergeParams, phaseLimitA, validateParams } from '../../lib/shared/params';
 
 describe('lib/params — site limits and parameter validation', () => {
   it('R-SITE-2: 36 kW three-phase at 230 V gives 52.17 A; a 50 A MCCB makes the limit 50 A', () => {
@@ -36,7 +36,7 @@ describe('lib/params — site limits and parameter validation', () => {
 });
 
 describe('lib/params — editor configuration', () => {
-  const { paramsFromConfig } = require('../../lib/params') as typeof import('../../lib/params');
+  const { paramsFromConfig } = require('../../lib/shared/params') as typeof import('../../lib/shared/params');
   it('reads numbers and booleans given as text, defaults for missing keys', () => {
     const r = paramsFromConfig({ mccbA: '63', analyserEnabled: 'false', supplyPhases: '1', name: 'x' });
     assert.deepEqual(r.errors, []);

@@ -3,8 +3,8 @@
  * does not turn the plugs it started on its own into running transactions. Time is an argument.
  */
 import { strict as assert } from 'assert';
-import { effectiveA, findChargePoint, findPlug, plugStatus, type BalancerState } from '../../lib/balancer';
-import type { PlugMessage } from '../../lib/types';
+import { effectiveA, findChargePoint, findPlug, plugStatus, type BalancerState } from '../../lib/core/state';
+import type { PlugMessage } from '../../lib/shared/types';
 import { Site, plugMsg, type CpSpec } from '../support/site';
 
 const CP01: CpSpec = { name: 'CP01', index: 1, offline: { heartbeatS: 3600, mode: 3, currentA: 8 }, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', measuredA: 8 }, { letter: 'B', phase: 'L1', pilot: 'C', measuredA: 8 }] };

@@ -7,10 +7,11 @@
  */
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import { findPlug, step, type BalancerState, type DlmEvent } from '../../lib/balancer';
-import { mergeHistory, parseRecordLog, reconcileWithLog, recordLine } from '../../lib/history';
-import { readableHistory, restoreProblem, storedProblem } from '../../lib/restore';
-import type { TransactionRecord } from '../../lib/types';
+import { findPlug, type BalancerState, type DlmEvent } from '../../lib/core/state';
+import { step } from '../../lib/core/balancer';
+import { mergeHistory, parseRecordLog, reconcileWithLog, recordLine } from '../../lib/records/history';
+import { readableHistory, restoreProblem, storedProblem } from '../../lib/core/restore';
+import type { TransactionRecord } from '../../lib/shared/types';
 import { plugMsg, Site, type CpSpec } from '../support/site';
 
 /** A real stored state: four charge points, priority hours, open and closed sessions, a queued plug, an offline charge point. */

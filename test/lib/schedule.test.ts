@@ -1,10 +1,7 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import { DEFAULT_SCHEDULE, MANUAL_SCHEDULE_SLOTS } from '../../lib/params';
-import {
-  applyScheduleChange, hoursToSlots, isPriorityActive, localHour, nextSlotBoundary, parseSlotsText,
-  slotsToHours, slotsToText, utcOffsetMinutes, validateSchedule,
-} from '../../lib/schedule';
+import { DEFAULT_SCHEDULE, MANUAL_SCHEDULE_SLOTS } from '../../lib/shared/params';
+import { applyScheduleChange, hoursToSlots, isPriorityActive, localHour, nextSlotBoundary, parseSlotsText, slotsToHours, slotsToText, utcOffsetMinutes, validateSchedule } from '../../lib/shared/schedule';
 
 const MADRID = 'Europe/Madrid';
 const utc = (s: string) => Date.parse(s);

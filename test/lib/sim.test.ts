@@ -7,7 +7,7 @@ import { SimDevice, validateDeviceCommand } from '../../lib/sim/device';
 import { configFromEditor, parseVehicleInput } from '../../lib/sim/ev-sim-config';
 import { Rng } from '../../lib/sim/random';
 import { MAX_REACTION_DELAY_S, randomVehicleSpec, validateVehicleSpec, Vehicle, VEHICLE_DEFAULTS, type VehicleSpec } from '../../lib/sim/vehicle';
-import type { DeviceCommand, OfflineConfig, PlugLetter } from '../../lib/types';
+import type { DeviceCommand, OfflineConfig, PlugLetter } from '../../lib/shared/types';
 
 const T0 = Date.UTC(2026, 2, 2, 8, 0, 0);
 /** A vehicle that neither rests nor faults unless asked: the deterministic core of the model. */

@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_OFFLINE } from '../../lib/params';
+import { DEFAULT_OFFLINE } from '../../lib/shared/params';
 import { clearInbox, closeStore, helper, loadWithStore, next, pending, recorderNode, resetFlow, restartWithStore } from '../support/nr';
 
 /* eslint-disable @typescript-eslint/no-var-requires */

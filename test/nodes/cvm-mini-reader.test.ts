@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import readerNode = require('../../nodes/cvm-mini-reader/cvm-mini-reader');
-import { encodeRegisters, type CvmReading } from '../../lib/cvm-mini';
-import { METER_DEFAULTS } from '../../lib/params';
+import { encodeRegisters, type CvmReading } from '../../lib/cvm-mini/cvm-mini';
+import { METER_DEFAULTS } from '../../lib/shared/params';
 import { coreNode, helper, sleep as tick } from '../support/nr';
 
 const catchNode = coreNode('core/common/25-catch.js');

@@ -8,7 +8,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vm from 'vm';
-import { fallbackBudget } from '../../lib/budget';
+import { fallbackBudget } from '../../lib/core/budget';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const HTML = path.join(ROOT, 'dist', 'nodes', 'dlm-balancer', 'dlm-balancer.html');

@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_PARAMS, PARAM_SPECS } from '../../lib/params';
+import { DEFAULT_PARAMS, PARAM_SPECS } from '../../lib/shared/params';
 import { plugMsg, type CpSpec } from '../support/site';
 import { clearInbox, closeStore, drain, helper, loadWithStore, next, nextWhere, pending, recorderNode, restartWithStore, sleep } from '../support/nr';
 

@@ -2,8 +2,8 @@ import { strict as assert } from 'assert';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const helper: any = require('node-red-node-test-helper');
 import dlmUi = require('../../nodes/dlm-ui/dlm-ui');
-import { statusOf } from '../../lib/status';
-import type { StatusMessage } from '../../lib/types';
+import { statusOf } from '../../lib/core/status';
+import type { StatusMessage } from '../../lib/shared/types';
 import { Site } from '../support/site';
 import { NODE_RED_PATH } from '../support/nr';
 

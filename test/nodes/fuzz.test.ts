@@ -8,7 +8,7 @@
  */
 import { strict as assert } from 'assert';
 import * as fc from 'fast-check';
-import { DEFAULT_OFFLINE, phaseLimitA } from '../../lib/params';
+import { DEFAULT_OFFLINE, phaseLimitA } from '../../lib/shared/params';
 import { plugMsg } from '../support/site';
 import { clearInbox, coreNode, drain, helper, next, nextWhere, recorderNode, sleep } from '../support/nr';
 

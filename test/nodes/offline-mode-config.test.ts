@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { DEFAULT_OFFLINE, OFFLINE_LIMITS } from '../../lib/params';
+import { DEFAULT_OFFLINE, OFFLINE_LIMITS } from '../../lib/shared/params';
 import { helper, next, pending, recorderNode, resetFlow } from '../support/nr';
 
 /* eslint-disable @typescript-eslint/no-var-requires */

@@ -2,8 +2,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_PARAMS, MANUAL_SCHEDULE_SLOTS } from '../../lib/params';
-import { hoursToSlots, slotsToText } from '../../lib/schedule';
+import { DEFAULT_PARAMS, MANUAL_SCHEDULE_SLOTS } from '../../lib/shared/params';
+import { hoursToSlots, slotsToText } from '../../lib/shared/schedule';
 import { clearInbox, closeStore, helper, loadWithStore, next, pending, recorderNode, resetFlow, restartWithStore } from '../support/nr';
 
 /* eslint-disable @typescript-eslint/no-var-requires */

@@ -6,10 +6,11 @@
  */
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import { chargePointOf, cpOffline, effectiveA, findChargePoint, initialState, plugStatus, sitePhases, step, type BalancerState, type DlmEvent } from '../../lib/balancer';
-import { plugId } from '../../lib/chargepoint';
-import { DEFAULT_PARAMS, phaseLimitA } from '../../lib/params';
-import type { OfflineMode, Phase, PilotState, PlugLetter, SiteParams } from '../../lib/types';
+import { chargePointOf, cpOffline, effectiveA, findChargePoint, plugStatus, sitePhases, type BalancerState, type DlmEvent } from '../../lib/core/state';
+import { initialState, step } from '../../lib/core/balancer';
+import { plugId } from '../../lib/shared/ids';
+import { DEFAULT_PARAMS, phaseLimitA } from '../../lib/shared/params';
+import type { OfflineMode, Phase, PilotState, PlugLetter, SiteParams } from '../../lib/shared/types';
 import { plugMsg, type CpSpec } from './site';
 
 const EPS = 1e-6;

@@ -1,10 +1,11 @@
 /**
  * Test support: builds `plug` / `meter` messages and drives the pure balancer in virtual time.
  */
-import { initialState, step, findPlug, type BalancerState, type DlmEvent, type StepResult } from '../../lib/balancer';
-import { plugId } from '../../lib/chargepoint';
-import { DEFAULT_OFFLINE, DEFAULT_PARAMS } from '../../lib/params';
-import type { OfflineConfig, Phase, PilotState, PlugLetter, PlugMessage, SetpointMessage, SiteParams } from '../../lib/types';
+import { initialState, step } from '../../lib/core/balancer';
+import { findPlug, type BalancerState, type DlmEvent, type StepResult } from '../../lib/core/state';
+import { plugId } from '../../lib/shared/ids';
+import { DEFAULT_OFFLINE, DEFAULT_PARAMS } from '../../lib/shared/params';
+import type { OfflineConfig, Phase, PilotState, PlugLetter, PlugMessage, SetpointMessage, SiteParams } from '../../lib/shared/types';
 
 export interface PlugSpec {
   letter: PlugLetter;

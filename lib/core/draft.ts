@@ -3,7 +3,7 @@
  * state is never modified (determinism; a refused event changes nothing, R-ERR-1).
  */
 import { cpPosition, plugIndex, type BalancerState, type ChargePointState, type PlugState } from './state';
-import type { TransactionRecord } from './types';
+import type { TransactionRecord } from '../shared/types';
 
 
 export class Draft {

@@ -3,12 +3,10 @@
  * offline, what is its status (R-CP-1..5), what may it still draw (R-ALLOC-7). Pure data and
  * pure functions; the step lives in balancer.ts.
  */
-import type { MeterState, Triple } from './meter';
-import type {
-  MeterMessage, OfflineConfig, Phase, PhaseTable, PilotState, PlugLetter, PlugMessage, PlugStatus, Schedule,
-  SetpointMessage, SiteParams, TransactionRecord,
-} from './types';
-import { PHASES } from './types';
+import type { MeterState } from './meter';
+import type { MeterMessage, OfflineConfig, Phase, Triple, PhaseTable, PilotState, PlugLetter, PlugMessage, PlugStatus, Schedule, SetpointMessage, SiteParams, TransactionRecord } from '../shared/types';
+import { PHASES } from '../shared/types';
+import { cpIndexOf } from '../shared/ids';
 
 /** Tolerance of current comparisons, A. */
 export const EPS = 1e-6;
@@ -165,7 +163,7 @@ export function chargePointAt(state: BalancerState, k: number): ChargePointState
 
 /** The charge point a plug belongs to (plug ids 2k−1 and 2k belong to charge point k, R-CP-2). */
 export function chargePointOf(state: BalancerState, p: PlugState): ChargePointState {
-  return chargePointAt(state, (p.id + 1) >> 1) as ChargePointState;
+  return chargePointAt(state, cpIndexOf(p.id)) as ChargePointState;
 }
 
 /** The charge point with this name, or undefined. */

@@ -8,23 +8,18 @@
  */
 import { Draft } from './draft';
 import { loadRow } from './loadstate';
-import { buildingUsedA, initialMeter, takeReading, type Triple } from './meter';
-import { DEFAULT_SCHEDULE, mergeParams, NO_PLATE, phaseLimitA, validateParams } from './params';
-import { plugId as plugIdOf, validatePlate } from './chargepoint';
+import { buildingUsedA, initialMeter, takeReading } from './meter';
+import { type Triple } from '../shared/types';
+import { DEFAULT_SCHEDULE, mergeParams, NO_PLATE, phaseLimitA, validateParams } from '../shared/params';
+import { cpIndexOf, plugId as plugIdOf } from '../shared/ids';
+import { validatePlate } from '../shared/plate';
 import { reservedForPlug } from './reserve';
-import { isPriorityActive } from './schedule';
+import { isPriorityActive } from '../shared/schedule';
 import { floorTo, share } from './share';
-import {
-  cpOffline, cpPosition, effectiveA, EPS, offlineIndexes, phaseIdx, plugIndex, plugStatus, requesting, sitePhases,
-  RECENT_TRANSACTIONS, STATE_VERSION, type BalancerState, type DlmEvent, type PlugState, type StepResult, type StepView,
-} from './state';
+import { cpOffline, cpPosition, effectiveA, EPS, offlineIndexes, phaseIdx, plugIndex, plugStatus, requesting, sitePhases, RECENT_TRANSACTIONS, STATE_VERSION, type BalancerState, type DlmEvent, type PlugState, type StepResult, type StepView } from './state';
 import { validateEvent } from './validate';
 import { capOf, vehicleTimers } from './vehicle';
-import type { Phase, PhaseGroupRow, PhaseTable, PlugLetter, PlugMessage, SetpointMessage, SiteParams, TransactionRecord } from './types';
-
-export * from './state';
-export { reservedForPlug } from './reserve';
-export { restoreProblem } from './restore';
+import type { Phase, PhaseGroupRow, PhaseTable, PlugLetter, PlugMessage, SetpointMessage, SiteParams, TransactionRecord } from '../shared/types';
 
 export function initialState(params: SiteParams, now: number): BalancerState {
   const state: BalancerState = {
@@ -381,9 +376,9 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
   for (let i = 0; i < plugsNow.length; i++) {
     let p = s.plugs[i];
     // Plugs (by id) and charge points (by index) are both sorted: walk them together.
-    if (cpAt < 0 || cp.index !== (p.id + 1) >> 1) {
+    if (cpAt < 0 || cp.index !== cpIndexOf(p.id)) {
       do cpAt++;
-      while (s.chargePoints[cpAt].index < (p.id + 1) >> 1);
+      while (s.chargePoints[cpAt].index < cpIndexOf(p.id));
       cp = s.chargePoints[cpAt];
       cpOff = cpOffline(cp, now);
     }
@@ -466,7 +461,7 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
   const drawn: Triple = [0, 0, 0];
   const offline = offlineIndexes(s, now);
   for (const p of s.plugs) {
-    if (p.phase === null || offline.has((p.id + 1) >> 1)) continue; // offline: in reservedA
+    if (p.phase === null || offline.has(cpIndexOf(p.id))) continue; // offline: in reservedA
     drawn[phaseIdx(p.phase)] += effectiveA(p, now);
   }
   for (const { ph, groups } of decided) {
@@ -499,7 +494,7 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
   // R-SITE-3: a plug whose increase had to wait may sit below a newly raised I_min: pause it.
   for (let i = 0; i < s.plugs.length; i++) {
     const p = s.plugs[i];
-    if (p.setpointA > 0 && p.setpointA < params.minCurrentA - EPS && !offline.has((p.id + 1) >> 1)) {
+    if (p.setpointA > 0 && p.setpointA < params.minCurrentA - EPS && !offline.has(cpIndexOf(p.id))) {
       const q = d.plug(i);
       cut(q, params, now);
       q.pausedAt = now;

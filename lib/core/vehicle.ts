@@ -4,7 +4,7 @@
  */
 import { ceilTo } from './share';
 import type { PlugState } from './state';
-import type { SiteParams } from './types';
+import type { SiteParams } from '../shared/types';
 
 
 

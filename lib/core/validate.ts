@@ -2,17 +2,16 @@
  * Checks of everything that reaches the balancer (R-ERR-1): events. Each returns the problem in
  * words, or null. (A stored state is checked by lib/restore.ts, R-ERR-2.)
  */
-import {
-  ADDRESS_MAX_LENGTH, DEVICE_PLUGS_MAX, ENERGY_MAX_WH, FAULT_MAX_LENGTH, INDEX_MAX, MEASURED_MAX_A, NAME_MAX_LENGTH,
-  plugId as plugIdOf, validatePlate,
-} from './chargepoint';
+import { ADDRESS_MAX_LENGTH, DEVICE_PLUGS_MAX, ENERGY_MAX_WH, FAULT_MAX_LENGTH, INDEX_MAX, MEASURED_MAX_A, NAME_MAX_LENGTH } from '../shared/params';
+import { plugId as plugIdOf } from '../shared/ids';
+import { validatePlate } from '../shared/plate';
 import { validateMeterMessage } from './meter';
-import { isValidTimeZone, mergeParams, PLUG_MAX_LIMITS, validateOffline } from './params';
-import { validateSchedule } from './schedule';
+import { isValidTimeZone, mergeParams, PLUG_MAX_LIMITS, validateOffline } from '../shared/params';
+import { validateSchedule } from '../shared/schedule';
 import { chargePointAt, findPlug, type BalancerState } from './state';
-import type { Phase, PilotState, PlugLetter } from './types';
-import { PHASES, PILOT_STATES } from './types';
-import { describeValue } from './guard';
+import type { Phase, PilotState, PlugLetter } from '../shared/types';
+import { PHASES, PILOT_STATES } from '../shared/types';
+import { describeValue } from '../shared/guard';
 
 /** The error of an unacceptable plate (R-CP-6), or null. */
 export function plateError(x: unknown): string | null {

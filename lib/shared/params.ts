@@ -284,3 +284,34 @@ export function paramsFromConfig(raw: Record<string, unknown>): { params: SitePa
   const errors = validateParams(params);
   return errors.length ? { params: { ...DEFAULT_PARAMS }, errors } : { params, errors };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Limits of the messages (docs/messages.md): one home for every bound the runtime and the editors use
+// ---------------------------------------------------------------------------------------------
+
+/** Longest charge point name, characters. */
+export const NAME_MAX_LENGTH = 64;
+
+/** Longest address text, characters. */
+export const ADDRESS_MAX_LENGTH = 256;
+
+/** Longest device fault text kept, characters (longer texts are refused, not cut). */
+export const FAULT_MAX_LENGTH = 200;
+
+/** Most plugs a device may say it has (devicePlugs, R-CP-3). */
+export const DEVICE_PLUGS_MAX = 16;
+
+/** Largest session energy accepted, Wh (1 GWh: far above any vehicle; larger is a broken report). */
+export const ENERGY_MAX_WH = 1e9;
+
+/** Highest charge point index accepted (plug ids stay far inside safe integers). */
+export const INDEX_MAX = 100_000;
+
+/**
+ * A measured current above this is not a measurement but a broken report: no Mode 3 socket can
+ * be configured above PLUG_MAX_LIMITS.max, so nothing real can draw more.
+ */
+export const MEASURED_MAX_A = PLUG_MAX_LIMITS.max;
+
+/** Closed sessions kept by the balancer node (oldest dropped first). */
+export const TRANSACTION_HISTORY = 10000;

@@ -3,10 +3,9 @@
  * meter, zero when the analyser is disabled, or the offline assumption (offline current or the
  * recent peak, whichever is higher) when the meter is lost or stale.
  */
-import { SANITY } from './params';
-import type { MeterMessage, SiteParams } from './types';
+import { SANITY } from '../shared/params';
+import type { MeterMessage, SiteParams, Triple } from '../shared/types';
 
-export type Triple = [number, number, number];
 
 export interface MeterState {
   /** Last meter message said online. */

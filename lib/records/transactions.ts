@@ -3,10 +3,9 @@
  * text (R-CP-6): CSV cells are quoted, and a cell that a spreadsheet would run as a formula
  * (=, +, -, @ first) is prefixed with an apostrophe — except the lone '-' meaning "no plate".
  */
-import type { TransactionRecord } from './types';
+import type { TransactionRecord } from '../shared/types';
+import { TRANSACTION_HISTORY } from '../shared/params';
 
-/** Closed sessions kept by the balancer node (oldest dropped first). */
-export const TRANSACTION_HISTORY = 10000;
 
 /** Appends closed sessions to a history, keeping at most `limit` (newest kept). */
 export function appendHistory(history: readonly TransactionRecord[], closed: readonly TransactionRecord[], limit = TRANSACTION_HISTORY): TransactionRecord[] {

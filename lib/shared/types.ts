@@ -4,7 +4,6 @@
  * contract documented in docs/messages.md.
  */
 
-import type { FallbackBudget } from './budget';
 
 /** A supply phase. Single-phase sites use L1 only (R-SITE-1). */
 export type Phase = 'L1' | 'L2' | 'L3';
@@ -284,6 +283,27 @@ export interface PhaseGroupRow {
 }
 
 /** Per phase; only the supply's phases are present (L1 only on a single-phase site). */
+/** One phase of the fallback budget, A. */
+export interface FallbackPhase {
+  buildingA: number;
+  chargersA: number;
+  totalA: number;
+  limitA: number;
+  /** max(0, total − limit). */
+  overA: number;
+}
+
+export interface FallbackBudget {
+  /** No phase over its limit. */
+  ok: boolean;
+  phases: PerPhase<FallbackPhase>;
+  /** e.g. "fallback budget exceeded on L1: 97 A if Node-RED stops (limit 50 A)"; null when ok. */
+  warning: string | null;
+}
+
+/** One value per supply line, L1 L2 L3 (currents in A). */
+export type Triple = [number, number, number];
+
 export type PerPhase<T> = Partial<Record<Phase, T>>;
 
 /** The table per phases: PRIORITY and NORMAL while a priority slot is active, else ALL. */

@@ -23,7 +23,7 @@
  * compiled `fallbackBudget` function's source), so it must stay one self-contained function with
  * no imports at run time and no helpers outside its body.
  */
-import type { OfflineMode, PerPhase, Phase } from './types';
+import type { FallbackBudget, FallbackPhase, OfflineMode, PerPhase, Phase } from '../shared/types';
 
 /** What the budget needs to know about one charge point. */
 export interface BudgetChargePoint {
@@ -40,24 +40,6 @@ export interface BudgetInput {
   /** Building current assumed without the balancer: one figure for every phase, or per phase. */
   buildingA: number | PerPhase<number>;
   chargePoints: readonly BudgetChargePoint[];
-}
-
-/** One phase of the fallback budget, A. */
-export interface FallbackPhase {
-  buildingA: number;
-  chargersA: number;
-  totalA: number;
-  limitA: number;
-  /** max(0, total − limit). */
-  overA: number;
-}
-
-export interface FallbackBudget {
-  /** No phase over its limit. */
-  ok: boolean;
-  phases: PerPhase<FallbackPhase>;
-  /** e.g. "fallback budget exceeded on L1: 97 A if Node-RED stops (limit 50 A)"; null when ok. */
-  warning: string | null;
 }
 
 /** The fallback budget per phase (R-SEC-4). Pure and self-contained (see the module comment). */

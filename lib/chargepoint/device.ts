@@ -1,206 +1,15 @@
 /**
- * One charge point between the balancer and its device (SPEC §2, §7): configuration checks
- * (R-CP-1..3), plug ids (R-CP-2), device reports → `plug` messages, setpoints → device
- * commands (R-OFF-2), licence plates (R-CP-6) and the heartbeat rule (R-OFF-3).
- * Pure: no Node-RED, no timers, no clock; time is an argument (ms since the Unix epoch).
+ * The charge-point node's device side (SPEC §2, §7, docs/messages.md `device` / `command`):
+ * device reports → `plug` messages, setpoints → device commands (R-OFF-2), plates (R-CP-6) and
+ * the heartbeat rule (R-OFF-3). Pure: time is an argument (ms since the Unix epoch).
  */
-import type {
-  ChargePointConfig, DeviceCommand, DevicePlugReport, OfflineConfig, Phase, PilotState,
-  PlugConfig, PlugLetter, PlugMessage, PlugReport,
-} from './types';
-import { PHASES, PILOT_STATES } from './types';
-import { DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, IEC_MIN_CURRENT_A, NO_PLATE, PLATE_MAX_LENGTH, PLUG_MAX_LIMITS, validateOffline } from './params';
-import { describeValue } from './guard';
-
-export const PLUG_LETTERS: readonly PlugLetter[] = ['A', 'B'];
-
-/** Longest charge point name, characters. */
-export const NAME_MAX_LENGTH = 64;
-/** Longest address text, characters. */
-export const ADDRESS_MAX_LENGTH = 256;
-/** Longest device fault text kept, characters (longer texts are refused, not cut). */
-export const FAULT_MAX_LENGTH = 200;
-/** Most plugs a device may say it has (devicePlugs, R-CP-3). */
-export const DEVICE_PLUGS_MAX = 16;
-/** Largest session energy accepted, Wh (1 GWh: far above any vehicle; larger is a broken report). */
-export const ENERGY_MAX_WH = 1e9;
-/** Highest charge point index accepted (plug ids stay far inside safe integers). */
-export const INDEX_MAX = 100_000;
-/**
- * A measured current above this is not a measurement but a broken report: no Mode 3 socket can
- * be configured above PLUG_MAX_LIMITS.max, so nothing real can draw more.
- */
-export const MEASURED_MAX_A = PLUG_MAX_LIMITS.max;
-
-/** C0/C1 control characters and the Unicode line/paragraph separators. */
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-
-/** Plug id of plug `letter` of charge point `index` (R-CP-2): A → 2k-1, B → 2k. */
-export function plugId(index: number, letter: PlugLetter): number {
-  return letter === 'A' ? 2 * index - 1 : 2 * index;
-}
-
-/** The index k a name like "CP07" implies (its trailing digits): 7; null when it has none. */
-export function indexFromName(name: string): number | null {
-  const m = /(\d+)\s*$/.exec(name);
-  if (!m) return null;
-  const k = Number(m[1]);
-  return Number.isSafeInteger(k) && k >= 1 ? k : null;
-}
-
-/** Is `x` a plug letter? */
-export function isPlugLetter(x: unknown): x is PlugLetter {
-  return x === 'A' || x === 'B';
-}
-
-/** The plug letters a charge point with `plugCount` plugs has. */
-export function lettersOf(plugCount: number): PlugLetter[] {
-  return PLUG_LETTERS.slice(0, plugCount);
-}
-
-/**
- * A number from the editor: numbers pass, numeric text is converted, anything else (empty text,
- * "12abc", NaN) is NaN so range checks refuse it.
- */
-export function editorNumber(x: unknown): number {
-  if (typeof x === 'number') return x;
-  if (typeof x === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(x)) return Number(x);
-  return NaN;
-}
-
-/** Builds the offline configuration from the editor fields; empty fields take the manual's defaults. */
-export function offlineFromEditor(raw: { heartbeatS?: unknown; mode?: unknown; currentA?: unknown }):
-  { ok: true; config: OfflineConfig } | { ok: false; errors: string[] } {
-  const pick = (v: unknown, d: number) => (v === undefined || v === null || v === '' ? d : editorNumber(v));
-  const candidate = {
-    heartbeatS: pick(raw.heartbeatS, DEFAULT_OFFLINE.heartbeatS),
-    mode: pick(raw.mode, DEFAULT_OFFLINE.mode),
-    currentA: pick(raw.currentA, DEFAULT_OFFLINE.currentA),
-  };
-  const errors = validateOffline(candidate);
-  return errors.length ? { ok: false, errors } : { ok: true, config: candidate as OfflineConfig };
-}
-
-/** Editor booleans arrive as booleans, or as "true"/"false" from older exports. */
-function editorBoolean(x: unknown): boolean | undefined {
-  if (typeof x === 'boolean') return x;
-  if (x === 'true') return true;
-  if (x === 'false') return false;
-  return undefined;
-}
-
-/** The fields of the charge-point node as its editor stores them. */
-export interface ChargePointEditorConfig {
-  name?: unknown;
-  index?: unknown;
-  address?: unknown;
-  plugCount?: unknown;
-  phaseA?: unknown;
-  phaseB?: unknown;
-  priorityA?: unknown;
-  priorityB?: unknown;
-  maxCurrentA?: unknown;
-  maxCurrentB?: unknown;
-  enabled?: unknown;
-}
-
-/**
- * Builds a charge point's configuration from its editor fields and its offline configuration
- * (R-CP-1): index from the name when left empty, phase "" → not set (null), max current default
- * DEFAULT_PLUG_MAX_A when left empty. Returns the configuration or every error found.
- */
-export function configFromEditor(
-  raw: ChargePointEditorConfig,
-  offline: OfflineConfig,
-): { ok: true; config: ChargePointConfig } | { ok: false; errors: string[] } {
-  const name = typeof raw.name === 'string' ? raw.name.trim() : raw.name;
-  const indexRaw = raw.index === undefined || raw.index === null || raw.index === '' ? undefined : raw.index;
-  const index = indexRaw === undefined
-    ? (typeof name === 'string' ? indexFromName(name) : null)
-    : editorNumber(indexRaw);
-  const plugCount = editorNumber(raw.plugCount ?? 2); // the editor's default
-  const phase = (p: unknown): unknown => (p === '' || p === undefined || p === null ? null : p);
-  const max = (m: unknown): number => (m === '' || m === undefined || m === null ? DEFAULT_PLUG_MAX_A : editorNumber(m));
-  const enabled = editorBoolean(raw.enabled);
-  const candidate = {
-    name,
-    index: index ?? NaN,
-    address: typeof raw.address === 'string' ? raw.address.trim() : raw.address ?? '',
-    enabled: enabled === undefined ? raw.enabled : enabled,
-    plugs: lettersOf(plugCount === 2 ? 2 : 1).map((letter) => ({
-      letter,
-      phase: phase(letter === 'A' ? raw.phaseA : raw.phaseB),
-      priority: editorBoolean(letter === 'A' ? raw.priorityA : raw.priorityB) ?? false,
-      maxCurrentA: max(letter === 'A' ? raw.maxCurrentA : raw.maxCurrentB),
-    })),
-    offline,
-  };
-  const errors: string[] = [];
-  if (plugCount !== 1 && plugCount !== 2) errors.push('number of plugs must be 1 or 2');
-  if (indexRaw === undefined && index === null) {
-    errors.push('index: give the charge point number k (plug ids 2k-1, 2k) or end the name with it, e.g. CP07');
-  }
-  errors.push(...validateChargePointConfig(candidate));
-  if (errors.length) return { ok: false, errors: [...new Set(errors)] };
-  return { ok: true, config: candidate as ChargePointConfig };
-}
-
-/** Validates a complete charge point configuration (R-CP-1). Returns the errors. */
-export function validateChargePointConfig(x: unknown): string[] {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) return ['charge point configuration must be an object'];
-  const c = x as Record<string, unknown>;
-  const errors: string[] = [];
-  if (typeof c.name !== 'string' || c.name.trim() === '') errors.push('name must be a non-empty text such as CP01');
-  else if (c.name.length > NAME_MAX_LENGTH) errors.push(`name must be at most ${NAME_MAX_LENGTH} characters`);
-  else if (CONTROL_CHARS.test(c.name)) errors.push('name must not contain control characters');
-  if (typeof c.index !== 'number' || !Number.isInteger(c.index) || c.index < 1 || c.index > INDEX_MAX) {
-    errors.push(`index must be a whole number 1..${INDEX_MAX} (plug ids 2k-1, 2k)`);
-  }
-  if (typeof c.address !== 'string') errors.push('address must be text');
-  else if (c.address.length > ADDRESS_MAX_LENGTH) errors.push(`address must be at most ${ADDRESS_MAX_LENGTH} characters`);
-  else if (CONTROL_CHARS.test(c.address)) errors.push('address must not contain control characters');
-  if (typeof c.enabled !== 'boolean') errors.push('enabled must be true or false');
-  if (!Array.isArray(c.plugs) || c.plugs.length < 1 || c.plugs.length > 2) {
-    errors.push('a charge point has 1 or 2 plugs');
-  } else {
-    c.plugs.forEach((p: unknown, i: number) => {
-      const letter = PLUG_LETTERS[i];
-      if (p === null || typeof p !== 'object') {
-        errors.push(`plug ${letter} must be an object`);
-        return;
-      }
-      const plug = p as Record<string, unknown>;
-      if (plug.letter !== letter) errors.push(`plug ${i + 1} must have letter ${letter}`);
-      if (plug.phase !== null && !PHASES.includes(plug.phase as Phase)) errors.push(`plug ${letter} phase must be L1, L2, L3 or not set`);
-      if (typeof plug.priority !== 'boolean') errors.push(`plug ${letter} priority must be true or false`);
-      const m = plug.maxCurrentA;
-      if (typeof m !== 'number' || !Number.isFinite(m) || m < PLUG_MAX_LIMITS.min || m > PLUG_MAX_LIMITS.max) {
-        errors.push(`plug ${letter} max current must be a number ${PLUG_MAX_LIMITS.min}..${PLUG_MAX_LIMITS.max} A`);
-      }
-    });
-  }
-  errors.push(...validateOffline(c.offline));
-  return errors;
-}
-
-/**
- * Why an otherwise valid configuration cannot charge (R-CP-3): enabled with a plug whose phase
- * is not set. The balancer shows such plugs as ERR_CFG with 0 A; the node shows it too.
- */
-export function configProblems(config: ChargePointConfig): string[] {
-  if (!config.enabled) return [];
-  return config.plugs.filter((p) => p.phase === null).map((p) => `plug ${p.letter}: phase not set`);
-}
-
-/** Checks a licence plate (R-CP-6): text, trimmed, not empty ("-" = none), short, no control characters. */
-export function validatePlate(x: unknown): { ok: true; plate: string } | { ok: false; error: string } {
-  if (typeof x !== 'string') return { ok: false, error: `plate must be text ("${NO_PLATE}" for none)` };
-  const plate = x.trim();
-  if (plate === '') return { ok: false, error: `plate must not be empty: use "${NO_PLATE}" for none` };
-  if (plate.length > PLATE_MAX_LENGTH) return { ok: false, error: `plate must be at most ${PLATE_MAX_LENGTH} characters` };
-  if (CONTROL_CHARS.test(plate)) return { ok: false, error: 'plate must not contain control characters' };
-  return { ok: true, plate };
-}
+import { configProblems } from './config';
+import { describeValue } from '../shared/guard';
+import { isPlugLetter, plugId } from '../shared/ids';
+import { DEVICE_PLUGS_MAX, FAULT_MAX_LENGTH, IEC_MIN_CURRENT_A, MEASURED_MAX_A, NO_PLATE, validateOffline } from '../shared/params';
+import { CONTROL_CHARS, validatePlate } from '../shared/plate';
+import { PILOT_STATES } from '../shared/types';
+import type { ChargePointConfig, DeviceCommand, DevicePlugReport, PilotState, PlugConfig, PlugLetter, PlugMessage, PlugReport } from '../shared/types';
 
 /** Parses a `plate` input `{letter, plate}` for this charge point. */
 export function parsePlateInput(
@@ -232,7 +41,7 @@ export interface PlugLive {
 }
 
 /** The charge point's run-time state (JSON-serialisable; plates are persisted, R-ERR-2). */
-export interface ChargePointState {
+export interface ChargePointNodeState {
   /** ms epoch of the last valid device report; null before the first one. */
   lastReportAt: number | null;
   /** Contact as last announced to the balancer. */
@@ -249,7 +58,7 @@ export interface ChargePointState {
 export function initialChargePointState(
   config: ChargePointConfig,
   plates?: unknown,
-): ChargePointState {
+): ChargePointNodeState {
   const kept: Partial<Record<PlugLetter, string>> = {};
   for (const p of config.plugs) {
     const saved = plates && typeof plates === 'object' ? (plates as Record<string, unknown>)[p.letter] : undefined;
@@ -324,10 +133,10 @@ export function validateDeviceReport(config: ChargePointConfig, x: unknown): str
  * configuration must then be re-pushed (R-OFF-2). `state` is never modified.
  */
 export function applyDeviceReport(
-  state: ChargePointState,
+  state: ChargePointNodeState,
   report: { plugs: DevicePlugReport[]; devicePlugs?: number },
   now: number,
-): { state: ChargePointState; reconnected: boolean } {
+): { state: ChargePointNodeState; reconnected: boolean } {
   const live = { ...state.live };
   for (const p of report.plugs) {
     const entry: PlugLive = { pilot: p.pilot, measuredA: p.currentA, energyWh: p.energyWh ?? live[p.letter]?.energyWh ?? 0 };
@@ -336,7 +145,7 @@ export function applyDeviceReport(
     if (typeof p.fault === 'string' && p.fault.trim() !== '') entry.fault = p.fault.trim();
     live[p.letter] = entry;
   }
-  const next: ChargePointState = {
+  const next: ChargePointNodeState = {
     ...state,
     live,
     lastReportAt: now,
@@ -347,17 +156,17 @@ export function applyDeviceReport(
 }
 
 /** Marks contact lost (heartbeat expired, R-OFF-3). */
-export function markOffline(state: ChargePointState): ChargePointState {
+export function markOffline(state: ChargePointNodeState): ChargePointNodeState {
   return { ...state, online: false };
 }
 
 /** Sets a plate (already validated). */
-export function setPlate(state: ChargePointState, letter: PlugLetter, plate: string): ChargePointState {
+export function setPlate(state: ChargePointNodeState, letter: PlugLetter, plate: string): ChargePointNodeState {
   return { ...state, plates: { ...state.plates, [letter]: plate } };
 }
 
 /** The `plug` message for the balancer (docs/messages.md). */
-export function toPlugMessage(config: ChargePointConfig, state: ChargePointState, now: number): PlugMessage {
+export function toPlugMessage(config: ChargePointConfig, state: ChargePointNodeState, now: number): PlugMessage {
   const plugs: PlugReport[] = config.plugs.map((p: PlugConfig) => {
     const live = state.live[p.letter] ?? { pilot: 'A' as PilotState, measuredA: 0, energyWh: 0 };
     const r: PlugReport = {
@@ -444,7 +253,7 @@ export function offlinePushCommand(config: ChargePointConfig, now: number): Devi
 }
 
 /** Short node status text: "A 16 A · B paused", "disabled", "OFFLINE". */
-export function statusText(config: ChargePointConfig, state: ChargePointState, lastCommand: Partial<Record<PlugLetter, number>>): string {
+export function statusText(config: ChargePointConfig, state: ChargePointNodeState, lastCommand: Partial<Record<PlugLetter, number>>): string {
   if (!config.enabled) return 'disabled';
   const problems = configProblems(config);
   if (problems.length) return `ERR_CFG: ${problems.join(', ')}`;

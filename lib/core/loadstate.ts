@@ -2,7 +2,7 @@
  * The load management state and the per-phase table rows of SPEC §4, as pure functions of the
  * group's available current A, charging plugs n and waiting plugs w.
  */
-import type { LoadState, Phase, PhaseGroupRow, PhaseTable } from './types';
+import type { LoadState, Phase, PhaseGroupRow, PhaseTable } from '../shared/types';
 
 const EPS = 1e-9;
 

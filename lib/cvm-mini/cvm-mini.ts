@@ -8,9 +8,9 @@
  * table; they come from sibling Circutor analysers (CVM-C10, CVM-NET family) that share this
  * map. See docs/cvm-mini.md.
  */
-import type { MeterMessage } from './types';
-import { METER_DEFAULTS, METER_LIMITS, SANITY } from './params';
-import { describeValue } from './guard';
+import type { MeterMessage } from '../shared/types';
+import { METER_DEFAULTS, METER_LIMITS, SANITY } from '../shared/params';
+import { describeValue } from '../shared/guard';
 
 /** Where a register comes from (docs/cvm-mini.md). */
 export type RegisterSource = 'CVM-MINI manual §6.1' | 'sibling Circutor meters (CVM-C10 / CVM-NET map)';

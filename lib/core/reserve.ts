@@ -2,7 +2,7 @@
  * What an unreachable charge point may draw, reserved on its phase (R-OFF-3).
  */
 import { effectiveA, type ChargePointState, type PlugState } from './state';
-import type { SiteParams } from './types';
+import type { SiteParams } from '../shared/types';
 
 /**
  * What an offline charge point's plug may draw (R-OFF-3): mode 0 nothing, 1 its last setpoint,

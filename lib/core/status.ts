@@ -3,10 +3,12 @@
  * the step stays fast on large sites.
  */
 import { averageA, meterOnline, offlineAssumptionA, recentPeakA } from './meter';
-import { chargePointOf, configError, cpOffline, plugStatus, sitePhases, type BalancerState, type PlugState } from './balancer';
-import { fallbackBudget, type BudgetChargePoint, type FallbackBudget } from './budget';
-import { phaseLimitA } from './params';
-import type { AnalyserView, PerPhase, PhaseConsumption, PlugView, StatusMessage, TransactionRecord } from './types';
+import { chargePointOf, configError, cpOffline, plugStatus, sitePhases, type BalancerState, type PlugState } from './state';
+import { fallbackBudget, type BudgetChargePoint } from './budget';
+import { type FallbackBudget } from '../shared/types';
+import { phaseLimitA } from '../shared/params';
+import type { AnalyserView, PerPhase, PhaseConsumption, PlugView, StatusMessage, TransactionRecord } from '../shared/types';
+import { cpIndexOf } from '../shared/ids';
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
@@ -75,7 +77,7 @@ export function fallbackOf(state: BalancerState, buildingA: number | PerPhase<nu
     byIndex.set(cp.index, b);
     return b;
   });
-  for (const p of state.plugs) byIndex.get((p.id + 1) >> 1)?.plugs.push({ phase: p.phase, maxCurrentA: p.maxCurrentA });
+  for (const p of state.plugs) byIndex.get(cpIndexOf(p.id))?.plugs.push({ phase: p.phase, maxCurrentA: p.maxCurrentA });
   return fallbackBudget({ phases: sitePhases(state.params), limitA: phaseLimitA(state.params), buildingA, chargePoints });
 }
 

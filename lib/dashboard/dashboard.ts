@@ -4,13 +4,11 @@
  * the power history, lays out the power graphs, and re-validates the edits that come back from
  * the browser. No Node-RED, no timers, no clock reads: time is an argument.
  */
-import { validatePlate } from './chargepoint';
-import { checkParam, mergeParams, NO_PLATE, PARAM_SPECS, PLATE_MAX_LENGTH, type ParamSpec } from './params';
-import { validateSchedule } from './schedule';
-import type {
-  GroupName, LoadState, Phase, PhaseGroupRow, PlugStatus, PowerView, Schedule, SiteParams, StatusMessage, TransactionRecord,
-} from './types';
-import { PHASES, PLUG_STATUSES } from './types';
+import { validatePlate } from '../shared/plate';
+import { checkParam, mergeParams, NO_PLATE, PARAM_SPECS, PLATE_MAX_LENGTH, type ParamSpec } from '../shared/params';
+import { validateSchedule } from '../shared/schedule';
+import type { GroupName, LoadState, Phase, PhaseGroupRow, PlugStatus, PowerView, Schedule, SiteParams, StatusMessage, TransactionRecord } from '../shared/types';
+import { PHASES, PLUG_STATUSES } from '../shared/types';
 
 // ---------------------------------------------------------------------------------------------
 // Names, colours, numbers

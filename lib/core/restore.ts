@@ -6,13 +6,14 @@
  * orders the core relies on), so whatever passes can be stepped. Its reasons name the field path,
  * never the stored value. Pure: no Node-RED, no I/O, no clock.
  */
-import { plugId as plugIdOf, validatePlate } from './chargepoint';
-import { isValidTimeZone, PARAM_SPECS, SANITY, validateOffline, validateParams } from './params';
-import { validateSchedule } from './schedule';
+import { cpIndexOf, plugId as plugIdOf } from '../shared/ids';
+import { validatePlate } from '../shared/plate';
+import { isValidTimeZone, PARAM_SPECS, SANITY, validateOffline, validateParams } from '../shared/params';
+import { validateSchedule } from '../shared/schedule';
 import { RECENT_TRANSACTIONS, STATE_VERSION, type BalancerState } from './state';
-import { TRANSACTION_HISTORY } from './transactions';
-import { boundedText, untrustedProblem, type UntrustedLimits } from './guard';
-import { PHASES, PILOT_STATES, type TransactionRecord } from './types';
+import { TRANSACTION_HISTORY } from '../shared/params';
+import { boundedText, untrustedProblem, type UntrustedLimits } from '../shared/guard';
+import { PHASES, PILOT_STATES, type TransactionRecord } from '../shared/types';
 
 /**
  * Bounds of a stored balancer state, checked before anything else reads it. The state is far
@@ -299,7 +300,7 @@ function referenceProblem(st: BalancerState): Found {
     const p = st.plugs[i];
     const path = `plugs[${i}]`;
     if (i > 0 && !(st.plugs[i - 1].id < p.id)) return `${path}.id is out of order (plugs must be sorted by id, without repeats)`;
-    const cp = byIndex.get((p.id + 1) >> 1);
+    const cp = byIndex.get(cpIndexOf(p.id));
     if (!cp) return `${path}.id has no charge point`;
     if (p.id !== plugIdOf(cp.index, p.letter)) return `${path}.letter does not match its id (R-CP-2: 2k-1 is A, 2k is B)`;
     if (p.chargePoint !== cp.name) return `${path}.chargePoint is not the name of the charge point with its index`;

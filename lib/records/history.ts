@@ -6,11 +6,11 @@
  * history merged from the log and the older context copy, and the stored state reconciled with
  * the log. The file I/O lives in nodes/common/record-log.ts.
  */
-import { untrustedProblem } from './guard';
-import { transactionProblem } from './restore';
-import { RECENT_TRANSACTIONS, type BalancerState, type PlugState } from './state';
-import { TRANSACTION_HISTORY } from './transactions';
-import type { TransactionRecord } from './types';
+import { untrustedProblem } from '../shared/guard';
+import { transactionProblem } from '../core/restore';
+import { RECENT_TRANSACTIONS, type BalancerState, type PlugState } from '../core/state';
+import { TRANSACTION_HISTORY } from '../shared/params';
+import type { TransactionRecord } from '../shared/types';
 
 /** Longest line read from the log; a record is a few hundred characters. */
 export const MAX_LOG_LINE = 4096;
