@@ -2,6 +2,7 @@
  * Checks of everything that reaches the balancer (R-ERR-1): events, and a stored state before it
  * is restored (R-ERR-2). Each returns the problem in words, or null.
  */
+import { describeValue } from './guard';
 import { plugId as plugIdOf, validatePlate } from './chargepoint';
 import { validateMeterMessage } from './meter';
 import { isValidTimeZone, mergeParams, validateOffline, validateParams } from './params';
@@ -117,7 +118,7 @@ export function validateEvent(state: BalancerState, e: unknown): string | null {
       return r.ok ? null : r.errors.join('; ');
     }
     case 'plate': {
-      if (typeof ev.plugId !== 'number' || !Number.isInteger(ev.plugId)) return `plate.plugId must be a whole number, not ${JSON.stringify(ev.plugId) ?? 'undefined'}`;
+      if (typeof ev.plugId !== 'number' || !Number.isInteger(ev.plugId)) return `plate.plugId must be a whole number, not ${describeValue(ev.plugId)}`;
       if (!findPlug(state, ev.plugId)) return `unknown plug id ${ev.plugId}`;
       return plateError(ev.plate);
     }

@@ -11,6 +11,7 @@ import {
   applyScheduleChange, isPriorityActive, nextSlotBoundary, ScheduleConfig, slotsToText, validateSchedule,
 } from '../../lib/schedule';
 import { FlowsStartedQueue } from '../common/flows-started';
+import { attachHttpApi, joinSchedule } from '../common/http-api';
 
 /** Context key of the persisted run-time state. */
 const STATE_KEY = 'dlmSchedule';
@@ -42,6 +43,7 @@ const awaitingStart = new FlowsStartedQueue();
 
 export = function (RED: any) {
   awaitingStart.attach(RED);
+  attachHttpApi(RED);
   function PriorityScheduleNode(this: any, n: any) {
     RED.nodes.createNode(this, n);
     const node = this;
@@ -54,6 +56,8 @@ export = function (RED: any) {
       node.status({ fill: 'red', shape: 'ring', text: 'invalid configuration' });
       node.error(`invalid configuration: ${built.errors.join('; ')}`);
       node.on('input', (_msg: any, _send: any, done: (e?: Error) => void) => done(new Error(`invalid configuration: ${built.errors.join('; ')}`)));
+      const leave = joinSchedule({ id: node.id, name: node.name || '', change: async () => 'the priority-schedule node has an invalid configuration' });
+      node.on('close', (_removed: boolean, done: () => void) => { leave(); done(); });
       return;
     }
     const editor = built.config;
@@ -129,23 +133,37 @@ export = function (RED: any) {
     };
     awaitingStart.add(announce);
 
+    /**
+     * One change, from a message or the HTTP API (nodes/common/http-api): the same checks for both
+     * (R-ERR-1, R-SEC-1). Returns the refusal, or null when applied and announced.
+     */
+    function handleChange(payload: unknown, send: (m: any) => void): string | null {
+      const r = applyScheduleChange(current!, payload);
+      if (!r.ok) return `schedule change refused: ${r.errors.join('; ')}`;
+      current = r.config;
+      persist();
+      emit(send);
+      arm();
+      return null;
+    }
+
     node.on('input', (msg: any, send: (m: any) => void, done: (e?: Error) => void) => {
       ready.then(() => {
-        const r = applyScheduleChange(current!, msg.payload);
-        if (!r.ok) {
-          done(new Error(`schedule change refused: ${r.errors.join('; ')}`));
-          return;
-        }
-        current = r.config;
-        persist();
-        emit(send);
-        arm();
-        done();
+        const refused = handleChange(msg.payload, send);
+        if (refused) done(new Error(refused));
+        else done();
       });
+    });
+
+    const leaveApi = joinSchedule({
+      id: node.id,
+      name: node.name || '',
+      change: (payload) => ready.then(() => (closed ? 'the priority-schedule node is stopping' : handleChange(payload, (m) => node.send(m)))),
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      leaveApi();
       awaitingStart.delete(announce);
       if (timer) clearTimeout(timer);
       timer = null;
