@@ -143,6 +143,7 @@ function readBody(req: any, max: number): Promise<string | 'too large' | 'aborte
     req.once('end', () => finish(Buffer.concat(chunks).toString('utf8')));
     req.once('error', () => finish('aborted'));
     req.once('aborted', () => finish('aborted'));
+    req.once('close', () => finish('aborted')); // after 'end' this changes nothing
   });
 }
 
