@@ -11,9 +11,12 @@
  * Layout (reads like the manual's wiring diagram, docs/example-site.md):
  *   Building meter ─┐
  *   Priority schedule ─┤                       ┌─► L1 charge points (CP01–CP05) ─┐
- *   HTTP API ──────────┼─► [to balancer] Balancer ─► [setpoints] ─┼─► L2 charge points (CP06–CP09) ─┼─► [plugs → balancer]
- *   Dashboard ─────────┘            │          └─► L3 charge points (CP11–CP15) ─┘
- *                                   └─► [status] Dashboard, [HTTP replies] HTTP API
+ *   Dashboard ─────────┼─► [to balancer] Balancer ─► [setpoints] ─┼─► L2 charge points (CP06–CP09) ─┼─► [plugs → balancer]
+ *                      │            │          └─► L3 charge points (CP11–CP15) ─┘
+ *                      │            └─► [status] Dashboard
+ *
+ * The HTTP API (GET /dlm/status, POST /dlm/plate, …) is not part of the flow: the package serves it
+ * on Node-RED's admin server, behind adminAuth when it is set (nodes/common/http-api.ts, issue 9).
  *
  * Dashboard (issue 6, docs/dashboard.md): node-red-dashboard at /ui, the eight dlm-ui widgets on
  * four tabs (Site, Load management, Power, Transactions), fed by the balancer's status output.
@@ -92,8 +95,13 @@ const tab = add({
     'or 5020; `SIM_SPEED` = the shell\'s `DLM_SIM_SPEED` or 1 (simulated vehicles and arrivals run that',
     'many times faster than real time).',
     '',
-    'HTTP API: `GET /dlm/status`, `GET /dlm/transactions.csv`, `POST /dlm/plate`, `POST /dlm/params`,',
-    '`POST /dlm/schedule` — see docs/example-site.md.',
+    'HTTP API (served by the package on Node-RED\'s admin server, not by this flow): `GET /dlm/status`,',
+    '`GET /dlm/transactions.csv`, `POST /dlm/plate`, `POST /dlm/params`, `POST /dlm/schedule`; with `adminAuth`',
+    'set in settings.js they need a token with the `dlm.read` / `dlm.write` permissions — see docs/example-site.md.',
+    '',
+    'Security: the dashboard\'s editing widgets (plates, parameters, schedule) are set to `edits: open` so the',
+    'demo works without a login. On a real site put the dashboard behind authentication (`ui.middleware` and',
+    '`ui.ioMiddleware` in settings.js) and set them to `protected`, or to `readonly` — see README, Security.',
   ].join('\n'),
   env: [
     { name: 'METER_PORT', value: '$env("DLM_METER_PORT") ? $env("DLM_METER_PORT") : "5020"', type: 'jsonata' },
@@ -203,7 +211,6 @@ const gMeter = group('dlm_g_meter', 'Building meter: CVM-MINI over Modbus TCP', 
 const gSched = group('dlm_g_schedule', 'Priority schedule', '#3f93cf');
 const gDash = group('dlm_g_dashboard', 'Dashboard', '#92d04f');
 const gBal = group('dlm_g_balancer', 'Balancer', '#3f93cf');
-const gApi = group('dlm_g_api', 'HTTP API (BMS integration)', '#a4a4a4');
 const gPhase = {
   L1: group('dlm_g_l1', 'L1 charge points: CP01–CP05', '#ff7f7f'),
   L2: group('dlm_g_l2', 'L2 charge points: CP06–CP09', '#bfbfbf'),
@@ -228,41 +235,8 @@ const balancer = node(gBal, {
 wire(balancerIn, balancer);
 const setpointsOut = linkOut(gBal, 'dlm_out_setpoints', 'setpoints', 560, 280);
 wire(balancer, setpointsOut, 0);
-const statusSwitch = node(gBal, {
-  id: 'dlm_status_switch',
-  type: 'switch',
-  name: 'HTTP request?',
-  property: 'res',
-  propertyType: 'msg',
-  rules: [{ t: 'nnull' }, { t: 'else' }],
-  checkall: 'true',
-  repair: false,
-  outputs: 2,
-  x: 560,
-  y: 340,
-  wires: [[], []],
-});
-wire(balancer, statusSwitch, 1);
-const txSwitch = node(gBal, {
-  id: 'dlm_tx_switch',
-  type: 'switch',
-  name: 'HTTP request?',
-  property: 'res',
-  propertyType: 'msg',
-  rules: [{ t: 'nnull' }, { t: 'else' }],
-  checkall: 'true',
-  repair: false,
-  outputs: 2,
-  x: 560,
-  y: 420,
-  wires: [[], []],
-});
-wire(balancer, txSwitch, 2);
-const repliesOut = linkOut(gBal, 'dlm_out_replies', 'HTTP replies', 760, 380);
-const statusOut = linkOut(gBal, 'dlm_out_status', 'status', 760, 340);
-wire(statusSwitch, repliesOut, 0);
-wire(statusSwitch, statusOut, 1);
-wire(txSwitch, repliesOut, 0);
+const statusOut = linkOut(gBal, 'dlm_out_status', 'status', 560, 360);
+wire(balancer, statusOut, 1);
 const txDebug = node(gBal, {
   id: 'dlm_tx_debug',
   type: 'debug',
@@ -275,11 +249,11 @@ const txDebug = node(gBal, {
   targetType: 'msg',
   statusVal: '',
   statusType: 'auto',
-  x: 780,
+  x: 580,
   y: 440,
   wires: [],
 });
-wire(txSwitch, txDebug, 1);
+wire(balancer, txDebug, 2);
 
 // --- Building meter ---------------------------------------------------------------------------
 const getter = node(gMeter, {
@@ -419,6 +393,8 @@ widgetOrder.forEach((g, i) => {
     width: 0,
     height: 0,
     ...(g.extra || {}),
+    // The demo runs without a login: edits open (README, Security: use "protected" on a site).
+    ...(g.out ? { edits: 'open' } : {}),
     x: DASH_X.widget,
     y: 160 + i * 50,
     wires: g.out ? [[]] : [],
@@ -426,96 +402,6 @@ widgetOrder.forEach((g, i) => {
   wire(dashStatusIn, w);
   if (g.out) wire(w, g.out === 'schedule' ? dashToSchedule : dashToBalancer);
 });
-
-// --- HTTP API ---------------------------------------------------------------------------------
-const API_X = { in: 1060, change: 1320, out: 1540 };
-let apiY = 300;
-function apiRoute(key, method, url, rules, target) {
-  const y = apiY;
-  apiY += 50;
-  const hin = node(gApi, { id: `dlm_api_${key}_in`, type: 'http in', name: '', url, method, upload: false, swaggerDoc: '', x: API_X.in, y, wires: [[]] });
-  let last = hin;
-  if (rules) {
-    const ch = node(gApi, {
-      id: `dlm_api_${key}_change`,
-      type: 'change',
-      name: rules.name,
-      rules: rules.rules,
-      action: '',
-      property: '',
-      from: '',
-      to: '',
-      reg: false,
-      x: API_X.change,
-      y,
-      wires: [[]],
-    });
-    wire(hin, ch);
-    last = ch;
-  }
-  const out = linkOut(gApi, `dlm_api_${key}_out`, target === schedIn ? 'to schedule' : 'to balancer', API_X.out, y);
-  wire(last, out);
-  link(out, target);
-}
-const set = (p, to, tot = 'str') => ({ t: 'set', p, pt: 'msg', to, tot });
-apiRoute('status', 'get', '/dlm/status', { name: 'topic status', rules: [set('topic', 'status')] }, balancerIn);
-apiRoute('tx', 'get', '/dlm/transactions.csv', { name: 'topic transactions, CSV', rules: [set('topic', 'transactions'), set('format', 'csv')] }, balancerIn);
-apiRoute('plate', 'post', '/dlm/plate', { name: 'topic plate', rules: [set('topic', 'plate'), set('dlmApi', 'plate')] }, balancerIn);
-apiRoute('params', 'post', '/dlm/params', { name: 'topic params', rules: [set('topic', 'params'), set('dlmApi', 'params')] }, balancerIn);
-apiRoute('schedule', 'post', '/dlm/schedule', { name: 'schedule change', rules: [set('dlmApi', 'schedule')] }, schedIn);
-
-// Replies to GET: the balancer answers status and transactions queries on outputs 2 and 3.
-apiY += 20;
-const repliesIn = linkIn(gApi, 'dlm_in_replies', 'HTTP replies', API_X.in, apiY);
-link(repliesOut, repliesIn);
-const resGet = node(gApi, { id: 'dlm_api_get_response', type: 'http response', name: '', statusCode: '', headers: {}, x: API_X.change, y: apiY, wires: [] });
-wire(repliesIn, resGet);
-
-// Replies to POST: 200 once the node accepted the change (Complete), 400 with the reason when it
-// refused it (Catch): the nodes validate, the API adds no rules of its own (R-ERR-1).
-const filterApi = (id, name, y) =>
-  node(gApi, {
-    id,
-    type: 'switch',
-    name,
-    property: 'dlmApi',
-    propertyType: 'msg',
-    rules: [{ t: 'nnull' }],
-    checkall: 'true',
-    repair: false,
-    outputs: 1,
-    x: API_X.change - 60,
-    y,
-    wires: [[]],
-  });
-apiY += 60;
-const complete = node(gApi, { id: 'dlm_api_complete', type: 'complete', name: 'change accepted', scope: [balancer.id, schedule.id], uncaught: false, x: API_X.in - 20, y: apiY, wires: [[]] });
-/** The answer to an API request that changed something: a change node setting payload and status, then http response. */
-function apiReply(source, id, name, payloadRule, statusCode, y) {
-  const filter = filterApi(`dlm_api_${id}_filter`, 'API request?', y);
-  wire(source, filter);
-  const change = node(gApi, {
-    id: `dlm_api_${id}`,
-    type: 'change',
-    name,
-    rules: [payloadRule, set('statusCode', statusCode, 'num')],
-    action: '',
-    property: '',
-    from: '',
-    to: '',
-    reg: false,
-    x: API_X.out - 40,
-    y,
-    wires: [[]],
-  });
-  wire(filter, change);
-  const res = node(gApi, { id: `dlm_api_${id}_response`, type: 'http response', name: '', statusCode: '', headers: {}, x: API_X.out + 160, y, wires: [] });
-  wire(change, res);
-}
-apiReply(complete, 'ok', '200 {ok: true}', set('payload', '{"ok":true}', 'json'), '200', apiY);
-apiY += 50;
-const caught = node(gApi, { id: 'dlm_api_catch', type: 'catch', name: 'change refused', scope: [balancer.id, schedule.id], uncaught: false, x: API_X.in - 20, y: apiY, wires: [[]] });
-apiReply(caught, 'err', '400 {error}', set('payload', '{"error": $replace($string(error.message), /^Error: /, "")}', 'jsonata'), '400', apiY);
 
 // --- Charge points, each with its simulated charger --------------------------------------------
 const PHASE_COLUMN = { L1: 40, L2: 720, L3: 1400, spare: 720 };

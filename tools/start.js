@@ -13,11 +13,12 @@
  * Control channel (tests, scripts): when started with child_process.fork (an IPC channel), it
  * takes messages {cmd: 'amps', currentsA: [a, b, c]} (constant building load), {cmd: 'mode',
  * mode}, {cmd: 'show'} and answers {reply: cmd, ok, error?, reading?}; it sends {event: 'ready',
- * url, port, meterPort, dir, pid} once the flows run and {event: 'exit', code} before it exits.
+ * url, port, meterPort, dir, pid, auth} once the flows run (auth: {username, password} with --auth) and {event: 'exit', code} before it exits.
  * With a terminal, the same commands can be typed: `amps 30,25,40`, `mode walk`, `show`.
  */
 'use strict';
 const { spawn } = require('child_process');
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
@@ -37,6 +38,9 @@ The manual's 15-charge-point site with simulated chargers, vehicles and building
   --amps a,b,c     building current per phase, A: profile peak / walk start / constant (default 18,15,20)
   --dir D          Node-RED user directory (default .demo in the project)
   --reset          start again from the example: replace the flow, clear the stored context
+  --auth           log-in required (Node-RED adminAuth): user "admin" (all permissions) with the
+                   password of DLM_ADMIN_PASSWORD, or a random one printed at start; the editor and
+                   the /dlm/… API then need it (docs/example-site.md). The dashboard stays open.
   -h, --help       this text
 While it runs, type: amps a,b,c (constant building load) | mode profile|walk|constant | show`;
 
@@ -46,7 +50,7 @@ function fail(text) {
 }
 
 function parseArgs(argv) {
-  const o = { port: 1880, meterPort: 5020, speed: 1, load: 'profile', amps: [18, 15, 20], dir: path.join(ROOT, '.demo'), reset: false };
+  const o = { port: 1880, meterPort: 5020, speed: 1, load: 'profile', amps: [18, 15, 20], dir: path.join(ROOT, '.demo'), reset: false, auth: false };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     const value = () => {
@@ -80,6 +84,7 @@ function parseArgs(argv) {
       case '--amps': o.amps = parseAmps(value()); if (!o.amps) fail('--amps must be three currents ≥ 0, e.g. 30,26,34'); break;
       case '--dir': o.dir = path.resolve(value()); break;
       case '--reset': o.reset = true; break;
+      case '--auth': o.auth = true; break;
       case '-h': case '--help': console.log(HELP); process.exit(0); break;
       default: fail(`unknown option ${a}\n\n${HELP}`);
     }
@@ -113,6 +118,10 @@ function settingsText(o) {
     logging: { console: { level: 'info', metrics: false, audit: false } },
     ui: { path: 'ui' },
   };
+  if (o.auth) {
+    // Node-RED's own login (README, Security): a bcrypt hash, never the password, in settings.js.
+    settings.adminAuth = { type: 'credentials', users: [{ username: 'admin', password: o.auth.hash, permissions: '*' }] };
+  }
   return `// Written by tools/start.js on every start: change the options of npm start, not this file.\nmodule.exports = ${JSON.stringify(settings, null, 2)};\n`;
 }
 
@@ -146,6 +155,16 @@ async function main() {
     redJs = require.resolve('node-red/red.js', { paths: [ROOT] });
   } catch {
     fail('node-red is not installed: run `npm install` first');
+  }
+  if (o.auth) {
+    let bcrypt;
+    try {
+      bcrypt = require(require.resolve('bcryptjs', { paths: [path.dirname(redJs), ROOT] }));
+    } catch {
+      fail('--auth needs bcryptjs (installed with node-red): run `npm install` first');
+    }
+    const password = process.env.DLM_ADMIN_PASSWORD || crypto.randomBytes(12).toString('base64url');
+    o.auth = { username: 'admin', password, generated: !process.env.DLM_ADMIN_PASSWORD, hash: bcrypt.hashSync(password, 10) };
   }
   const flowNote = prepareUserDir(o);
 
@@ -185,6 +204,12 @@ async function main() {
         `  Dashboard  ${url}/ui`,
         `  Status     ${url}/dlm/status`,
         `  Sessions   ${url}/dlm/transactions.csv`,
+        ...(o.auth
+          ? [
+            `  Log-in     user admin, password ${o.auth.generated ? o.auth.password + ' (random; set DLM_ADMIN_PASSWORD to choose)' : 'from DLM_ADMIN_PASSWORD'}`,
+            '             the /dlm/… API needs a token: docs/example-site.md, "HTTP API"',
+          ]
+          : ['  Log-in     none (the editor and /dlm/… are open on 127.0.0.1; npm start -- --auth asks for one)']),
         `  Meter      Modbus TCP 127.0.0.1:${sim.port} (unit 1)`,
         '  Ctrl-C stops everything. Type "amps 35,35,35" to step the building load, "show" to see it.',
         '',
@@ -200,7 +225,7 @@ async function main() {
       if (/Started flows/.test(buf)) {
         ready = true;
         banner();
-        if (process.send) process.send({ event: 'ready', url, port: o.port, meterPort: sim.port, dir: o.dir, pid: child.pid });
+        if (process.send) process.send({ event: 'ready', url, port: o.port, meterPort: sim.port, dir: o.dir, pid: child.pid, auth: o.auth ? { username: o.auth.username, password: o.auth.password } : null });
       } else if (/EADDRINUSE|port .* in use|Error: listen/i.test(buf)) {
         console.error(`start: port ${o.port} is taken; choose another with --port`);
       }

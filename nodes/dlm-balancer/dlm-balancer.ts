@@ -20,6 +20,7 @@ import { worstStates } from '../../lib/core/loadstate';
 import type { TransactionRecord } from '../../lib/shared/types';
 import { appendRecords, readRecordLog, recordLogPath, rewriteRecords } from '../common/record-log';
 import { onGuardedInput, type Done, type Send } from '../common/input';
+import { attachHttpApi, joinBalancer } from '../common/http-api';
 
 
 /** Context keys (R-ERR-2). */
@@ -55,6 +56,7 @@ function eventOf(msg: any): DlmEvent | string {
 }
 
 export = function (RED: any) {
+  attachHttpApi(RED);
   function DlmBalancerNode(this: any, n: any) {
     RED.nodes.createNode(this, n);
     const node = this;
@@ -246,6 +248,29 @@ export = function (RED: any) {
       }).catch((e: unknown) => node.error(boundedText(`tick failed: ${(e as Error)?.message ?? 'unknown'}`)));
     }, BALANCER_TICK_S * 1000);
 
+    /** Closed sessions and the open ones, oldest first (the `transactions` query, GET /dlm/transactions). */
+    function allTransactions(): TransactionRecord[] {
+      const open = state.plugs.filter((p) => p.session).map((p) => p.session as TransactionRecord);
+      return history.concat(open);
+    }
+
+    /**
+     * One change (meter, plug, schedule, params, plate), from a message or the HTTP API
+     * (nodes/common/http-api): the same checks and step for both (R-ERR-1, R-SEC-1). Returns the
+     * refusal, or null when it was applied and its results sent.
+     */
+    function handleEvent(msg: { topic: unknown; payload: unknown }, send: Send, now: number): string | null {
+      const ev = eventOf(msg);
+      if (typeof ev === 'string') return ev;
+      if (ev.type === 'params' && configErrors.length) return 'the node configuration is invalid; fix it in the editor first';
+      const r = step(state, ev, now);
+      if (r.error) return `${String(msg.topic)} rejected: ${r.error}`; // the topic: checked short text (guard) or the API's own
+      if (ev.type === 'params') node.log(boundedText(`parameters changed at run time: ${JSON.stringify(ev.params)}`));
+      deliver(r, send);
+      showStatus(now);
+      return null;
+    }
+
     // R-SEC-3: the guard checks every message before anything reads, copies or stringifies it.
     onGuardedInput(node, (msg: any, send: Send, done: Done) => {
         const now = Date.now();
@@ -255,8 +280,7 @@ export = function (RED: any) {
           return done();
         }
         if (msg.topic === 'transactions') {
-          const open = state.plugs.filter((p) => p.session).map((p) => p.session as TransactionRecord);
-          const all = history.concat(open);
+          const all = allTransactions();
           if (msg.format === 'csv') {
             msg.payload = transactionsCsv(all);
             msg.headers = { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="transactions.csv"' };
@@ -266,18 +290,20 @@ export = function (RED: any) {
           send([null, null, msg]);
           return done();
         }
-        const ev = eventOf(msg);
-        if (typeof ev === 'string') return fail(ev, done);
-        if (ev.type === 'params' && configErrors.length) {
-          return fail('the node configuration is invalid; fix it in the editor first', done);
-        }
-        const r = step(state, ev, now);
-        if (r.error) return fail(`${msg.topic} rejected: ${r.error}`, done);
-        if (ev.type === 'params') node.log(boundedText(`parameters changed at run time: ${JSON.stringify(ev.params)}`));
-        deliver(r, send);
-        showStatus(now);
+        const refused = handleEvent(msg, send, now);
+        if (refused) return fail(refused, done);
         done();
     }, { ready });
+
+    // The package's HTTP API reaches this node through the same handleEvent (R-SEC-1).
+    const leaveApi = joinBalancer({
+      id: node.id,
+      name: node.name || '',
+      status: () => ready.then(() => statusOf(state, Date.now())),
+      transactions: () => ready.then(allTransactions),
+      transactionsCsv: () => ready.then(() => transactionsCsv(allTransactions())),
+      change: (topic, payload) => ready.then(() => (closed ? 'the balancer is stopping' : handleEvent({ topic, payload }, (m) => node.send(m), Date.now()))),
+    });
 
     /** A rejected message: the state is unchanged; a Catch node sees the error (R-ERR-1). */
     function fail(text: string, done: Done) {
@@ -286,6 +312,7 @@ export = function (RED: any) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      leaveApi();
       clearInterval(tick);
       persist(true);
       done();

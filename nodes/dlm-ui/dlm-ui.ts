@@ -14,6 +14,7 @@ import * as D from '../../lib/dashboard/dashboard';
 import type { SiteParams, StatusMessage } from '../../lib/shared/types';
 import { onGuardedInput, type Done, type Send } from '../common/input';
 import { boundedText, STATUS_LIMITS, untrustedProblem } from '../../lib/shared/guard';
+import { editRefusal } from '../../lib/dashboard/edits';
 
 /** Default link of the transactions widget (the example flow serves it). */
 const DEFAULT_CSV_URL = '/dlm/transactions.csv';
@@ -518,6 +519,16 @@ export = function (RED: any) {
       let note: { text: string; error: boolean } | null = null;
       let statusText = '';
       let closed = false;
+      const uiSettings = () => {
+        try {
+          return RED.settings?.ui;
+        } catch {
+          return undefined;
+        }
+      };
+      // Shown from the start when the page cannot edit (R-SEC-1).
+      const refusedAtStart = def.edit ? editRefusal(config.edits, uiSettings()) : null;
+      if (refusedAtStart) note = { text: refusedAtStart, error: true };
 
       const setStatus = (fill: string, text: string) => {
         if (text === statusText) return;
@@ -590,6 +601,20 @@ export = function (RED: any) {
           const m = original.msg;
           if (!def.edit || !m || m.topic !== def.edit.topic) {
             original._dontSend = true;
+            return toSend;
+          }
+          const refused = editRefusal(config.edits, uiSettings());
+          if (refused) {
+            // Nothing leaves the widget; the page and the node say why (R-SEC-1).
+            original._dontSend = true;
+            note = { text: refused, error: true };
+            setStatus('red', refused.slice(0, 60));
+            node.warn(boundedText(`${def.edit.topic} edit from the dashboard refused: ${refused}`));
+            if (last && !closed) {
+              const again = last;
+              setImmediate(() => { if (!closed) node.receive({ payload: again }); });
+            }
+            render();
             return toSend;
           }
           const bad = untrustedProblem(m.payload, 'edit');

@@ -10,6 +10,7 @@ import { DEFAULT_PARAMS, DEFAULT_SCHEDULE, isValidTimeZone } from '../../lib/sha
 import { applyScheduleChange, isPriorityActive, nextSlotBoundary, ScheduleConfig, slotsToText, validateSchedule } from '../../lib/shared/schedule';
 import { FlowsStartedQueue } from '../common/flows-started';
 import { onGuardedInput, type Done, type Send } from '../common/input';
+import { attachHttpApi, joinSchedule } from '../common/http-api';
 
 /** Context key of the persisted run-time state. */
 const STATE_KEY = 'dlmSchedule';
@@ -41,6 +42,7 @@ const awaitingStart = new FlowsStartedQueue();
 
 export = function (RED: any) {
   awaitingStart.attach(RED);
+  attachHttpApi(RED);
   function PriorityScheduleNode(this: any, n: any) {
     RED.nodes.createNode(this, n);
     const node = this;
@@ -53,6 +55,8 @@ export = function (RED: any) {
       node.status({ fill: 'red', shape: 'ring', text: 'invalid configuration' });
       node.error(`invalid configuration: ${built.errors.join('; ')}`);
       onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done(new Error(`invalid configuration: ${built.errors.join('; ')}`)));
+      const leave = joinSchedule({ id: node.id, name: node.name || '', change: async () => 'the priority-schedule node has an invalid configuration' });
+      node.on('close', (_removed: boolean, done: () => void) => { leave(); done(); });
       return;
     }
     const editor = built.config;
@@ -128,22 +132,36 @@ export = function (RED: any) {
     };
     awaitingStart.add(announce);
 
-    // R-SEC-3: the guard checks every change before it is parsed.
-    onGuardedInput(node, (msg: any, send: Send, done: Done) => {
-      const r = applyScheduleChange(current!, msg.payload);
-      if (!r.ok) {
-        done(new Error(`schedule change refused: ${r.errors.join('; ')}`));
-        return;
-      }
+    /**
+     * One change, from a message or the HTTP API (nodes/common/http-api): the same checks for both
+     * (R-ERR-1, R-SEC-1). Returns the refusal, or null when applied and announced.
+     */
+    function handleChange(payload: unknown, send: (m: any) => void): string | null {
+      const r = applyScheduleChange(current!, payload);
+      if (!r.ok) return `schedule change refused: ${r.errors.join('; ')}`;
       current = r.config;
       persist();
       emit(send);
       arm();
-      done();
+      return null;
+    }
+
+    // R-SEC-3: the guard checks every change before it is parsed.
+    onGuardedInput(node, (msg: any, send: Send, done: Done) => {
+      const refused = handleChange(msg.payload, send);
+      if (refused) done(new Error(refused));
+      else done();
     }, { ready });
+
+    const leaveApi = joinSchedule({
+      id: node.id,
+      name: node.name || '',
+      change: (payload) => ready.then(() => (closed ? 'the priority-schedule node is stopping' : handleChange(payload, (m) => node.send(m)))),
+    });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      leaveApi();
       awaitingStart.delete(announce);
       if (timer) clearTimeout(timer);
       timer = null;

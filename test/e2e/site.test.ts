@@ -4,7 +4,7 @@
  * simulator (Modbus TCP on 127.0.0.1) and a REAL Node-RED 4 with examples/15-charge-point-site.json
  * (node-red-contrib-modbus → cvm-mini-reader → dlm-balancer; 15 charge-point nodes, each with an
  * ev-sim charger and vehicles in simulated time × 60). The test only talks to the site the way a
- * building management system would: the example's HTTP API on 127.0.0.1 (GET /dlm/status,
+ * building management system would: the package's HTTP API on 127.0.0.1 (GET /dlm/status,
  * GET /dlm/transactions.csv, POST /dlm/plate, POST /dlm/schedule), and steps the building load
  * through start.js's IPC control channel (the simulator's setCurrents).
  *

@@ -145,7 +145,7 @@ describe('dlm-ui widget nodes — server side with the dashboard API', () => {
   });
 
   it('plate edit from the page (R-CP-6): a valid plate leaves as {topic:"plate"}, an empty one is refused server side', async () => {
-    await helper.load([dashboardStandIn, dlmUi], flow('dlm-ui-plugs'));
+    await helper.load([dashboardStandIn, dlmUi], flow('dlm-ui-plugs', { edits: 'open' }));
     const w = helper.getNode('w');
     const caught = helper.getNode('caught');
     const errors: any[] = [];
@@ -179,7 +179,7 @@ describe('dlm-ui widget nodes — server side with the dashboard API', () => {
   });
 
   it('parameter edit (R-MON-3, R-SEC-2): validated with the balancer\'s rules against the current parameters and the deployed ceiling', async () => {
-    await helper.load([dashboardStandIn, dlmUi], flow('dlm-ui-params'));
+    await helper.load([dashboardStandIn, dlmUi], flow('dlm-ui-params', { edits: 'open' }));
     const w = helper.getNode('w');
     w.receive({ payload: status() });
     const o = widgets.get('w');
@@ -195,7 +195,7 @@ describe('dlm-ui widget nodes — server side with the dashboard API', () => {
   });
 
   it('schedule edit (R-PRIO-1): {enabled, slots[24]} only', async () => {
-    await helper.load([dashboardStandIn, dlmUi], flow('dlm-ui-schedule'));
+    await helper.load([dashboardStandIn, dlmUi], flow('dlm-ui-schedule', { edits: 'open' }));
     const o = widgets.get('w');
     const slots = new Array(24).fill(false);
     slots[7] = true;
@@ -204,6 +204,32 @@ describe('dlm-ui widget nodes — server side with the dashboard API', () => {
     const bad: any = { msg: { topic: 'schedule', payload: { enabled: true, slots: slots.slice(2) } } };
     o.beforeSend({}, bad);
     assert.equal(bad._dontSend, true);
+  });
+
+  it('issue 9 item 2 (R-SEC-1): edits "protected" (the default) without a dashboard login, and "readonly", send nothing; the page and a warning say why', async () => {
+    for (const [type, extra, msg] of [
+      ['dlm-ui-plugs', {}, { topic: 'plate', payload: { plugId: 1, plate: 'AB-1' } }],
+      ['dlm-ui-params', { edits: 'protected' }, { topic: 'params', payload: { marginPct: 10 } }],
+      ['dlm-ui-schedule', { edits: 'readonly' }, { topic: 'schedule', payload: { enabled: false, slots: new Array(24).fill(false) } }],
+    ] as const) {
+      await helper.load([dashboardStandIn, dlmUi], flow(type, extra));
+      const w = helper.getNode('w');
+      const warnings: string[] = [];
+      const warn = w.warn.bind(w);
+      w.warn = (t: string) => { warnings.push(t); warn(t); };
+      w.receive({ payload: status() });
+      const o = widgets.get('w');
+      await until(() => o.convert() !== null, 'the view');
+      // Shown before anyone tries.
+      assert.match(o.beforeEmit().msg.payload.serverNote.text, /Edits (refused|are off)/, type);
+      const edit: any = { id: 'w', msg, socketid: 's1' };
+      o.beforeSend({ payload: undefined }, edit);
+      assert.equal(edit._dontSend, true, `${type}: nothing leaves the widget`);
+      assert.equal(warnings.length, 1, type);
+      assert.ok(warnings[0].length <= 200, type);
+      assert.match(warnings[0], extra.edits === 'readonly' ? /read-only/ : /no login.*ui\.middleware and ui\.ioMiddleware/, type);
+      await helper.unload();
+    }
   });
 
   it('power graphs keep the history in node context (R-MON-4) and the transactions link defaults to /dlm/transactions.csv', async () => {

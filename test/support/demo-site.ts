@@ -18,12 +18,18 @@ export interface SiteOptions {
   amps: number[];
   /** Simulated time speed-up of the vehicles (start.js --speed). */
   speed: number;
+  /** More start.js options, e.g. ['--auth']. */
+  args?: string[];
+  /** More environment variables for start.js (e.g. DLM_ADMIN_PASSWORD). */
+  env?: Record<string, string>;
 }
 
 export interface RunningSite {
   url: string;
   /** Node-RED's process id (a child of start.js). */
   nodeRedPid: number;
+  /** The log-in start.js set up (--auth), or null. */
+  auth: { username: string; password: string } | null;
   child: ChildProcess;
   log(): string;
   /** Sends a control command to start.js and waits for its reply. */
@@ -34,11 +40,11 @@ export interface RunningSite {
 
 /** Forks tools/start.js like `npm start -- …` (the package is already built by the test run). */
 export async function startSite(opts: SiteOptions): Promise<RunningSite> {
-  const { dir, port, meterPort, amps, speed } = opts;
+  const { dir, port, meterPort, amps, speed, args = [], env = {} } = opts;
   const child = fork(
     START_JS,
-    ['--port', String(port), '--meter-port', String(meterPort), '--speed', String(speed), '--dir', dir, '--load', 'constant', '--amps', amps.join(',')],
-    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env } },
+    ['--port', String(port), '--meter-port', String(meterPort), '--speed', String(speed), '--dir', dir, '--load', 'constant', '--amps', amps.join(','), ...args],
+    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...env } },
   );
   let output = '';
   const onData = (d: Buffer) => {
@@ -56,6 +62,7 @@ export async function startSite(opts: SiteOptions): Promise<RunningSite> {
   });
 
   let nodeRedPid = 0;
+  let auth: RunningSite['auth'] = null;
   let stopped = false;
   const stop = async (): Promise<number | null> => {
     if (stopped) return child.exitCode;
@@ -77,6 +84,7 @@ export async function startSite(opts: SiteOptions): Promise<RunningSite> {
       return readyMsg ?? undefined;
     }, 60000, 100);
     nodeRedPid = ready.pid;
+    auth = ready.auth ?? null;
   } catch (e) {
     await stop();
     throw new Error(`${(e as Error).message}\n--- output ---\n${output}`);
@@ -84,6 +92,7 @@ export async function startSite(opts: SiteOptions): Promise<RunningSite> {
   return {
     url: `http://127.0.0.1:${port}`,
     nodeRedPid,
+    auth,
     child,
     log: () => output,
     control: (cmd) =>

@@ -24,6 +24,11 @@ export interface RunnerOptions {
   userDir?: string;
   /** Extra settings merged over the runner's (must be JSON-serialisable). */
   settings?: Record<string, unknown>;
+  /**
+   * JavaScript run in settings.js after the settings object is built, for settings that are
+   * functions (e.g. `module.exports.ui = { middleware: function (req, res, next) { next(); } }`).
+   */
+  settingsCode?: string;
   /** Directories scanned for nodes; default: the repository root (this package, as if installed). */
   nodesDir?: string[];
   /** How long to wait for "Started flows", ms (default 30000). */
@@ -96,7 +101,7 @@ export async function start(flow: unknown[], opts: RunnerOptions = {}): Promise<
     ...opts.settings,
   };
   const settingsFile = path.join(userDir, 'settings.js');
-  fs.writeFileSync(settingsFile, 'module.exports = ' + JSON.stringify(settings, null, 2) + ';\n');
+  fs.writeFileSync(settingsFile, 'module.exports = ' + JSON.stringify(settings, null, 2) + ';\n' + (opts.settingsCode ? opts.settingsCode + '\n' : ''));
 
   const redJs = require.resolve('node-red/red.js', { paths: [REPO_ROOT] });
   const child: ChildProcess = spawn(process.execPath, [redJs, '--settings', settingsFile, '--userDir', userDir], {
