@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /**
+ * R-SITE-4: no per-site cap — the same balancer measured from 30 to 30 000 plugs.
+ *
  * Benchmark of the allocation core (issue 2, "Benchmark"): the time of one `step()` on sites of
  * 30, 300, 3 000 and 30 000 plugs under a realistic event mix, the heap used, the size of the
  * state, and the time of `statusOf()`. A report, not a test: it always exits 0. Method and

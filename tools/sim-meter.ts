@@ -1,6 +1,6 @@
 /**
  * A Circutor CVM-MINI simulator: a Modbus TCP server (modbus-serial ServerTCP) serving the
- * analyser's register map (lib/cvm-mini.ts) as input and holding registers, with a per-phase
+ * analyser's register map (lib/cvm-mini/cvm-mini.ts) as input and holding registers, with a per-phase
  * building load that is constant, follows a daily profile, or takes a bounded random walk.
  * It can be stopped and restarted on the same port (analyser loss, R-MTR-4) and its load
  * changed at run time. Usage: docs/cvm-mini.md, or `node dist/tools/sim-meter.js --help`.

@@ -181,7 +181,7 @@ interface Socket {
   vehicle: Vehicle | null;
 }
 
-/** Max-min fair (water-filling) split of `available` over `caps`: the core's own (lib/share.ts). */
+/** Max-min fair (water-filling) split of `available` over `caps`: the core's own (lib/core/share.ts). */
 export const waterFill = waterfill;
 
 /** Jain's fairness index (Σx)² / (n·Σx²): 1 = all equal, 1/n = one takes all. */

@@ -117,7 +117,7 @@ const triple = (v: unknown, path: string): Found => {
 };
 
 // ---------------------------------------------------------------------------------------------
-// The shapes of BalancerState (lib/state.ts, lib/meter.ts, lib/types.ts)
+// The shapes of BalancerState (lib/core/state.ts, lib/core/meter.ts, lib/shared/types.ts)
 // ---------------------------------------------------------------------------------------------
 
 const TRANSACTION: Record<string, Check> = {

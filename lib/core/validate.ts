@@ -1,6 +1,6 @@
 /**
  * Checks of everything that reaches the balancer (R-ERR-1): events. Each returns the problem in
- * words, or null. (A stored state is checked by lib/restore.ts, R-ERR-2.)
+ * words, or null. (A stored state is checked by lib/core/restore.ts, R-ERR-2.)
  */
 import { ADDRESS_MAX_LENGTH, DEVICE_PLUGS_MAX, ENERGY_MAX_WH, FAULT_MAX_LENGTH, INDEX_MAX, MEASURED_MAX_A, NAME_MAX_LENGTH } from '../shared/params';
 import { plugId as plugIdOf } from '../shared/ids';

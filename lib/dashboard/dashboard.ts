@@ -469,7 +469,7 @@ export function paramText(spec: ParamSpec, value: unknown): string {
   return `${String(value)}${spec.unit ? ' ' + spec.unit : ''}`;
 }
 
-/** Every site parameter with label, unit, range and current value (lib/params.ts PARAM_SPECS). */
+/** Every site parameter with label, unit, range and current value (lib/shared/params.ts PARAM_SPECS). */
 export function paramsView(params: SiteParams): { rows: ParamRowView[] } {
   return {
     rows: PARAM_SPECS.map((s) => {

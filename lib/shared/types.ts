@@ -40,7 +40,7 @@ export type LoadState = 1 | 2 | 3 | 4 | 5;
 /** Group of plugs sharing one available current (R-ALLOC-2). */
 export type GroupName = 'PRIORITY' | 'NORMAL' | 'ALL';
 
-/** Site parameters: everything the electrician sets (SPEC §1, §3, §4, §5). Defaults and ranges in lib/params.ts. */
+/** Site parameters: everything the electrician sets (SPEC §1, §3, §4, §5). Defaults and ranges in lib/shared/params.ts. */
 export interface SiteParams {
   /** 1 = single-phase supply (L1 only), 3 = three-phase (R-SITE-1). */
   supplyPhases: 1 | 3;
@@ -419,6 +419,6 @@ export interface StatusMessage {
   power: PowerView;
   /** Open sessions (stop null) and the most recent closed ones. */
   transactions: TransactionRecord[];
-  /** What the site could draw per phase if the balancer disappeared (R-SEC-4, lib/budget.ts). */
+  /** What the site could draw per phase if the balancer disappeared (R-SEC-4, lib/core/budget.ts). */
   fallback: FallbackBudget;
 }

@@ -1,5 +1,5 @@
 /**
- * A simulated charge point (1 or 2 plugs) behind the generic device interface of lib/types.ts:
+ * A simulated charge point (1 or 2 plugs) behind the generic device interface of lib/shared/types.ts:
  * it takes `DeviceCommand`s (per-plug current limits + offline configuration) and produces
  * `DeviceReport`s (pilot, measured current, session energy). It offers each plug's limit to the
  * vehicle plugged in there (lib/sim/vehicle.ts), which follows after its reaction delay.

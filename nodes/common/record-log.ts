@@ -5,7 +5,7 @@
  * node: a record anyone has seen survives a crash or power cut right after. Sessions close a few
  * times an hour, so the short synchronous write costs nothing noticeable. Rewrites (compaction,
  * repair of a torn last line) go to a temporary file that is fsync'ed and renamed over the log.
- * Parsing is pure and lives in lib/history.ts.
+ * Parsing is pure and lives in lib/records/history.ts.
  */
 import * as fs from 'fs';
 import * as path from 'path';

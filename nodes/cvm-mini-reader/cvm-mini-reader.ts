@@ -2,7 +2,7 @@
  * cvm-mini-reader: turns the registers a Modbus node read from a Circutor CVM-MINI into `meter`
  * messages (R-MTR-1), optionally drives a Modbus-Flex-Getter itself, and reports the analyser
  * offline when no valid reading came within the watchdog time (R-MTR-4, R-ERR-3).
- * Thin shell: decoding and validation live in lib/cvm-mini.ts.
+ * Thin shell: decoding and validation live in lib/cvm-mini/cvm-mini.ts.
  */
 import { buildRequest, checkModbusRequest, decodeRegisters, extractRegisters, modbusErrorText, offlineMeter, parseReaderConfig, type ReaderConfig } from '../../lib/cvm-mini/cvm-mini';
 import { onGuardedInput, type Done, type Send } from '../common/input';

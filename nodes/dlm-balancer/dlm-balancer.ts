@@ -177,7 +177,7 @@ export = function (RED: any) {
 
     /**
      * Restore (R-ERR-2, R-SEC-3): the history from the durable log and node context, record by
-     * record; the stored state only when every field checks out (lib/restore.ts), and made
+     * record; the stored state only when every field checks out (lib/core/restore.ts), and made
      * consistent with the log. Anything wrong: a warning naming the field and a fresh start.
      */
     async function restore(): Promise<void> {

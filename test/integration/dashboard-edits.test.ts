@@ -1,5 +1,5 @@
 /**
- * Dashboard edits belong to authorised users (issue 9 item 2, SPEC R-SEC-1; lib/edits.ts), in a
+ * Dashboard edits belong to authorised users (issue 9 item 2, SPEC R-SEC-1; lib/dashboard/edits.ts), in a
  * REAL Node-RED with node-red-dashboard 3: a parameters widget left at the default `edits:
  * "protected"` sends an edit arriving on the dashboard's socket.io channel only when settings.js
  * puts the dashboard behind a login (`ui.middleware` and `ui.ioMiddleware`). The edit is sent the

@@ -32,7 +32,7 @@ describe('lib/balancer — properties over random sites and event orders (R-ALLO
     );
   });
 
-  it('large sites (up to 1 000 plugs): the same invariants', () => {
+  it('R-SITE-4: large sites (up to 1 000 plugs): the same invariants', () => {
     const scenario = paramsArb.chain((params) =>
       fc.tuple(
         fc.constant({ ...params, mccbA: params.mccbA * 10, contractedKW: params.contractedKW * 10 }),

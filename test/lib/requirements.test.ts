@@ -150,7 +150,7 @@ describe('docs/requirements.md — every requirement id cited resolves there, an
   const texts = new Map(files.map((f) => [f, read(f)] as const));
 
   it('the scan sees the code, the tests, the docs and the README', () => {
-    for (const f of ['lib/balancer.ts', 'nodes/dlm-balancer/dlm-balancer.ts', 'test/lib/balancer.test.ts', 'docs/messages.md', 'README.md', DOC]) {
+    for (const f of ['lib/core/balancer.ts', 'nodes/dlm-balancer/dlm-balancer.ts', 'test/lib/balancer.test.ts', 'docs/messages.md', 'README.md', DOC]) {
       assert.ok(texts.has(f), `${f} not scanned`);
     }
     assert.ok(!texts.has(THIS_FILE));
