@@ -3,7 +3,7 @@
  * the step stays fast on large sites.
  */
 import { averageA, meterOnline, offlineAssumptionA, recentPeakA } from './meter';
-import { chargePointOf, configError, cpOffline, plugStatus, sitePhases, type BalancerState, type PlugState } from './state';
+import { chargePointOf, configError, cpOffline, phaseIdx, plugStatus, sitePhases, type BalancerState, type PlugState } from './state';
 import { fallbackBudget, type BudgetChargePoint } from './budget';
 import { type FallbackBudget } from '../shared/types';
 import { phaseLimitA } from '../shared/params';
@@ -85,59 +85,7 @@ export function fallbackOf(state: BalancerState, buildingA: number | PerPhase<nu
 export function statusOf(state: BalancerState, now: number): StatusMessage {
   const params = state.params;
   const v = state.view;
-  const phases = sitePhases(params);
-  const online = meterOnline(state.meter, params, now);
-  const avg = averageA(state.meter, params, now);
-  const peak = recentPeakA(state.meter, params);
-  const consumption: PerPhase<PhaseConsumption> = {};
-  const analyser: AnalyserView = {
-    enabled: params.analyserEnabled,
-    online,
-    position: params.meterPosition,
-    offlineCurrentA: params.meterOfflineCurrentA,
-    lastReadingAt: state.meter.lastValidAt,
-    realtimeA: {},
-    averageA: {},
-    usedA: {},
-    recentPeakA: {},
-    peakWindowMin: params.meterPeakWindowMin,
-    lostAssumption: null,
-    limitA: {},
-    workingLimitA: {},
-    marginPct: params.marginPct,
-  };
-  let evW = 0;
-  let buildingW = 0;
-  phases.forEach((ph) => {
-    const k = ph === 'L1' ? 0 : ph === 'L2' ? 1 : 2;
-    let evA = 0;
-    let evSetpointA = 0;
-    for (const p of state.plugs) {
-      if (p.phase !== ph) continue;
-      if (cpOffline(chargePointOf(state, p), now)) continue;
-      evA += p.measuredA;
-      evSetpointA += p.setpointA;
-    }
-    const buildingA = v.buildingA[k];
-    consumption[ph] = {
-      mccbA: params.mccbA,
-      limitA: r2(v.limitA),
-      totalA: r2(buildingA + evA),
-      buildingA: r2(buildingA),
-      evA: r2(evA),
-      evSetpointA: r2(evSetpointA),
-      reservedA: r2(v.reservedA[k]),
-    };
-    analyser.realtimeA[ph] = r2(state.meter.realtimeA[k]);
-    analyser.averageA[ph] = r2(avg[k]);
-    analyser.usedA[ph] = r2(buildingA);
-    analyser.recentPeakA[ph] = r2(peak[k]);
-    analyser.limitA[ph] = r2(v.limitA);
-    analyser.workingLimitA[ph] = r2(v.workingLimitA);
-    evW += evA * params.voltageV;
-    buildingW += buildingA * params.voltageV;
-  });
-  if (params.analyserEnabled && !online) analyser.lostAssumption = lostAssumptionText(analyser, phases, params.meterOfflineCurrentA);
+  const { consumption, analyser, evW, buildingW } = phaseFigures(state, now);
   const open: TransactionRecord[] = state.plugs.filter((p) => p.session).map((p) => ({ ...(p.session as TransactionRecord) }));
   return {
     timestamp: now,
@@ -159,6 +107,71 @@ export function statusOf(state: BalancerState, now: number): StatusMessage {
     transactions: state.recentTransactions.concat(open),
     fallback: fallbackOf(state),
   };
+}
+
+/** The analyser panel without its per-phase figures (R-MON-2). */
+function analyserBase(state: BalancerState, online: boolean): AnalyserView {
+  const params = state.params;
+  return {
+    enabled: params.analyserEnabled,
+    online,
+    position: params.meterPosition,
+    offlineCurrentA: params.meterOfflineCurrentA,
+    lastReadingAt: state.meter.lastValidAt,
+    realtimeA: {},
+    averageA: {},
+    usedA: {},
+    recentPeakA: {},
+    peakWindowMin: params.meterPeakWindowMin,
+    lostAssumption: null,
+    limitA: {},
+    workingLimitA: {},
+    marginPct: params.marginPct,
+  };
+}
+
+/** Consumption per phase (R-MON-1), the analyser's figures (R-MON-2) and the power totals (R-MON-4). */
+function phaseFigures(state: BalancerState, now: number): { consumption: PerPhase<PhaseConsumption>; analyser: AnalyserView; evW: number; buildingW: number } {
+  const params = state.params;
+  const v = state.view;
+  const phases = sitePhases(params);
+  const online = meterOnline(state.meter, params, now);
+  const avg = averageA(state.meter, params, now);
+  const peak = recentPeakA(state.meter, params);
+  const consumption: PerPhase<PhaseConsumption> = {};
+  const analyser = analyserBase(state, online);
+  let evW = 0;
+  let buildingW = 0;
+  for (const ph of phases) {
+    const k = phaseIdx(ph);
+    let evA = 0;
+    let evSetpointA = 0;
+    for (const p of state.plugs) {
+      if (p.phase !== ph || cpOffline(chargePointOf(state, p), now)) continue;
+      evA += p.measuredA;
+      evSetpointA += p.setpointA;
+    }
+    const buildingA = v.buildingA[k];
+    consumption[ph] = {
+      mccbA: params.mccbA,
+      limitA: r2(v.limitA),
+      totalA: r2(buildingA + evA),
+      buildingA: r2(buildingA),
+      evA: r2(evA),
+      evSetpointA: r2(evSetpointA),
+      reservedA: r2(v.reservedA[k]),
+    };
+    analyser.realtimeA[ph] = r2(state.meter.realtimeA[k]);
+    analyser.averageA[ph] = r2(avg[k]);
+    analyser.usedA[ph] = r2(buildingA);
+    analyser.recentPeakA[ph] = r2(peak[k]);
+    analyser.limitA[ph] = r2(v.limitA);
+    analyser.workingLimitA[ph] = r2(v.workingLimitA);
+    evW += evA * params.voltageV;
+    buildingW += buildingA * params.voltageV;
+  }
+  if (params.analyserEnabled && !online) analyser.lostAssumption = lostAssumptionText(analyser, phases, params.meterOfflineCurrentA);
+  return { consumption, analyser, evW, buildingW };
 }
 
 /**

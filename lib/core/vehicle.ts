@@ -20,75 +20,88 @@ export interface TimerPatch {
   released: boolean;
 }
 
+/** Nothing can change: no timer running and none about to start (the common case, kept fast). */
+function idle(p: PlugState, params: SiteParams): boolean {
+  const active = p.setpointA > 0;
+  const drawing = p.pilot === 'C' || p.pilot === 'D';
+  return (
+    !p.queued && p.bSince === null && p.lowSince === null && p.underSince === null && !p.released &&
+    !(params.stateBDetection && active && p.pilot === 'B') &&
+    !(params.lowConsumption && active && drawing && p.measuredA < params.lowConsumptionA) &&
+    !(params.releaseUnused && active && drawing && p.measuredA + params.releaseHeadroomA < p.setpointA)
+  );
+}
+
 /**
  * Timers of State B and low consumption detection, the retries and the release of unused
  * current (R-VEH-1..4). Pure: reads the plug, returns the change (null = none) so the step copies
  * a plug only when one of its timers fires.
  */
 export function vehicleTimers(p: PlugState, params: SiteParams, now: number): TimerPatch | null {
-  const active0 = p.setpointA > 0;
-  const drawing0 = p.pilot === 'C' || p.pilot === 'D';
-  // Fast path: no timer running and none about to start — nothing can change.
-  if (
-    !p.queued && p.bSince === null && p.lowSince === null && p.underSince === null && !p.released &&
-    !(params.stateBDetection && active0 && p.pilot === 'B') &&
-    !(params.lowConsumption && active0 && drawing0 && p.measuredA < params.lowConsumptionA) &&
-    !(params.releaseUnused && active0 && drawing0 && p.measuredA + params.releaseHeadroomA < p.setpointA)
-  ) {
-    return null;
-  }
-  let { queued, bSince, lowSince, nextRetryAt, retriesUsed, underSince, released } = p;
-  let queueNow = false;
+  if (idle(p, params)) return null;
+  const t: TimerPatch = { queueNow: false, queued: p.queued, bSince: p.bSince, lowSince: p.lowSince, nextRetryAt: p.nextRetryAt, retriesUsed: p.retriesUsed, underSince: p.underSince, released: p.released };
+  const active = detectQueue(p, params, now, t);
+  retry(params, now, t);
+  release(p, params, now, active, t);
+  const same = !t.queueNow && t.queued === p.queued && t.bSince === p.bSince && t.lowSince === p.lowSince && t.nextRetryAt === p.nextRetryAt &&
+    t.retriesUsed === p.retriesUsed && t.underSince === p.underSince && t.released === p.released;
+  return same ? null : t;
+}
+
+/**
+ * R-VEH-1: an active vehicle resting in B keeps its current for the waiting time, then queues;
+ * R-VEH-3: low consumption, the same queue. Returns whether the plug stays active.
+ */
+function detectQueue(p: PlugState, params: SiteParams, now: number, t: TimerPatch): boolean {
   let active = p.setpointA > 0;
   const wait = params.waitingTimeS * 1000;
   const drawing = p.pilot === 'C' || p.pilot === 'D';
-  // R-VEH-1: an active vehicle resting in B keeps its current for the waiting time, then queues.
   if (params.stateBDetection && active && p.pilot === 'B') {
-    if (bSince === null) bSince = now;
-    else if (now - bSince >= wait) {
-      queueNow = true;
+    if (t.bSince === null) t.bSince = now;
+    else if (now - t.bSince >= wait) {
+      t.queueNow = true;
       active = false;
     }
   }
-  // R-VEH-3: low consumption, same queue.
   if (params.lowConsumption && active && drawing && p.measuredA < params.lowConsumptionA) {
-    if (lowSince === null) lowSince = now;
-    else if (now - lowSince >= wait) {
-      queueNow = true;
+    if (t.lowSince === null) t.lowSince = now;
+    else if (now - t.lowSince >= wait) {
+      t.queueNow = true;
       active = false;
     }
   }
-  if (queueNow) {
-    queued = true;
-    nextRetryAt = retriesUsed < params.retries ? now + params.retryPeriodS * 1000 : null;
+  if (t.queueNow) {
+    t.queued = true;
+    t.nextRetryAt = t.retriesUsed < params.retries ? now + params.retryPeriodS * 1000 : null;
   }
-  if (!(params.stateBDetection && active && p.pilot === 'B')) bSince = null;
-  if (!(params.lowConsumption && active && drawing && p.measuredA < params.lowConsumptionA)) lowSince = null;
-  // R-VEH-2: after each retry period a queued vehicle is offered current again.
-  if (queued && !queueNow && nextRetryAt !== null && now >= nextRetryAt) {
-    queued = false;
-    retriesUsed += 1;
-    nextRetryAt = null;
+  if (!(params.stateBDetection && active && p.pilot === 'B')) t.bSince = null;
+  if (!(params.lowConsumption && active && drawing && p.measuredA < params.lowConsumptionA)) t.lowSince = null;
+  return active;
+}
+
+/** R-VEH-2: after each retry period a queued vehicle is offered current again. */
+function retry(params: SiteParams, now: number, t: TimerPatch): void {
+  if (t.queued && !t.queueNow && t.nextRetryAt !== null && now >= t.nextRetryAt) {
+    t.queued = false;
+    t.retriesUsed += 1;
+    t.nextRetryAt = null;
   }
-  // R-VEH-4: a vehicle steadily drawing well below its setpoint gives the unused part away.
+}
+
+/** R-VEH-4: a vehicle steadily drawing well below its setpoint gives the unused part away. */
+function release(p: PlugState, params: SiteParams, now: number, active: boolean, t: TimerPatch): void {
+  const drawing = p.pilot === 'C' || p.pilot === 'D';
   if (params.releaseUnused && active && drawing) {
     if (p.measuredA + params.releaseHeadroomA < p.setpointA) {
-      if (underSince === null) underSince = now;
-      else if (now - underSince >= params.releaseAfterS * 1000) released = true;
-    } else if (!released) {
-      underSince = null;
+      if (t.underSince === null) t.underSince = now;
+      else if (now - t.underSince >= params.releaseAfterS * 1000) t.released = true;
+    } else if (!t.released) {
+      t.underSince = null;
     }
   } else {
-    underSince = null;
-    released = false;
+    t.underSince = null;
+    t.released = false;
   }
-  if (
-    !queueNow && queued === p.queued && bSince === p.bSince && lowSince === p.lowSince && nextRetryAt === p.nextRetryAt &&
-    retriesUsed === p.retriesUsed && underSince === p.underSince && released === p.released
-  ) {
-    return null;
-  }
-  return { queueNow, queued, bSince, lowSince, nextRetryAt, retriesUsed, underSince, released };
 }
 
 /** The cap a plug's share is water-filled against: its maximum, or less when released (R-VEH-4). */

@@ -169,75 +169,69 @@ const FREQ_PLAUSIBLE_HZ = { min: 40, max: 70 };
  * (R-ERR-1): wrong length, non-integers, registers outside 16 bits, and values outside physics.
  */
 export function decodeRegisters(regs: readonly number[] | Buffer | Uint8Array, now: number): DecodeResult {
-  let r: number[];
-  if (regs instanceof Uint8Array) {
-    if (regs.length !== CVM_QUANTITY * 2) {
-      return { ok: false, error: `expected ${CVM_QUANTITY * 2} bytes (registers 0x00..0x29), got ${regs.length}` };
-    }
-    r = [];
-    for (let i = 0; i < regs.length; i += 2) r.push((regs[i] << 8) | regs[i + 1]);
-  } else if (Array.isArray(regs)) {
-    if (regs.length !== CVM_QUANTITY) {
-      return { ok: false, error: `expected ${CVM_QUANTITY} registers (0x00..0x29), got ${regs.length}` };
-    }
-    for (let i = 0; i < regs.length; i++) {
-      const v = regs[i];
-      // Registers arrive unsigned (0..65535) from node-red-contrib-modbus; some Modbus nodes
-      // give them as signed 16-bit: same bits, both accepted.
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x8000 || v > 0xffff) {
-        return { ok: false, error: `register 0x${i.toString(16).padStart(2, '0')} is not a 16-bit integer: ${describeValue(v)}` };
-      }
-    }
-    r = regs as number[];
-  } else {
-    return { ok: false, error: 'registers must be an array of numbers or a Buffer' };
-  }
+  const words = registerWords(regs);
+  if (typeof words === 'string') return { ok: false, error: words };
   if (!Number.isFinite(now)) return { ok: false, error: 'timestamp must be a number' };
-
+  const r = words;
   const raw = (address: number) => int32(r[address - CVM_START_ADDRESS], r[address - CVM_START_ADDRESS + 1]);
   const tri = (offset: number, divisor: number): [number, number, number] =>
     [0, 1, 2].map((p) => raw(p * PHASE_STRIDE + offset) / divisor) as [number, number, number];
-
-  const voltageV = tri(0x00, 10);
-  const currentA = tri(0x02, 1000);
-  const powerW = tri(0x04, 1);
-  const reactivePowerVar = tri(0x06, 1);
-  const powerFactor = tri(0x08, 100);
-  const totalPowerW = raw(0x1e);
+  const meter: CvmMeterMessage = {
+    online: true,
+    currentA: tri(0x02, 1000),
+    voltageV: tri(0x00, 10),
+    powerW: tri(0x04, 1),
+    powerFactor: tri(0x08, 100),
+    totalPowerW: raw(0x1e),
+    reactivePowerVar: tri(0x06, 1),
+    timestamp: now,
+  };
+  const implausible = physicsProblem(meter);
+  if (implausible) return { ok: false, error: implausible };
   const freq = raw(0x28) / 10;
+  if (freq >= FREQ_PLAUSIBLE_HZ.min && freq <= FREQ_PLAUSIBLE_HZ.max) meter.frequencyHz = freq;
+  return { ok: true, meter };
+}
 
+/** The 42 registers as 16-bit words (from an array or the raw 84 bytes), or why they are not. */
+function registerWords(regs: readonly number[] | Buffer | Uint8Array): number[] | string {
+  if (regs instanceof Uint8Array) {
+    if (regs.length !== CVM_QUANTITY * 2) return `expected ${CVM_QUANTITY * 2} bytes (registers 0x00..0x29), got ${regs.length}`;
+    const r: number[] = [];
+    for (let i = 0; i < regs.length; i += 2) r.push((regs[i] << 8) | regs[i + 1]);
+    return r;
+  }
+  if (!Array.isArray(regs)) return 'registers must be an array of numbers or a Buffer';
+  if (regs.length !== CVM_QUANTITY) return `expected ${CVM_QUANTITY} registers (0x00..0x29), got ${regs.length}`;
+  for (let i = 0; i < regs.length; i++) {
+    const v = regs[i];
+    // Registers arrive unsigned (0..65535) from node-red-contrib-modbus; some Modbus nodes
+    // give them as signed 16-bit: same bits, both accepted.
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x8000 || v > 0xffff) {
+      return `register 0x${i.toString(16).padStart(2, '0')} is not a 16-bit integer: ${describeValue(v)}`;
+    }
+  }
+  return regs as number[];
+}
+
+/** A decoded reading outside physics (R-ERR-1), or null. */
+function physicsProblem(m: CvmMeterMessage): string | null {
   const maxPhaseW = SANITY.maxVoltageV * SANITY.maxCurrentA;
   for (let p = 0; p < 3; p++) {
     const L = `L${p + 1}`;
-    if (voltageV[p] < 0 || voltageV[p] > SANITY.maxVoltageV) {
-      return { ok: false, error: `${L} voltage ${voltageV[p]} V is outside 0..${SANITY.maxVoltageV} V` };
-    }
-    if (currentA[p] < 0 || currentA[p] > SANITY.maxCurrentA) {
-      return { ok: false, error: `${L} current ${currentA[p]} A is outside 0..${SANITY.maxCurrentA} A` };
-    }
-    if (Math.abs(powerFactor[p]) > 1) {
-      return { ok: false, error: `${L} power factor ${powerFactor[p]} is outside -1..1` };
-    }
-    if (Math.abs(powerW[p]) > maxPhaseW || Math.abs(reactivePowerVar[p]) > maxPhaseW) {
-      return { ok: false, error: `${L} power is beyond ${SANITY.maxVoltageV} V × ${SANITY.maxCurrentA} A` };
+    const v = m.voltageV![p];
+    const a = m.currentA![p];
+    if (v < 0 || v > SANITY.maxVoltageV) return `${L} voltage ${v} V is outside 0..${SANITY.maxVoltageV} V`;
+    if (a < 0 || a > SANITY.maxCurrentA) return `${L} current ${a} A is outside 0..${SANITY.maxCurrentA} A`;
+    if (Math.abs(m.powerFactor![p]) > 1) return `${L} power factor ${m.powerFactor![p]} is outside -1..1`;
+    if (Math.abs(m.powerW![p]) > maxPhaseW || Math.abs(m.reactivePowerVar![p]) > maxPhaseW) {
+      return `${L} power is beyond ${SANITY.maxVoltageV} V × ${SANITY.maxCurrentA} A`;
     }
   }
-  if (Math.abs(totalPowerW) > 3 * maxPhaseW) {
-    return { ok: false, error: `three-phase power ${totalPowerW} W is beyond 3 × ${SANITY.maxVoltageV} V × ${SANITY.maxCurrentA} A` };
+  if (Math.abs(m.totalPowerW!) > 3 * maxPhaseW) {
+    return `three-phase power ${m.totalPowerW} W is beyond 3 × ${SANITY.maxVoltageV} V × ${SANITY.maxCurrentA} A`;
   }
-
-  const meter: CvmMeterMessage = {
-    online: true,
-    currentA,
-    voltageV,
-    powerW,
-    powerFactor,
-    totalPowerW,
-    reactivePowerVar,
-    timestamp: now,
-  };
-  if (freq >= FREQ_PLAUSIBLE_HZ.min && freq <= FREQ_PLAUSIBLE_HZ.max) meter.frequencyHz = freq;
-  return { ok: true, meter };
+  return null;
 }
 
 /** Physical values the simulator (or a test) wants to serve. */

@@ -57,68 +57,83 @@ export function untrustedProblem(x: unknown, what = 'payload', limits: Untrusted
   }
 }
 
+type Frame = { v: unknown; depth: number; exit?: object };
+
 function walk(root: unknown, what: string, limits: UntrustedLimits): string | null {
   // Depth-first with explicit exit markers, so `onPath` holds exactly the objects between the
   // root and the value being looked at: an object met again on its own path is a cycle; one
   // shared by two branches is walked twice and counts twice towards `maxValues`.
-  const stack: { v: unknown; depth: number; exit?: object }[] = [{ v: root, depth: 0 }];
+  const stack: Frame[] = [{ v: root, depth: 0 }];
   const onPath = new Set<object>();
   let count = 0;
   while (stack.length) {
-    const { v, depth, exit } = stack.pop() as { v: unknown; depth: number; exit?: object };
+    const { v, depth, exit } = stack.pop() as Frame;
     if (exit) {
       onPath.delete(exit);
       continue;
     }
     if (++count > limits.maxValues) return `${what} is too large (more than ${limits.maxValues} values)`;
-    switch (typeof v) {
-      case 'string':
-        if (v.length > limits.maxStringLength) return `${what} holds a text longer than ${limits.maxStringLength} characters`;
-        continue;
-      case 'number':
-      case 'boolean':
-      case 'undefined':
-        continue;
-      case 'bigint':
-        return `${what} holds a BigInt; use a number`;
-      case 'function':
-        return `${what} holds a function`;
-      case 'symbol':
-        return `${what} holds a symbol`;
-      default:
-        break;
+    const leaf = leafProblem(v, what, limits);
+    if (leaf !== undefined) {
+      if (leaf) return leaf;
+      continue;
     }
-    if (v === null) continue;
     const o = v as object;
-    if (ArrayBuffer.isView(o)) {
-      if (o.byteLength > limits.maxBytes) return `${what} holds binary data over ${limits.maxBytes} bytes`;
-      continue;
-    }
-    if (o instanceof ArrayBuffer) {
-      if (o.byteLength > limits.maxBytes) return `${what} holds binary data over ${limits.maxBytes} bytes`;
-      continue;
-    }
-    if (o instanceof Date) continue;
     if (onPath.has(o)) return `${what} has a circular reference`;
     if (depth >= limits.maxDepth) return `${what} is nested deeper than ${limits.maxDepth} levels`;
     onPath.add(o);
     stack.push({ v: undefined, depth, exit: o });
-    if (Array.isArray(o)) {
-      if (o.length > limits.maxValues) return `${what} is too large (more than ${limits.maxValues} values)`;
-      for (let i = o.length - 1; i >= 0; i--) stack.push({ v: o[i], depth: depth + 1 });
-      continue;
-    }
-    if (o instanceof Map || o instanceof Set || o instanceof Promise || o instanceof WeakMap || o instanceof WeakSet) {
-      return `${what} holds a ${o.constructor.name}; use plain objects and arrays`;
-    }
-    const keys = Object.keys(o);
-    if (keys.length > limits.maxValues) return `${what} is too large (more than ${limits.maxValues} values)`;
-    if (Object.getOwnPropertySymbols(o).length) return `${what} holds a symbol key`;
-    for (const k of keys) {
-      if (FORBIDDEN_KEYS.has(k)) return `${what} has a forbidden key (__proto__, constructor or prototype)`;
-      if (k.length > limits.maxStringLength) return `${what} holds a key longer than ${limits.maxStringLength} characters`;
-      stack.push({ v: (o as Record<string, unknown>)[k], depth: depth + 1 });
-    }
+    const inner = pushChildren(o, depth, stack, what, limits);
+    if (inner) return inner;
+  }
+  return null;
+}
+
+/**
+ * A value that is not a container: its problem (a string), null when it is fine, or undefined
+ * for an object or array whose children must be walked.
+ */
+function leafProblem(v: unknown, what: string, limits: UntrustedLimits): string | null | undefined {
+  switch (typeof v) {
+    case 'string':
+      return v.length > limits.maxStringLength ? `${what} holds a text longer than ${limits.maxStringLength} characters` : null;
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return null;
+    case 'bigint':
+      return `${what} holds a BigInt; use a number`;
+    case 'function':
+      return `${what} holds a function`;
+    case 'symbol':
+      return `${what} holds a symbol`;
+    default:
+      break;
+  }
+  if (v === null || v instanceof Date) return null;
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
+    return (v as ArrayBuffer).byteLength > limits.maxBytes ? `${what} holds binary data over ${limits.maxBytes} bytes` : null;
+  }
+  if (v instanceof Map || v instanceof Set || v instanceof Promise || v instanceof WeakMap || v instanceof WeakSet) {
+    return `${what} holds a ${(v as object).constructor.name}; use plain objects and arrays`;
+  }
+  return undefined;
+}
+
+/** Pushes the children of an array or object, checking its size and keys; returns a problem or null. */
+function pushChildren(o: object, depth: number, stack: Frame[], what: string, limits: UntrustedLimits): string | null {
+  if (Array.isArray(o)) {
+    if (o.length > limits.maxValues) return `${what} is too large (more than ${limits.maxValues} values)`;
+    for (let i = o.length - 1; i >= 0; i--) stack.push({ v: o[i], depth: depth + 1 });
+    return null;
+  }
+  const keys = Object.keys(o);
+  if (keys.length > limits.maxValues) return `${what} is too large (more than ${limits.maxValues} values)`;
+  if (Object.getOwnPropertySymbols(o).length) return `${what} holds a symbol key`;
+  for (const k of keys) {
+    if (FORBIDDEN_KEYS.has(k)) return `${what} has a forbidden key (__proto__, constructor or prototype)`;
+    if (k.length > limits.maxStringLength) return `${what} holds a key longer than ${limits.maxStringLength} characters`;
+    stack.push({ v: (o as Record<string, unknown>)[k], depth: depth + 1 });
   }
   return null;
 }

@@ -69,7 +69,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = Object.freeze([
   { key: 'minCurrentA', label: 'Min. charging current', unit: 'A', type: 'number', min: IEC_MIN_CURRENT_A, max: 32, ref: 'R-SITE-3' },
   { key: 'analyserEnabled', label: 'Building analyser enabled', type: 'boolean', ref: 'R-MTR-3', safer: 'higher' },
   { key: 'meterOfflineCurrentA', label: 'Analyser offline current', unit: 'A', type: 'number', min: 0, max: 6300, ref: 'R-MTR-4', safer: 'higher' },
-  { key: 'meterPeakWindowMin', label: 'Recent peak window (meter lost)', unit: 'min', type: 'number', min: 0, max: 1440, ref: 'R-MTR-4', safer: 'higher' },
+  { key: 'meterPeakWindowMin', label: 'Meter lost: peak window', unit: 'min', type: 'number', min: 0, max: 1440, ref: 'R-MTR-4', safer: 'higher' },
   { key: 'meterTimeoutS', label: 'Analyser timeout', unit: 's', type: 'number', min: 1, max: 300, ref: 'R-MTR-4', safer: 'lower' },
   { key: 'meterAverageS', label: 'Building average window', unit: 's', type: 'number', min: 1, max: 600, ref: 'R-MTR-5' },
   { key: 'meterPosition', label: 'Analyser position', type: 'enum', options: ['building', 'grid'], ref: 'R-MTR-2', safer: 'fixed' },

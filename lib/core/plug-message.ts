@@ -1,0 +1,220 @@
+/**
+ * A `plug` message into the state (docs/messages.md "plug", R-CP-1..6, R-OFF-2/3), in named parts:
+ *
+ *   chargePointFor    the charge point's position: known, new, or moved to a new index (R-CP-2)
+ *   updateChargePoint its configuration and contact; a start-up announcement is not an outage
+ *   syncPlugs         plugs no longer configured removed; each reported plug updated, sessions tracked
+ *   backFromOffline   a charge point that returns from a real outage (R-OFF-2/3, issue 9 item 8)
+ *
+ * and the charging sessions the reports open and close (R-MON-5).
+ */
+import type { Draft } from './draft';
+import { reservedForPlug } from './reserve';
+import { floorTo } from './share';
+import { cpOffline, cpPosition, plugIndex, RECENT_TRANSACTIONS, type ChargePointState, type PlugState } from './state';
+import { plugId as plugIdOf } from '../shared/ids';
+import { NO_PLATE } from '../shared/params';
+import type { PlugLetter, PlugMessage, TransactionRecord } from '../shared/types';
+
+function newPlug(cpName: string, id: number, letter: PlugLetter): PlugState {
+  return {
+    id,
+    chargePoint: cpName,
+    letter,
+    phase: null,
+    priority: false,
+    maxCurrentA: 0,
+    pilot: 'A',
+    measuredA: 0,
+    energyWh: 0,
+    fault: null,
+    plate: NO_PLATE,
+    reportedPlate: NO_PLATE,
+    setpointA: 0,
+    holdA: 0,
+    holdUntil: 0,
+    pausedAt: null,
+    bSince: null,
+    lowSince: null,
+    underSince: null,
+    released: false,
+    queued: false,
+    retriesUsed: 0,
+    nextRetryAt: null,
+    session: null,
+  };
+}
+
+/** Applies a validated `plug` message to the draft. */
+export function applyPlugMessage(d: Draft, m: PlugMessage, now: number): void {
+  const known = cpPosition(d.state.chargePoints, m.index);
+  const existing = known >= 0 ? d.state.chargePoints[known] : undefined;
+  const wasOffline = existing ? cpOffline(existing, now) : true;
+  // Issue 9 item 8: a start-up announcement (the charge-point node has not heard its device *yet*)
+  // about a charge point the balancer knows and still counts as in contact is not an outage: the
+  // device has heard nothing for less than its heartbeat, so it still runs the last setpoints.
+  // Keep its contact time and every decision; it turns OFFLINE only when its real silence (since
+  // the last report recorded, R-ERR-3) exceeds its heartbeat. Re-send its setpoints at once, which
+  // also refreshes the device's own heartbeat.
+  const startup = !m.online && m.reported === false && existing !== undefined && !wasOffline;
+  const cp = d.cp(existing ? known : chargePointFor(d, m, now));
+  updateChargePoint(cp, m, startup, now);
+  syncPlugs(d, cp, m, now);
+  if (m.online && wasOffline && existing) backFromOffline(d, cp, now);
+  else if (m.online) cp.offlineSince = null;
+}
+
+/** A charge point new to the balancer, or the same one under a new index (plug ids move, R-CP-2): inserted; returns its position. */
+function chargePointFor(d: Draft, m: PlugMessage, now: number): number {
+  const old = d.state.chargePoints.findIndex((c) => c.name === m.chargePoint);
+  if (old >= 0) {
+    const was = d.state.chargePoints[old];
+    for (const letter of was.letters) removePlug(d, plugIdOf(was.index, letter), now);
+    d.removeCp(old);
+  }
+  return d.insertCp({
+    name: m.chargePoint,
+    index: m.index,
+    address: m.address ?? '',
+    enabled: m.enabled,
+    online: m.online,
+    devicePlugs: m.devicePlugs ?? null,
+    offline: { ...m.offline },
+    letters: [],
+    lastReportAt: now,
+    offlineSince: m.online ? null : now,
+    lastSent: null,
+    lastSentAt: null,
+    pushConfig: true,
+  });
+}
+
+/** Removes a plug (closing its session first), if the state has it. */
+function removePlug(d: Draft, id: number, now: number): void {
+  const i = plugIndex(d.state.plugs, id);
+  if (i < 0) return;
+  closeSession(d, d.plug(i), now);
+  d.removePlug(i);
+}
+
+/** The charge point's configuration and contact from the message (R-CP-1/3, R-OFF-1/2). */
+function updateChargePoint(cp: ChargePointState, m: PlugMessage, startup: boolean, now: number): void {
+  cp.address = m.address ?? cp.address;
+  cp.enabled = m.enabled;
+  cp.devicePlugs = m.devicePlugs ?? null;
+  if (JSON.stringify(cp.offline) !== JSON.stringify(m.offline)) cp.pushConfig = true;
+  cp.offline = { ...m.offline };
+  if (startup) {
+    cp.pushConfig = true;
+    return;
+  }
+  cp.lastReportAt = now;
+  cp.online = m.online;
+  if (!m.online && cp.offlineSince === null) cp.offlineSince = now;
+}
+
+/** Plugs no longer configured are removed; each reported plug takes its configuration and, when online, its live values. */
+function syncPlugs(d: Draft, cp: ChargePointState, m: PlugMessage, now: number): void {
+  const letters = m.plugs.map((r) => r.letter).sort() as PlugLetter[];
+  for (const letter of cp.letters) if (!letters.includes(letter)) removePlug(d, plugIdOf(cp.index, letter), now);
+  cp.letters = letters;
+  for (const r of m.plugs) {
+    const id = plugIdOf(m.index, r.letter);
+    let i = plugIndex(d.state.plugs, id);
+    if (i < 0) {
+      d.insertPlug(newPlug(m.chargePoint, id, r.letter));
+      i = plugIndex(d.state.plugs, id);
+    }
+    const p = d.plug(i);
+    p.phase = r.phase;
+    p.priority = r.priority;
+    p.maxCurrentA = r.maxCurrentA;
+    if (r.plate !== p.reportedPlate) {
+      p.plate = r.plate;
+      p.reportedPlate = r.plate;
+    }
+    if (!m.online) continue; // an offline report carries no live values
+    const prevPilot = p.pilot;
+    p.pilot = r.pilot;
+    p.measuredA = r.measuredA;
+    p.energyWh = r.energyWh;
+    p.fault = r.fault ? String(r.fault) : null;
+    // R-VEH: a queued vehicle that asks for current by itself (B → C) rejoins the normal queue.
+    if (p.queued && prevPilot === 'B' && (r.pilot === 'C' || r.pilot === 'D')) {
+      p.queued = false;
+      p.nextRetryAt = null;
+    }
+    trackSession(d, p, now);
+  }
+}
+
+/**
+ * Back from a real outage (R-OFF-2, R-OFF-3): it may have run its offline mode. A plug that was
+ * charging continues at what that mode let it draw, so the allocation reduces it properly. A plug
+ * the balancer had at 0 A (paused, queued or waiting) that the device started on its own (mode 3)
+ * is a new transaction for the balancer (decision, issue 9 item 8): back to 0 A at once, counted
+ * at what it may still draw for the reaction delay, and it starts again only through R-ALLOC-6
+ * and the resume rules (queue order, minimum pause, hysteresis). The configuration is pushed again.
+ */
+function backFromOffline(d: Draft, cp: ChargePointState, now: number): void {
+  const params = d.state.params;
+  cp.offlineSince = null;
+  cp.pushConfig = true;
+  for (const letter of cp.letters) {
+    const p = d.plug(plugIndex(d.state.plugs, plugIdOf(cp.index, letter)));
+    const worst = reservedForPlug(cp, p, params, now);
+    const drawing = p.setpointA > 0 && (p.pilot === 'C' || p.pilot === 'D') ? Math.min(p.maxCurrentA, worst) : 0;
+    p.setpointA = drawing >= params.minCurrentA ? floorTo(drawing, params.resolutionA) : 0;
+    p.holdA = worst;
+    p.holdUntil = now + params.reactionDelayS * 1000;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charging sessions (R-MON-5)
+// ---------------------------------------------------------------------------------------------
+
+export function trackSession(d: Draft, p: PlugState, now: number): void {
+  if (p.pilot === 'A') {
+    if (p.session) closeSession(d, p, now);
+    // Unplugged: R-VEH counters start afresh with the next vehicle (R-VEH-2).
+    p.queued = false;
+    p.retriesUsed = 0;
+    p.nextRetryAt = null;
+    p.bSince = null;
+    p.lowSince = null;
+    p.underSince = null;
+    p.released = false;
+    p.pausedAt = null;
+    return;
+  }
+  if (!p.session) {
+    p.session = {
+      plugId: p.id,
+      chargePoint: p.chargePoint,
+      letter: p.letter,
+      plate: p.plate,
+      start: now,
+      stop: null,
+      energyWh: 0,
+      peakA: 0,
+      pauses: 0,
+    };
+  }
+  const s = { ...p.session };
+  s.energyWh = Math.max(s.energyWh, p.energyWh);
+  s.peakA = Math.max(s.peakA, p.measuredA);
+  s.plate = p.plate;
+  p.session = s;
+}
+
+export function closeSession(d: Draft, p: PlugState, now: number): void {
+  if (!p.session) return;
+  const rec: TransactionRecord = { ...p.session, stop: now, plate: p.plate };
+  p.session = null;
+  d.closed.push(rec);
+  const recent = d.state.recentTransactions.concat([rec]);
+  d.state.recentTransactions = recent.length > RECENT_TRANSACTIONS ? recent.slice(recent.length - RECENT_TRANSACTIONS) : recent;
+}
+
+
