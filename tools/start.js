@@ -18,7 +18,7 @@
  */
 'use strict';
 const { spawn } = require('child_process');
-const crypto = require('crypto');
+const { randomBytes } = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
@@ -163,7 +163,7 @@ async function main() {
     } catch {
       fail('--auth needs bcryptjs (installed with node-red): run `npm install` first');
     }
-    const password = process.env.DLM_ADMIN_PASSWORD || crypto.randomBytes(12).toString('base64url');
+    const password = process.env.DLM_ADMIN_PASSWORD || randomBytes(12).toString('base64url');
     o.auth = { username: 'admin', password, generated: !process.env.DLM_ADMIN_PASSWORD, hash: bcrypt.hashSync(password, 10) };
   }
   const flowNote = prepareUserDir(o);

@@ -34,7 +34,7 @@ function num(x: unknown, d: number): number {
 }
 
 /** Builds and checks the node's configuration from the editor fields. */
-export function configFromEditor(n: any): { ok: true; config: EvSimConfig } | { ok: false; errors: string[] } {
+export function configFromEditor(n: Record<string, unknown>): { ok: true; config: EvSimConfig } | { ok: false; errors: string[] } {
   const errors: string[] = [];
   const plugCount = num(n.plugCount, 2);
   if (plugCount !== 1 && plugCount !== 2) errors.push('plug count must be 1 or 2');
@@ -60,7 +60,7 @@ export function configFromEditor(n: any): { ok: true; config: EvSimConfig } | { 
     if (raw !== undefined) {
       // The editor's script is in seconds from the start; the model's in ms.
       const inMs = Array.isArray(raw)
-        ? raw.map((e: any) => (e && typeof e === 'object' ? { ...e, at: typeof e.at === 'number' ? e.at * 1000 : e.at, leaveAt: typeof e.leaveAt === 'number' ? e.leaveAt * 1000 : e.leaveAt } : e))
+        ? raw.map((e: Record<string, unknown>) => (e && typeof e === 'object' ? { ...e, at: typeof e.at === 'number' ? e.at * 1000 : e.at, leaveAt: typeof e.leaveAt === 'number' ? e.leaveAt * 1000 : e.leaveAt } : e))
         : raw;
       const se = validateScript(inMs);
       if (se.length) errors.push(...se);

@@ -141,6 +141,7 @@ function plugsInit(scope: any) {
     const v = (scope.edit.value === undefined || scope.edit.value === null ? '' : String(scope.edit.value)).trim();
     if (v === '') { scope.edit.error = 'The plate cannot be empty: enter ' + none + ' for none.'; return; }
     if (v.length > max) { scope.edit.error = 'At most ' + max + ' characters.'; return; }
+    // eslint-disable-next-line no-control-regex -- the check refuses control characters
     if (/[\u0000-\u001f\u007f]/.test(v)) { scope.edit.error = 'No control characters.'; return; }
     scope.send({ topic: 'plate', payload: { plugId: p.id, plate: v } });
     scope.edit.id = null;

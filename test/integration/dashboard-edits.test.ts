@@ -41,6 +41,7 @@ async function sendEdit(red: RunningNodeRed, msg: unknown): Promise<void> {
   };
   await post('40'); // join the default namespace
   const joined = await (await fetch(url)).text();
+  // eslint-disable-next-line no-control-regex -- socket.io's record separator
   assert.match(joined, /(^|\x1e)40/, `socket.io connect: ${joined.slice(0, 100)}`);
   await post('42' + JSON.stringify(['update-value', { id: 'w', msg }]));
 }

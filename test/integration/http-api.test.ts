@@ -8,7 +8,7 @@ import { MANUAL_SCHEDULE_SLOTS } from '../../lib/shared/params';
 import { hoursToSlots } from '../../lib/shared/schedule';
 import { start, type RunningNodeRed } from '../support/node-red-runner';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
+ 
 const bcrypt: any = require('bcryptjs');
 
 const FLOW = [

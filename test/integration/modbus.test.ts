@@ -12,7 +12,7 @@ import { start, getJson, waitFor, type RunningNodeRed } from '../support/node-re
 import { startMeterSim, profileFactor, DAILY_PROFILE, type MeterSim } from '../../tools/sim-meter';
 import { decodeRegisters } from '../../lib/cvm-mini/cvm-mini';
 import { cvmMiniPipeline } from '../support/modbus-flow';
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const ModbusRTU = require('modbus-serial');
 import type { MeterMessage } from '../../lib/shared/types';
 

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { DEFAULT_OFFLINE } from '../../lib/shared/params';
 import { clearInbox, closeStore, helper, loadWithStore, next, pending, recorderNode, resetFlow, restartWithStore } from '../support/nr';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
+ 
 const sinon: any = require('sinon');
 const chargePointNode = require('../../nodes/charge-point/charge-point');
 const offlineNode = require('../../nodes/offline-mode-config/offline-mode-config');

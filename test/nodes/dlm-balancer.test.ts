@@ -6,7 +6,7 @@ import { DEFAULT_PARAMS, PARAM_SPECS } from '../../lib/shared/params';
 import { plugMsg, type CpSpec } from '../support/site';
 import { clearInbox, closeStore, drain, helper, loadWithStore, next, nextWhere, pending, recorderNode, restartWithStore, sleep } from '../support/nr';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
+ 
 const balancerNode = require('../../nodes/dlm-balancer/dlm-balancer');
 const NODES = [balancerNode, recorderNode];
 

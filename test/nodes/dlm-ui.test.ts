@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const helper: any = require('node-red-node-test-helper');
 import dlmUi = require('../../nodes/dlm-ui/dlm-ui');
 import { statusOf } from '../../lib/core/status';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import { clearInbox, helper, next, peek, pending, recorderNode, resetFlow, sleep } from '../support/nr';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
+ 
 const sinon: any = require('sinon');
 const evSimNode = require('../../nodes/ev-sim/ev-sim');
 

@@ -12,7 +12,7 @@ import { DEFAULT_OFFLINE, phaseLimitA } from '../../lib/shared/params';
 import { plugMsg } from '../support/site';
 import { clearInbox, coreNode, drain, helper, next, nextWhere, recorderNode, sleep } from '../support/nr';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
+ 
 const NODES = [
   require('../../nodes/dlm-balancer/dlm-balancer'),
   require('../../nodes/charge-point/charge-point'),

@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import { DEFAULT_OFFLINE, OFFLINE_LIMITS } from '../../lib/shared/params';
 import { helper, next, pending, recorderNode, resetFlow } from '../support/nr';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
+ 
 const offlineNode = require('../../nodes/offline-mode-config/offline-mode-config');
 const chargePointNode = require('../../nodes/charge-point/charge-point');
 

@@ -6,7 +6,7 @@ import { DEFAULT_PARAMS, MANUAL_SCHEDULE_SLOTS } from '../../lib/shared/params';
 import { hoursToSlots, slotsToText } from '../../lib/shared/schedule';
 import { clearInbox, closeStore, helper, loadWithStore, next, pending, recorderNode, resetFlow, restartWithStore } from '../support/nr';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
+ 
 const sinon: any = require('sinon');
 const scheduleNode = require('../../nodes/priority-schedule/priority-schedule');
 

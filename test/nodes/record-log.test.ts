@@ -13,7 +13,7 @@ import { appendRecords, readRecordLog, recordLogPath, rewriteRecords } from '../
 import { helper, next, recorderNode, resetFlow } from '../support/nr';
 import { plugMsg, type CpSpec } from '../support/site';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
+ 
 const balancerNode = require('../../nodes/dlm-balancer/dlm-balancer');
 
 const rec = (plugId: number, start: number): TransactionRecord => ({

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { clearInbox, closeStore, drain, helper, loadWithStore, nextWhere, recorderNode, restartWithStore, sleep } from '../support/nr';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
+ 
 const NODES = [
   require('../../nodes/dlm-balancer/dlm-balancer'),
   require('../../nodes/charge-point/charge-point'),

@@ -7,7 +7,7 @@ import { strict as assert } from 'assert';
 import { manualSite } from '../support/site';
 import { clearInbox, drain, helper, next, nextWhere, recorderNode, sleep } from '../support/nr';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
+ 
 const NODES = [
   require('../../nodes/dlm-balancer/dlm-balancer'),
   require('../../nodes/charge-point/charge-point'),
