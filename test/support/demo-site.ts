@@ -18,6 +18,8 @@ export interface SiteOptions {
   amps: number[];
   /** Simulated time speed-up of the vehicles (start.js --speed). */
   speed: number;
+  /** Dashboard family (start.js --dashboard): 3 = node-red-dashboard at /ui (default), 2 = Dashboard 2.0 at /dashboard. */
+  dashboard?: 2 | 3;
 }
 
 export interface RunningSite {
@@ -37,7 +39,8 @@ export async function startSite(opts: SiteOptions): Promise<RunningSite> {
   const { dir, port, meterPort, amps, speed } = opts;
   const child = fork(
     START_JS,
-    ['--port', String(port), '--meter-port', String(meterPort), '--speed', String(speed), '--dir', dir, '--load', 'constant', '--amps', amps.join(',')],
+    ['--port', String(port), '--meter-port', String(meterPort), '--speed', String(speed), '--dir', dir, '--load', 'constant', '--amps', amps.join(','),
+      ...(opts.dashboard ? ['--dashboard', String(opts.dashboard)] : [])],
     { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env } },
   );
   let output = '';
