@@ -26,7 +26,7 @@ const GROUPS = [
   { key: 'schedule', page: 'lm', name: 'Priority schedule', width: 5, widget: 'dlm-ui2-schedule', out: 'schedule' },
   { key: 'params', page: 'lm', name: 'Parameters', width: 7, widget: 'dlm-ui2-params', out: 'balancer' },
   { key: 'analyser', page: 'lm', name: 'Analyser', width: 5, widget: 'dlm-ui2-analyser' },
-  { key: 'power', page: 'power', name: 'Building, EV and total power', width: 12, widget: 'dlm-ui2-power' },
+  { key: 'power', page: 'power', name: 'Building, EV and total power', width: 8, widget: 'dlm-ui2-power' },
   { key: 'tx', page: 'tx', name: 'Charging sessions', width: 12, widget: 'dlm-ui2-transactions', extra: { csvUrl: '/dlm/transactions.csv', maxRows: 50 } },
 ];
 

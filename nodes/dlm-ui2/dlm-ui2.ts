@@ -240,8 +240,11 @@ export = function (RED: any) {
         onAction: true,
         beforeSend: async (msg: any) => (fromFlow.has(msg) ? fromStatus(msg) : fromBrowser(msg)),
       };
-      // Not forwarded: a widget's output carries only its edits.
-      const props = { ...config, passthru: false, width: String(config.width ?? 0), height: String(config.height ?? 0) };
+      // Not forwarded: a widget's output carries only its edits. Dashboard 2.0 sets msg.topic of a
+      // widget action from the widget's topic property: "msg.topic" keeps the topic the page sent.
+      const props = {
+        ...config, passthru: false, topic: 'topic', topicType: 'msg', width: String(config.width ?? 0), height: String(config.height ?? 0),
+      };
       announceBundle(group, def);
       group.register(node, props, evts);
       try {

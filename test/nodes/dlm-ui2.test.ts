@@ -143,6 +143,8 @@ describe('dlm-ui2 widget nodes — server side with the Dashboard 2.0 API (issue
     assert.ok(w, 'registered');
     assert.equal(w.props.passthru, false, 'input messages are not forwarded');
     assert.equal(w.props.width, '0');
+    // Dashboard 2.0 sets a widget action's msg.topic from these: the topic the page sent is kept.
+    assert.deepEqual([w.props.topic, w.props.topicType], ['topic', 'msg']);
     assert.equal(w.evts.onAction, true);
     const base = (helper.getNode('g1') as any).base;
     assert.deepEqual(
