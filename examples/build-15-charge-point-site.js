@@ -336,8 +336,10 @@ link(schedOut, balancerIn);
 
 // --- Dashboard: FlowFuse Dashboard 2.0 at /dashboard with the dlm-ui2 widgets (--dashboard 2) ---
 if (DASHBOARD === 2) {
-  require('./dashboard-2').addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, statusOut, balancerIn, schedIn });
+  require('./dashboard-2').addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, statusOut, balancerIn, schedIn, tab });
 } else {
+  tab.info += '\n\nDashboard: node-red-dashboard 3 at `/ui` (needs `node-red-dashboard`). For FlowFuse Dashboard 2.0 import the example\n' +
+    '`15-charge-point-site-dashboard-2` instead (`npm start -- --dashboard 2`), docs/dashboard.md.';
   // --- Dashboard: node-red-dashboard at /ui, the eight dlm-ui widgets (issue 6) -----------------
   // Config nodes (no tab): the dashboard's site settings, its tabs (screens) and groups (cards).
   // Groups of a tab are ordered widest first: the dashboard's masonry layout places a group under

@@ -34,7 +34,10 @@ const GROUPS = [
  * Adds the Dashboard 2.0 config nodes (ui-base, ui-theme, ui-page, ui-group) and the dashboard
  * group of the flow: the status link in, the eight widgets, the edit link outs.
  */
-function addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, statusOut, balancerIn, schedIn }) {
+function addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, statusOut, balancerIn, schedIn, tab }) {
+  tab.label += ' (Dashboard 2.0)';
+  tab.info += '\n\nDashboard: FlowFuse Dashboard 2.0 at `/dashboard` (needs `@flowfuse/node-red-dashboard`). For node-red-dashboard 3\n' +
+    'import the example `15-charge-point-site` instead (`npm start`), docs/dashboard.md.';
   add({
     id: 'dlm_ui2_base',
     type: 'ui-base',

@@ -15,6 +15,7 @@
  *  - saves a screenshot of every page to test-output/screenshots/d2-*.png.
  */
 import { strict as assert } from 'assert';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -146,6 +147,22 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     if (context) await context.close().catch(() => undefined);
     if (site) await site.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('examples/15-charge-point-site-dashboard-2.json is what the builder makes with --dashboard 2; npm start refuses a bad --dashboard and a kept flow of the other family', () => {
+    execFileSync(process.execPath, [path.join(REPO_ROOT, 'examples', 'build-15-charge-point-site.js'), '--dashboard', '2', '--check'], { stdio: 'pipe' });
+    const run = (args: string[]) => spawnSync(process.execPath, [path.join(REPO_ROOT, 'tools', 'start.js'), ...args], { encoding: 'utf8', timeout: 20_000 });
+    const bad = run(['--dashboard', '4']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--dashboard must be 2 \(FlowFuse Dashboard 2\.0\) or 3/);
+    // A user directory whose flow has the Dashboard 3 widgets: --dashboard 2 says to --reset, changes nothing.
+    const other = path.join(dir, 'kept-d3');
+    fs.mkdirSync(other);
+    fs.copyFileSync(path.join(REPO_ROOT, 'examples', '15-charge-point-site.json'), path.join(other, 'flows.json'));
+    const kept = run(['--dashboard', '2', '--dir', other, '--port', '1', '--meter-port', '1']);
+    assert.equal(kept.status, 2, kept.stderr);
+    assert.match(kept.stderr, /uses the node-red-dashboard 3 widgets: add --reset/);
+    assert.equal(fs.readFileSync(path.join(other, 'flows.json'), 'utf8'), fs.readFileSync(path.join(REPO_ROOT, 'examples', '15-charge-point-site.json'), 'utf8'));
   });
 
   it('both dashboards load in one Node-RED 4.1 without route collisions (/ui and /dashboard), the example wires all eight dlm-ui2 types, the editing ones with Edits = open', async () => {
