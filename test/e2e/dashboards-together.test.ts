@@ -47,7 +47,7 @@ function flow(): unknown[] {
     { id: 'th2', type: 'ui-theme', name: 'theme', colors: { surface: '#ffffff', primary: '#1565c0', bgPage: '#eeeeee', groupBg: '#ffffff', groupOutline: '#cccccc' }, sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '4px', widgetGap: '12px' } },
     { id: 'p2', type: 'ui-page', name: 'Site', ui: 'b2', path: '/site', icon: 'home', layout: 'grid', theme: 'th2', breakpoints: [{ name: 'Default', px: '0', cols: '3' }, { name: 'Desktop', px: '1024', cols: '12' }], order: 1, className: '', visible: 'true', disabled: 'false' },
     { id: 'g2', type: 'ui-group', name: 'Plugs', page: 'p2', width: '12', height: '1', order: 1, showTitle: true, className: '', visible: 'true', disabled: 'false', groupType: 'default' },
-    { id: 'w2', type: 'dlm-ui2-plugs', z: 't', name: '', group: 'g2', order: 1, width: '0', height: '0', edits: 'readonly', x: 300, y: 120, wires: [[]] },
+    { id: 'w2', type: 'dlm-ui2-plugs', z: 't', name: '', group: 'g2', order: 1, width: '0', height: '0', x: 300, y: 120, wires: [[]] },
   ];
 }
 
@@ -118,7 +118,7 @@ for (const rt of RUNTIMES) {
       assert.match(bundle.body, /DlmUi2Plugs/);
     });
 
-    it('in Chromium, the plug-status widget of each family shows the status, the plate as text', async () => {
+    it('in Chromium, the plug-status widget of each family shows the status, the plate as text; Dashboard 2.0\'s, protected without a login, is read-only and says why (R-SEC-1)', async () => {
       assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
       fs.mkdirSync(SHOTS, { recursive: true });
       const { chromium } = require('playwright-core');
@@ -136,6 +136,11 @@ for (const rt of RUNTIMES) {
         await page.waitForSelector('.dlm-plugs tr.dlm-plug[data-plug-id="1"]', { timeout: 20_000 });
         assert.equal((await page.textContent('.dlm-plugs tr.dlm-plug[data-plug-id="1"] .dlm-plate'))!.trim(), '<b>AE-1111-FF</b>', url);
         assert.equal(await page.$$eval('.dlm-plugs .dlm-plate b', (els: Element[]) => els.length), 0, 'the plate is not HTML');
+        if (url.startsWith('/dashboard')) {
+          // Edits = protected (the default) and no login in settings.js: read-only, and the page says why (R-SEC-1).
+          assert.match((await page.textContent('.dlm-plugs .dlm-access'))!, /Read-only: this dashboard has no login/);
+          assert.equal(await page.$$eval('.dlm-plugs .dlm-edit', (els: Element[]) => els.length), 0);
+        }
         await page.screenshot({ path: path.join(SHOTS, shot) });
       }
       assert.deepEqual(errors, []);
