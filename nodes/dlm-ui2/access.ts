@@ -9,6 +9,10 @@
  * through an `ioMiddleware` from settings.js — `dashboard.ioMiddleware`, or `ui.ioMiddleware`
  * when there is no `dashboard` section (Dashboard 2.0 itself falls back to `ui` that way).
  * An `httpMiddleware` alone does not count: it guards the page, not the socket.
+ *
+ * Not counted either: a user in `msg._client` (FlowFuse's user plugins put one there). Dashboard
+ * 2.0 keeps a `_client` object that the browser itself sent with a widget action and only adds
+ * the socket id to it, so without a plugin that overwrites it the browser could claim any user.
  */
 export type EditsMode = 'protected' | 'open' | 'readonly';
 
