@@ -300,6 +300,12 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     await matches(SCHEDULE);
     assert.match((await page.textContent('.dlm-sched-summary'))!, /priority active now/);
     await shot('d2-2b-load-management-priority.png');
+    // The widest state of this page (seven table columns) still fits a 1024 px window: nothing scrolls sideways.
+    await page.setViewportSize({ width: 1024, height: 900 });
+    await page.waitForTimeout(500);
+    await assertLayout(PAGE.lm);
+    await shot('d2-2c-load-management-priority-1024.png');
+    await page.setViewportSize(VIEWPORT);
   });
 
   it('Power: building, EV, total and contracted power equal /dlm/status (kW), with the live graph and the 24 h history a previous run left in the context store (R-MON-4, R-ERR-2)', async () => {
