@@ -337,6 +337,30 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     await shot('d2-4-transactions.png');
   });
 
+  it('the editor: the eight ui2 widgets in the palette; an editing widget\'s Edits option, with a warning while it is "open" (R-SEC-1)', async function () {
+    this.timeout(60_000);
+    const editor = await context.newPage();
+    const errors: string[] = [];
+    editor.on('pageerror', (e: Error) => errors.push(e.message));
+    try {
+      await editor.goto(site!.url + '/');
+      await editor.waitForSelector('.red-ui-palette-node[data-palette-type="dlm-ui2-plugs"]', { state: 'attached', timeout: 40_000 });
+      const palette = await editor.$$eval('.red-ui-palette-node[data-palette-type^="dlm-ui2-"]', (els: Element[]) => els.map((e) => e.getAttribute('data-palette-type')).sort());
+      assert.deepEqual(palette, WIDGET_TYPES);
+      await editor.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('dlm_ui2_plugs')));
+      await editor.waitForSelector('#node-input-edits', { timeout: 10_000 });
+      assert.equal(await editor.inputValue('#node-input-edits'), 'open');
+      assert.equal(await editor.isVisible('.dlm-ui2-open-warning'), true, 'warning shown for open edits');
+      assert.match((await editor.textContent('.dlm-ui2-open-warning'))!, /Anyone who can open this dashboard can change the site/);
+      await editor.selectOption('#node-input-edits', 'protected');
+      assert.equal(await editor.isVisible('.dlm-ui2-open-warning'), false, 'no warning for protected');
+      await editor.click('#node-dialog-cancel');
+      assert.deepEqual(errors.filter((e) => /dlm/i.test(e)), []);
+    } finally {
+      await editor.close();
+    }
+  });
+
   it('no dialog and no script error in the page during the whole run; Node-RED logged no error but the refused edit (R-CP-6, R-ERR-1)', () => {
     assert.deepEqual(dialogs, []);
     assert.deepEqual(pageErrors, []);
