@@ -36,7 +36,7 @@ function status() {
 function flow(): unknown[] {
   return [
     { id: 't', type: 'tab', label: 'both dashboards' },
-    { id: 'inj', type: 'inject', z: 't', name: 'status', props: [{ p: 'payload' }], repeat: '2', once: true, onceDelay: '0.5', topic: '', payload: JSON.stringify(status()), payloadType: 'json', x: 100, y: 100, wires: [['w3', 'w2']] },
+    { id: 'inj', type: 'inject', z: 't', name: 'status', props: [{ p: 'payload' }], repeat: '2', once: true, onceDelay: '0.5', topic: '', payload: JSON.stringify(status()), payloadType: 'json', x: 100, y: 100, wires: [['w3', 'w2', 'w2p', 'w2s']] },
     // node-red-dashboard 3
     { id: 'b3', type: 'ui_base', theme: { name: 'theme-light' }, site: { name: 'D3', hideToolbar: 'false', allowSwipe: 'false', lockMenu: 'false', allowTempTheme: 'true', dateFormat: 'DD/MM/YYYY', sizes: { sx: 48, sy: 48, gx: 6, gy: 6, cx: 6, cy: 6, px: 0, py: 0 } } },
     { id: 'tab3', type: 'ui_tab', name: 'Site', icon: 'dashboard', order: 1, disabled: false, hidden: false },
@@ -48,6 +48,8 @@ function flow(): unknown[] {
     { id: 'p2', type: 'ui-page', name: 'Site', ui: 'b2', path: '/site', icon: 'home', layout: 'grid', theme: 'th2', breakpoints: [{ name: 'Default', px: '0', cols: '3' }, { name: 'Desktop', px: '1024', cols: '12' }], order: 1, className: '', visible: 'true', disabled: 'false' },
     { id: 'g2', type: 'ui-group', name: 'Plugs', page: 'p2', width: '12', height: '1', order: 1, showTitle: true, className: '', visible: 'true', disabled: 'false', groupType: 'default' },
     { id: 'w2', type: 'dlm-ui2-plugs', z: 't', name: '', group: 'g2', order: 1, width: '0', height: '0', x: 300, y: 120, wires: [[]] },
+    { id: 'w2s', type: 'dlm-ui2-schedule', z: 't', name: '', group: 'g2', order: 2, width: '0', height: '0', x: 300, y: 160, wires: [[]] },
+    { id: 'w2p', type: 'dlm-ui2-params', z: 't', name: '', group: 'g2', order: 3, width: '0', height: '0', x: 300, y: 200, wires: [[]] },
   ];
 }
 
@@ -127,7 +129,7 @@ for (const rt of RUNTIMES) {
         headless: true,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
       });
-      const page = await browser.newPage({ viewport: { width: 1400, height: 600 } });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       const errors: string[] = [];
       page.on('pageerror', (e: Error) => errors.push(e.message));
       const tag = rt.nodeRed;
@@ -140,8 +142,15 @@ for (const rt of RUNTIMES) {
           // Edits = protected (the default) and no login in settings.js: read-only, and the page says why (R-SEC-1).
           assert.match((await page.textContent('.dlm-plugs .dlm-access'))!, /Read-only: this dashboard has no login/);
           assert.equal(await page.$$eval('.dlm-plugs .dlm-edit', (els: Element[]) => els.length), 0);
+          await page.waitForSelector('.dlm-params tr[data-key]', { timeout: 10_000 });
+          await page.waitForSelector('.dlm-schedule .dlm-slot', { timeout: 10_000 });
+          assert.equal(await page.$$eval('.dlm-params input, .dlm-params select, .dlm-params .dlm-apply', (els: Element[]) => els.length), 0, 'no parameter inputs');
+          assert.equal(await page.$$eval('.dlm-schedule button:not([disabled])', (els: Element[]) => els.length), 0, 'schedule buttons disabled');
+          assert.equal(await page.$$eval('.dlm-schedule .dlm-slot[disabled]', (els: Element[]) => els.length), 24);
+          assert.match((await page.textContent('.dlm-params .dlm-access'))!, /Read-only/);
         }
-        await page.screenshot({ path: path.join(SHOTS, shot) });
+        await page.waitForTimeout(800); // let the dashboard's navigation drawer finish moving
+        await page.screenshot({ path: path.join(SHOTS, shot), fullPage: true });
       }
       assert.deepEqual(errors, []);
     });
