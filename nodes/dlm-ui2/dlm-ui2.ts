@@ -178,9 +178,17 @@ export = function (RED: any) {
         });
 
       // Messages from the flow pass this listener first (registered before the dashboard's), so
-      // beforeSend below tells them apart from the browser's widget actions.
+      // beforeSend below tells them apart from the browser's widget actions, whose objects come
+      // fresh from the socket. The payload is remembered too, in case a Dashboard 2.0 plugin's
+      // onInput hook hands beforeSend a copy of the message.
       const fromFlow = new WeakSet<object>();
-      node.on('input', (msg: any) => { if (msg && typeof msg === 'object') fromFlow.add(msg); });
+      const isObj = (x: unknown): x is object => x !== null && typeof x === 'object';
+      node.on('input', (msg: any) => {
+        if (!isObj(msg)) return;
+        fromFlow.add(msg);
+        if (isObj((msg as any).payload)) fromFlow.add((msg as any).payload);
+      });
+      const isFromFlow = (msg: any): boolean => msg !== null && typeof msg === 'object' && (fromFlow.has(msg) || (isObj(msg.payload) && fromFlow.has(msg.payload)));
 
       let base: any = null;
       /** Shows the current view on every open page now and to pages opened later. */
@@ -238,7 +246,7 @@ export = function (RED: any) {
 
       const evts = {
         onAction: true,
-        beforeSend: async (msg: any) => (fromFlow.has(msg) ? fromStatus(msg) : fromBrowser(msg)),
+        beforeSend: async (msg: any) => (isFromFlow(msg) ? fromStatus(msg) : fromBrowser(msg)),
       };
       // Not forwarded: a widget's output carries only its edits. Dashboard 2.0 sets msg.topic of a
       // widget action from the widget's topic property: "msg.topic" keeps the topic the page sent.

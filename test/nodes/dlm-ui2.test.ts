@@ -169,6 +169,19 @@ describe('dlm-ui2 widget nodes — server side with the Dashboard 2.0 API (issue
     assert.equal(lastView(), before);
   });
 
+  it('a status from the flow is shown even when a Dashboard 2.0 plugin hands beforeSend a copy of the message; a browser message shaped like a status is not', async () => {
+    await helper.load([dashboardStandIn, dlmUi2], flow('dlm-ui2-table'));
+    const w = helper.getNode('w');
+    const { evts } = widgets.get('w')!;
+    const s = status();
+    let copy: any = null;
+    w.on('input', (msg: any) => { copy = { ...msg }; });
+    w.receive({ payload: s });
+    await until(() => copy !== null, 'the input');
+    assert.deepEqual(await evts.beforeSend(copy), { payload: JSON.parse(JSON.stringify(D.tableView(copy.payload))) });
+    assert.equal(await evts.beforeSend(JSON.parse(JSON.stringify({ payload: s }))), null);
+  });
+
   it('plate edit with Edits = open (R-CP-6): a valid plate leaves as {topic:"plate"}; empty, unknown plug and other topics are refused with the reason on the page', async () => {
     await helper.load([dashboardStandIn, dlmUi2], flow('dlm-ui2-plugs', { edits: 'open' }));
     const w = helper.getNode('w');
