@@ -20,6 +20,7 @@
  */
 import * as path from 'path';
 import * as D from '../../lib/dashboard';
+import { boundedText, messageProblem } from '../../lib/guard';
 import type { SiteParams, StatusMessage } from '../../lib/types';
 import { editAccess, dashboardProtected, type EditsMode } from './access';
 
@@ -205,10 +206,15 @@ export = function (RED: any) {
 
       /** A status from the flow → the view model the Vue component shows (R-ERR-1: anything else refused). */
       async function fromStatus(msg: any): Promise<object> {
+        const unsafe = messageProblem(msg);
+        if (unsafe) {
+          setStatus('red', 'bad status message');
+          throw new Error(boundedText(`not a balancer status: ${unsafe}`));
+        }
         const problems = D.statusProblems(msg.payload);
         if (problems.length) {
           setStatus('red', 'bad status message');
-          throw new Error(`not a balancer status: ${problems.join('; ')}`);
+          throw new Error(boundedText(`not a balancer status: ${problems.join('; ')}`));
         }
         const status = msg.payload as StatusMessage;
         await ready;
@@ -226,14 +232,18 @@ export = function (RED: any) {
 
       /** An edit from the browser: authorised, checked with the balancer's rules, then sent (or refused to a Catch node). */
       function fromBrowser(msg: any): object | null {
-        const refuse = (text: string) => {
+        // Untrusted (R-SEC-3): checked by lib/guard before anything reads, copies or prints it.
+        const unsafe = messageProblem(msg);
+        const refuse = (reason: string) => {
+          const text = boundedText(reason);
           note = { text, error: true };
           setStatus('red', text.slice(0, 60));
-          node.error(text, { topic: msg?.topic, payload: msg?.payload });
+          node.error(text, unsafe ? { topic: def.edit!.topic } : { topic: msg.topic, payload: msg.payload });
           setImmediate(publish);
           return null;
         };
-        if (!def.edit || !msg || msg.topic !== def.edit.topic) return null; // nothing else leaves a widget
+        if (!def.edit || !msg || typeof msg !== 'object' || msg.topic !== def.edit.topic) return null; // nothing else leaves a widget
+        if (unsafe) return refuse(`${def.edit.topic} edit refused: ${unsafe}`);
         const a = access();
         if (!a.allowed) return refuse(`${def.edit.topic} edit refused: ${a.reason}`);
         const r = def.edit.check(msg.payload, last);

@@ -204,6 +204,15 @@ describe('dlm-ui2 widget nodes — server side with the Dashboard 2.0 API (issue
       assert.match(errors[n].error.message, reason);
       await until(() => lastView().serverNote !== null && reason.test(lastView().serverNote.text), 'the note on the page');
     }
+    // A hostile shape (prototype key, deep nesting) is refused by lib/guard first, without echo (R-SEC-3).
+    for (const payload of [JSON.parse('{"plugId": 1, "plate": "AB", "__proto__": {"x": 1}}'), { plugId: 1, plate: 'AB', deep: JSON.parse('['.repeat(40) + ']'.repeat(40)) }]) {
+      const k = errors.length;
+      assert.equal(await evts.beforeSend({ topic: 'plate', payload }), null);
+      await until(() => errors.length === k + 1, 'the refusal');
+      assert.match(errors[k].error.message, /^plate edit refused: msg\.payload/);
+      assert.ok(errors[k].error.message.length <= 200);
+      assert.equal(errors[k].payload, undefined, 'the refused payload is not passed on');
+    }
     // Nothing but the widget's own edit topic leaves it (and no error for that).
     const n = errors.length;
     assert.equal(await evts.beforeSend({ topic: 'params', payload: { mccbA: 63 } }), null);
