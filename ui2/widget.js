@@ -1,7 +1,7 @@
 // What every dlm-ui2 widget does in the browser: take the view model the node computed from the
 // balancer status (msg.payload) from Dashboard 2.0's socket — the last one on load, then every
 // update — and send edits back as widget actions (checked again on the server before they leave
-// the node). All user and device text is rendered with {{ }} (text), never v-html (R-CP-6).
+// the node). All user and device text is rendered with {{ }} (text), never as HTML (R-CP-6).
 export default {
   inject: ['$socket'],
   props: {

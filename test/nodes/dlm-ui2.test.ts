@@ -9,6 +9,8 @@
  * The real dashboard in a browser: test/e2e/dashboard2.test.ts.
  */
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const helper: any = require('node-red-node-test-helper');
 import dlmUi2 = require('../../nodes/dlm-ui2/dlm-ui2');
@@ -18,6 +20,7 @@ import { statusOf } from '../../lib/status';
 import type { StatusMessage } from '../../lib/types';
 import { Site } from '../support/site';
 import { NODE_RED_PATH } from '../support/nr';
+import { REPO_ROOT } from '../support/node-red-runner';
 
 helper.init(NODE_RED_PATH);
 
@@ -290,6 +293,18 @@ describe('dlm-ui2 widget nodes — server side with the Dashboard 2.0 API (issue
     helper.getNode('w').receive({ payload: status() });
     await until(() => lastView() !== undefined, 'the view');
     assert.equal(lastView().csvUrl, null);
+  });
+});
+
+describe('dlm-ui2 browser code (R-CP-6, issue 14)', () => {
+  it('the Vue components render text only: no v-html, innerHTML or other HTML sinks in ui2/', () => {
+    const dir = path.join(REPO_ROOT, 'ui2');
+    const files = fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => /\.(vue|js)$/.test(f));
+    assert.ok(files.length >= 10, `ui2 sources: ${files}`);
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      assert.doesNotMatch(text, /v-html|innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/, f);
+    }
   });
 });
 
