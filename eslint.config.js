@@ -41,4 +41,9 @@ module.exports = tseslint.config(
     files: ['**/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
   },
+  {
+    // The Dashboard 2.0 widgets' browser entry (bundled by Vite).
+    files: ['ui2/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: { ...globals.browser } },
+  },
 );

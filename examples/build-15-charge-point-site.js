@@ -7,6 +7,8 @@
  *
  *   node examples/build-15-charge-point-site.js          # rewrite the .json
  *   node examples/build-15-charge-point-site.js --check  # exit 1 if the .json is out of date
+ *   node examples/build-15-charge-point-site.js --dashboard 2 [--check]
+ *       # the same site with FlowFuse Dashboard 2.0: examples/15-charge-point-site-dashboard-2.json
  *
  * Layout (reads like the manual's wiring diagram, docs/example-site.md):
  *   Building meter ─┐
@@ -19,14 +21,19 @@
  * on Node-RED's admin server, behind adminAuth when it is set (nodes/common/http-api.ts, issue 9).
  *
  * Dashboard (issue 6, docs/dashboard.md): node-red-dashboard at /ui, the eight dlm-ui widgets on
- * four tabs (Site, Load management, Power, Transactions), fed by the balancer's status output.
+ * four tabs (Site, Load management, Power, Transactions), fed by the balancer's status output;
+ * with --dashboard 2, FlowFuse Dashboard 2.0 at /dashboard, the eight dlm-ui2 widgets on the same
+ * four pages (issue 14, examples/dashboard-2.js).
  */
 'use strict';
 const fs = require('fs');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
-const OUT = path.join(__dirname, '15-charge-point-site.json');
+// `--dashboard 2`: the same site with the FlowFuse Dashboard 2.0 widgets (issue 14) instead of
+// node-red-dashboard 3, written to its own example file (examples/dashboard-2.js builds that part).
+const DASHBOARD = process.argv.includes('--dashboard') && process.argv[process.argv.indexOf('--dashboard') + 1] === '2' ? 2 : 3;
+const OUT = path.join(__dirname, DASHBOARD === 2 ? '15-charge-point-site-dashboard-2.json' : '15-charge-point-site.json');
 const { DEFAULT_PARAMS, PARAM_SPECS, MANUAL_SCHEDULE_SLOTS, METER_DEFAULTS } = require(path.join(ROOT, 'dist', 'lib', 'shared', 'params.js'));
 
 const TAB = 'dlm_site_tab';
@@ -73,7 +80,7 @@ function vehicleFor(cp, letter, i) {
 // ---------------------------------------------------------------------------------------------
 // Node builders
 // ---------------------------------------------------------------------------------------------
-add({
+const tab = add({
   id: TAB,
   type: 'tab',
   label: '15-charge-point site',
@@ -316,92 +323,99 @@ const schedOut = linkOut(gSched, 'dlm_out_schedule', 'schedule → balancer', 11
 wire(schedule, schedOut);
 link(schedOut, balancerIn);
 
-// --- Dashboard: node-red-dashboard at /ui, the eight dlm-ui widgets (issue 6) -----------------
-// Config nodes (no tab): the dashboard's site settings, its tabs (screens) and groups (cards).
-// Groups of a tab are ordered widest first: the dashboard's masonry layout places a group under
-// the shorter one at its left without looking further right, so a wide group after a narrow one
-// overlaps it (docs/dashboard.md). Widths are in dashboard units (48 px + 6 px gap).
-add({
-  id: 'dlm_ui_base',
-  type: 'ui_base',
-  theme: { name: 'theme-light' },
-  site: {
-    name: 'EV charging — dynamic load management',
-    hideToolbar: 'false',
-    allowSwipe: 'false',
-    lockMenu: 'false',
-    allowTempTheme: 'true',
-    dateFormat: 'DD/MM/YYYY',
-    sizes: { sx: 48, sy: 48, gx: 6, gy: 6, cx: 6, cy: 6, px: 0, py: 0 },
-  },
-});
-const UI_TABS = [
-  { key: 'site', name: 'Site', icon: 'fa-car' },
-  { key: 'lm', name: 'Load management', icon: 'fa-sliders' },
-  { key: 'power', name: 'Power', icon: 'fa-line-chart' },
-  { key: 'tx', name: 'Transactions', icon: 'fa-list' },
-];
-UI_TABS.forEach((t, i) => add({ id: `dlm_ui_tab_${t.key}`, type: 'ui_tab', name: t.name, icon: t.icon, order: i + 1, disabled: false, hidden: false }));
-/** Dashboard groups, in screen order per tab (widest first), and the widget each one holds. */
-const UI_GROUPS = [
-  { key: 'consumption', tab: 'site', name: 'Consumption per phase', width: 18, widget: 'dlm-ui-consumption' },
-  { key: 'plugs', tab: 'site', name: 'Status of the charge points', width: 18, widget: 'dlm-ui-plugs', out: 'balancer' },
-  // Two rows of 14 + 8 units (fits 1280 px and wider): table | schedule, then parameters | analyser.
-  { key: 'table', tab: 'lm', name: 'Table per phases', width: 14, widget: 'dlm-ui-table' },
-  { key: 'schedule', tab: 'lm', name: 'Priority schedule', width: 8, widget: 'dlm-ui-schedule', out: 'schedule' },
-  { key: 'params', tab: 'lm', name: 'Parameters', width: 14, widget: 'dlm-ui-params', out: 'balancer' },
-  { key: 'analyser', tab: 'lm', name: 'Analyser', width: 8, widget: 'dlm-ui-analyser' },
-  { key: 'power', tab: 'power', name: 'Building, EV and total power', width: 16, widget: 'dlm-ui-power' },
-  { key: 'tx', tab: 'tx', name: 'Charging sessions', width: 18, widget: 'dlm-ui-transactions', extra: { csvUrl: '/dlm/transactions.csv', maxRows: 50 } },
-];
-const tabOrder = {};
-for (const g of UI_GROUPS) {
-  tabOrder[g.tab] = (tabOrder[g.tab] || 0) + 1;
-  add({ id: `dlm_ui_group_${g.key}`, type: 'ui_group', name: g.name, tab: `dlm_ui_tab_${g.tab}`, order: tabOrder[g.tab], disp: true, width: String(g.width), collapse: false, className: '' });
-}
-
-const DASH_X = { in: 2020, widget: 2260, out: 2540 };
-const dashStatusIn = linkIn(gDash, 'dlm_in_dashboard_status', 'status → dashboard', DASH_X.in, 300);
-link(statusOut, dashStatusIn);
-node(gDash, {
-  id: 'dlm_dashboard_note',
-  type: 'comment',
-  name: 'Dashboard /ui: the balancer status in, plate / params / schedule edits out',
-  info: [
-    'The dlm-ui widgets (node-red-dashboard, http://…/ui) read the balancer\'s status messages from the link in',
-    '"status → dashboard". The plug status widget (licence plates) and the parameters widget send their edits',
-    'to the balancer, the schedule widget to the priority-schedule node, through the link outs. Each widget',
-    'sits in its own dashboard group; tabs: Site, Load management, Power, Transactions (docs/dashboard.md).',
-  ].join('\n'),
-  x: DASH_X.widget,
-  y: 100,
-  wires: [],
-});
-const dashToBalancer = linkOut(gDash, 'dlm_out_dashboard_balancer', 'dashboard → balancer (plate, params)', DASH_X.out, 200);
-link(dashToBalancer, balancerIn);
-const dashToSchedule = linkOut(gDash, 'dlm_out_dashboard_schedule', 'dashboard → schedule', DASH_X.out, 300);
-link(dashToSchedule, schedIn);
-// Widgets with an output first (next to their link outs), then the display-only ones.
-const widgetOrder = [...UI_GROUPS.filter((g) => g.out), ...UI_GROUPS.filter((g) => !g.out)];
-widgetOrder.forEach((g, i) => {
-  const w = node(gDash, {
-    id: `dlm_ui_${g.key}`,
-    type: g.widget,
-    name: '',
-    group: `dlm_ui_group_${g.key}`,
-    order: 1,
-    width: 0,
-    height: 0,
-    ...(g.extra || {}),
-    // The demo runs without a login: edits open (README, Security: use "protected" on a site).
-    ...(g.out ? { edits: 'open' } : {}),
-    x: DASH_X.widget,
-    y: 160 + i * 50,
-    wires: g.out ? [[]] : [],
+// --- Dashboard: FlowFuse Dashboard 2.0 at /dashboard with the dlm-ui2 widgets (--dashboard 2) ---
+if (DASHBOARD === 2) {
+  require('./dashboard-2').addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, statusOut, balancerIn, schedIn, tab });
+} else {
+  tab.info += '\n\nDashboard: node-red-dashboard 3 at `/ui` (needs `node-red-dashboard`). For FlowFuse Dashboard 2.0 import the example\n' +
+    '`15-charge-point-site-dashboard-2` instead (`npm start -- --dashboard 2`), docs/dashboard.md.';
+  // --- Dashboard: node-red-dashboard at /ui, the eight dlm-ui widgets (issue 6) -----------------
+  // Config nodes (no tab): the dashboard's site settings, its tabs (screens) and groups (cards).
+  // Groups of a tab are ordered widest first: the dashboard's masonry layout places a group under
+  // the shorter one at its left without looking further right, so a wide group after a narrow one
+  // overlaps it (docs/dashboard.md). Widths are in dashboard units (48 px + 6 px gap).
+  add({
+    id: 'dlm_ui_base',
+    type: 'ui_base',
+    theme: { name: 'theme-light' },
+    site: {
+      name: 'EV charging — dynamic load management',
+      hideToolbar: 'false',
+      allowSwipe: 'false',
+      lockMenu: 'false',
+      allowTempTheme: 'true',
+      dateFormat: 'DD/MM/YYYY',
+      sizes: { sx: 48, sy: 48, gx: 6, gy: 6, cx: 6, cy: 6, px: 0, py: 0 },
+    },
   });
-  wire(dashStatusIn, w);
-  if (g.out) wire(w, g.out === 'schedule' ? dashToSchedule : dashToBalancer);
-});
+  const UI_TABS = [
+    { key: 'site', name: 'Site', icon: 'fa-car' },
+    { key: 'lm', name: 'Load management', icon: 'fa-sliders' },
+    { key: 'power', name: 'Power', icon: 'fa-line-chart' },
+    { key: 'tx', name: 'Transactions', icon: 'fa-list' },
+  ];
+  UI_TABS.forEach((t, i) => add({ id: `dlm_ui_tab_${t.key}`, type: 'ui_tab', name: t.name, icon: t.icon, order: i + 1, disabled: false, hidden: false }));
+  /** Dashboard groups, in screen order per tab (widest first), and the widget each one holds. */
+  const UI_GROUPS = [
+    { key: 'consumption', tab: 'site', name: 'Consumption per phase', width: 18, widget: 'dlm-ui-consumption' },
+    { key: 'plugs', tab: 'site', name: 'Status of the charge points', width: 18, widget: 'dlm-ui-plugs', out: 'balancer' },
+    // Two rows of 14 + 8 units (fits 1280 px and wider): table | schedule, then parameters | analyser.
+    { key: 'table', tab: 'lm', name: 'Table per phases', width: 14, widget: 'dlm-ui-table' },
+    { key: 'schedule', tab: 'lm', name: 'Priority schedule', width: 8, widget: 'dlm-ui-schedule', out: 'schedule' },
+    { key: 'params', tab: 'lm', name: 'Parameters', width: 14, widget: 'dlm-ui-params', out: 'balancer' },
+    { key: 'analyser', tab: 'lm', name: 'Analyser', width: 8, widget: 'dlm-ui-analyser' },
+    { key: 'power', tab: 'power', name: 'Building, EV and total power', width: 16, widget: 'dlm-ui-power' },
+    { key: 'tx', tab: 'tx', name: 'Charging sessions', width: 18, widget: 'dlm-ui-transactions', extra: { csvUrl: '/dlm/transactions.csv', maxRows: 50 } },
+  ];
+  const tabOrder = {};
+  for (const g of UI_GROUPS) {
+    tabOrder[g.tab] = (tabOrder[g.tab] || 0) + 1;
+    add({ id: `dlm_ui_group_${g.key}`, type: 'ui_group', name: g.name, tab: `dlm_ui_tab_${g.tab}`, order: tabOrder[g.tab], disp: true, width: String(g.width), collapse: false, className: '' });
+  }
+
+  const DASH_X = { in: 2020, widget: 2260, out: 2540 };
+  const dashStatusIn = linkIn(gDash, 'dlm_in_dashboard_status', 'status → dashboard', DASH_X.in, 300);
+  link(statusOut, dashStatusIn);
+  node(gDash, {
+    id: 'dlm_dashboard_note',
+    type: 'comment',
+    name: 'Dashboard /ui: the balancer status in, plate / params / schedule edits out',
+    info: [
+      'The dlm-ui widgets (node-red-dashboard, http://…/ui) read the balancer\'s status messages from the link in',
+      '"status → dashboard". The plug status widget (licence plates) and the parameters widget send their edits',
+      'to the balancer, the schedule widget to the priority-schedule node, through the link outs. Each widget',
+      'sits in its own dashboard group; tabs: Site, Load management, Power, Transactions (docs/dashboard.md).',
+    ].join('\n'),
+    x: DASH_X.widget,
+    y: 100,
+    wires: [],
+  });
+  const dashToBalancer = linkOut(gDash, 'dlm_out_dashboard_balancer', 'dashboard → balancer (plate, params)', DASH_X.out, 200);
+  link(dashToBalancer, balancerIn);
+  const dashToSchedule = linkOut(gDash, 'dlm_out_dashboard_schedule', 'dashboard → schedule', DASH_X.out, 300);
+  link(dashToSchedule, schedIn);
+  // Widgets with an output first (next to their link outs), then the display-only ones.
+  const widgetOrder = [...UI_GROUPS.filter((g) => g.out), ...UI_GROUPS.filter((g) => !g.out)];
+  widgetOrder.forEach((g, i) => {
+    const w = node(gDash, {
+      id: `dlm_ui_${g.key}`,
+      type: g.widget,
+      name: '',
+      group: `dlm_ui_group_${g.key}`,
+      order: 1,
+      width: 0,
+      height: 0,
+      ...(g.extra || {}),
+      // The demo runs without a login: edits open (README, Security: use "protected" on a site).
+      ...(g.out ? { edits: 'open' } : {}),
+      x: DASH_X.widget,
+      y: 160 + i * 50,
+      wires: g.out ? [[]] : [],
+    });
+    wire(dashStatusIn, w);
+    if (g.out) wire(w, g.out === 'schedule' ? dashToSchedule : dashToBalancer);
+  });
+}
 
 // --- Charge points, each with its simulated charger --------------------------------------------
 const PHASE_COLUMN = { L1: 40, L2: 720, L3: 1400, spare: 720 };
@@ -496,7 +510,7 @@ const text = JSON.stringify(nodes, null, 2) + '\n';
 if (process.argv.includes('--check')) {
   const current = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
   if (current !== text) {
-    console.error(`${path.relative(ROOT, OUT)} is out of date: run node examples/build-15-charge-point-site.js`);
+    console.error(`${path.relative(ROOT, OUT)} is out of date: run node examples/build-15-charge-point-site.js${DASHBOARD === 2 ? ' --dashboard 2' : ''}`);
     process.exit(1);
   }
   console.log(`${path.relative(ROOT, OUT)} is up to date`);

@@ -24,7 +24,12 @@ const path = require('path');
 const readline = require('readline');
 
 const ROOT = path.resolve(__dirname, '..');
-const EXAMPLE = path.join(ROOT, 'examples', '15-charge-point-site.json');
+const EXAMPLES = {
+  3: path.join(ROOT, 'examples', '15-charge-point-site.json'),
+  2: path.join(ROOT, 'examples', '15-charge-point-site-dashboard-2.json'),
+};
+/** Where each dashboard family is served (node-red-dashboard 3 at /ui, Dashboard 2.0 at /dashboard). */
+const DASHBOARD_PATH = { 3: '/ui', 2: '/dashboard' };
 const SIM_METER = path.join(ROOT, 'dist', 'tools', 'sim-meter.js');
 const FLOW_FILE = 'flows.json';
 
@@ -41,6 +46,7 @@ The manual's 15-charge-point site with simulated chargers, vehicles and building
   --auth           log-in required (Node-RED adminAuth): user "admin" (all permissions) with the
                    password of DLM_ADMIN_PASSWORD, or a random one printed at start; the editor and
                    the /dlm/… API then need it (docs/example-site.md). The dashboard stays open.
+  --dashboard N    3: node-red-dashboard 3 widgets at /ui (default); 2: FlowFuse Dashboard 2.0 at /dashboard
   -h, --help       this text
 While it runs, type: amps a,b,c (constant building load) | mode profile|walk|constant | show`;
 
@@ -50,7 +56,7 @@ function fail(text) {
 }
 
 function parseArgs(argv) {
-  const o = { port: 1880, meterPort: 5020, speed: 1, load: 'profile', amps: [18, 15, 20], dir: path.join(ROOT, '.demo'), reset: false, auth: false };
+  const o = { port: 1880, meterPort: 5020, speed: 1, load: 'profile', amps: [18, 15, 20], dir: path.join(ROOT, '.demo'), reset: false, auth: false, dashboard: 3 };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     const value = () => {
@@ -85,6 +91,12 @@ function parseArgs(argv) {
       case '--dir': o.dir = path.resolve(value()); break;
       case '--reset': o.reset = true; break;
       case '--auth': o.auth = true; break;
+      case '--dashboard': {
+        const v = value();
+        if (v !== '2' && v !== '3') fail(`--dashboard must be 2 (FlowFuse Dashboard 2.0) or 3 (node-red-dashboard 3), not ${JSON.stringify(v)}`);
+        o.dashboard = Number(v);
+        break;
+      }
       case '-h': case '--help': console.log(HELP); process.exit(0); break;
       default: fail(`unknown option ${a}\n\n${HELP}`);
     }
@@ -135,11 +147,17 @@ function prepareUserDir(o) {
   }
   const flowPath = path.join(o.dir, FLOW_FILE);
   let flowNote;
+  const example = EXAMPLES[o.dashboard];
   if (fs.existsSync(flowPath)) {
+    const kept = fs.readFileSync(flowPath, 'utf8');
+    const keptFamily = kept.includes('"dlm-ui2-') ? 2 : kept.includes('"dlm-ui-') ? 3 : o.dashboard;
+    if (keptFamily !== o.dashboard) {
+      fail(`the flow kept in ${flowPath} uses the ${keptFamily === 2 ? 'Dashboard 2.0' : 'node-red-dashboard 3'} widgets: add --reset to start from the --dashboard ${o.dashboard} example, or use another --dir`);
+    }
     flowNote = `kept the flow in ${flowPath} (your edits; --reset starts again from the example)`;
   } else {
-    fs.copyFileSync(EXAMPLE, flowPath);
-    flowNote = `flow written from ${path.relative(ROOT, EXAMPLE)}`;
+    fs.copyFileSync(example, flowPath);
+    flowNote = `flow written from ${path.relative(ROOT, example)}`;
   }
   fs.writeFileSync(path.join(o.dir, 'settings.js'), settingsText(o));
   return flowNote;
@@ -201,7 +219,7 @@ async function main() {
         '',
         `  The 15-charge-point site is running (simulated time × ${o.speed}).`,
         `  Editor     ${url}/`,
-        `  Dashboard  ${url}/ui`,
+        `  Dashboard  ${url}${DASHBOARD_PATH[o.dashboard]}`,
         `  Status     ${url}/dlm/status`,
         `  Sessions   ${url}/dlm/transactions.csv`,
         ...(o.auth

@@ -22,6 +22,8 @@ export interface SiteOptions {
   args?: string[];
   /** More environment variables for start.js (e.g. DLM_ADMIN_PASSWORD). */
   env?: Record<string, string>;
+  /** Dashboard family (start.js --dashboard): 3 = node-red-dashboard at /ui (default), 2 = Dashboard 2.0 at /dashboard. */
+  dashboard?: 2 | 3;
 }
 
 export interface RunningSite {
@@ -43,7 +45,8 @@ export async function startSite(opts: SiteOptions): Promise<RunningSite> {
   const { dir, port, meterPort, amps, speed, args = [], env = {} } = opts;
   const child = fork(
     START_JS,
-    ['--port', String(port), '--meter-port', String(meterPort), '--speed', String(speed), '--dir', dir, '--load', 'constant', '--amps', amps.join(','), ...args],
+    ['--port', String(port), '--meter-port', String(meterPort), '--speed', String(speed), '--dir', dir, '--load', 'constant', '--amps', amps.join(','),
+      ...(opts.dashboard ? ['--dashboard', String(opts.dashboard)] : []), ...args],
     { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...env } },
   );
   let output = '';

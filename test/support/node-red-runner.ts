@@ -35,6 +35,10 @@ export interface RunnerOptions {
   startTimeoutMs?: number;
   /** Print Node-RED's output while it runs (also when DLM_TEST_NODE_RED_LOG=1). */
   echo?: boolean;
+  /** The Node.js binary to run Node-RED with (default: this process's). */
+  nodeBinary?: string;
+  /** The Node-RED package to run (default "node-red"; "node-red-5" for the Node-RED 5 alias). */
+  nodeRed?: string;
 }
 
 export interface RunningNodeRed {
@@ -103,8 +107,8 @@ export async function start(flow: unknown[], opts: RunnerOptions = {}): Promise<
   const settingsFile = path.join(userDir, 'settings.js');
   fs.writeFileSync(settingsFile, 'module.exports = ' + JSON.stringify(settings, null, 2) + ';\n' + (opts.settingsCode ? opts.settingsCode + '\n' : ''));
 
-  const redJs = require.resolve('node-red/red.js', { paths: [REPO_ROOT] });
-  const child: ChildProcess = spawn(process.execPath, [redJs, '--settings', settingsFile, '--userDir', userDir], {
+  const redJs = require.resolve(`${opts.nodeRed ?? 'node-red'}/red.js`, { paths: [REPO_ROOT] });
+  const child: ChildProcess = spawn(opts.nodeBinary ?? process.execPath, [redJs, '--settings', settingsFile, '--userDir', userDir], {
     cwd: userDir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
