@@ -11,8 +11,12 @@ import { applyDeviceReport, ChargePointNodeState, isOnline, markOffline, offline
 import { configFromEditor, configProblems } from '../../lib/chargepoint/config';
 import { initialChargePointState } from '../../lib/chargepoint/device';
 import { FlowsStartedQueue } from '../common/flows-started';
-import { onGuardedInput, type Done, type Send } from '../common/input';
+import { makeInert, onGuardedInput, type Done, type Send } from '../common/input';
 import { describeValue } from '../../lib/shared/guard';
+import type { NodeConfig, NodeRED, NodeStatus, RedNode } from '../common/red';
+
+/** An offline-mode-config node as charge points read it (nodes/offline-mode-config). */
+type OfflineConfigNode = RedNode & { config: OfflineConfig | null; errors?: string[] };
 
 /** Context key of the persisted plates. */
 const PLATES_KEY = 'dlmPlates';
@@ -21,9 +25,9 @@ const PLATES_KEY = 'dlmPlates';
 /** Start messages wait for 'flows:started' (see nodes/common/flows-started); one listener per node type. */
 const awaitingStart = new FlowsStartedQueue();
 
-export = function (RED: any) {
+export = function (RED: NodeRED) {
   awaitingStart.attach(RED);
-  function ChargePointNode(this: any, n: any) {
+  function ChargePointNode(this: RedNode, n: NodeConfig) {
     RED.nodes.createNode(this, n);
     const node = this;
 
@@ -31,7 +35,7 @@ export = function (RED: any) {
     let offline: OfflineConfig | null = { ...DEFAULT_OFFLINE };
     const errors: string[] = [];
     if (n.offline) {
-      const cfgNode = RED.nodes.getNode(n.offline);
+      const cfgNode = RED.nodes.getNode(String(n.offline)) as OfflineConfigNode | null;
       if (!cfgNode) {
         offline = null;
         errors.push('the referenced offline-mode-config node does not exist');
@@ -48,13 +52,7 @@ export = function (RED: any) {
       if (built.ok) config = built.config;
       else errors.push(...built.errors);
     }
-    if (!config) {
-      const text = `invalid configuration: ${errors.join('; ')}`;
-      node.status({ fill: 'red', shape: 'ring', text: 'invalid configuration' });
-      node.error(text);
-      onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done(new Error(text)));
-      return;
-    }
+    if (!config) return makeInert(node, `invalid configuration: ${errors.join('; ')}`);
     const cfg: ChargePointConfig = config;
     node.chargePoint = cfg;
 
@@ -65,8 +63,8 @@ export = function (RED: any) {
 
     function showStatus() {
       const text = statusText(cfg, state, lastCommand);
-      let fill = 'green';
-      let shape = 'dot';
+      let fill: NodeStatus['fill'] = 'green';
+      let shape: NodeStatus['shape'] = 'dot';
       if (!cfg.enabled) { fill = 'grey'; shape = 'ring'; }
       else if (configProblems(cfg).length) { fill = 'yellow'; shape = 'ring'; }
       else if (!state.online) { fill = state.lastReportAt === null ? 'grey' : 'red'; shape = 'ring'; }
@@ -157,7 +155,7 @@ export = function (RED: any) {
     }
 
     // R-SEC-3: the guard checks every message before any handler reads it.
-    onGuardedInput(node, (msg: any, send: Send, done: Done) => {
+    onGuardedInput(node, (msg, send, done) => {
       switch (msg.topic) {
         case 'device': return onDevice(msg.payload, send, done);
         case 'setpoint': return onSetpoint(msg.payload, send, done);

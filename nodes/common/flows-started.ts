@@ -7,19 +7,24 @@
  * node type, not per node; a node queues its start action with `add` and drops it on close with
  * `delete`.
  */
+import type { NodeRED } from './red';
+
+type Events = NonNullable<NodeRED['events']>;
+
 export class FlowsStartedQueue {
   private readonly waiting = new Set<() => void>();
-  private hook: { events: any; listener: () => void } | null = null;
+  private hook: { events: Events; listener: () => void } | null = null;
 
   /** (Re-)subscribes to RED.events 'flows:started', replacing the listener of an earlier attach. */
-  attach(RED: any): void {
-    if (this.hook) this.hook.events.removeListener('flows:started', this.hook.listener);
+  attach(RED: NodeRED): void {
+    if (this.hook) this.hook.events.removeListener?.('flows:started', this.hook.listener);
     const listener = () => {
       for (const f of [...this.waiting]) {
         this.waiting.delete(f);
         f();
       }
     };
+    if (!RED.events) return;
     RED.events.on('flows:started', listener);
     this.hook = { events: RED.events, listener };
   }

@@ -6,10 +6,10 @@
  */
 import { boundedText, MAX_ERROR_TEXT, messageProblem, topicProblem, untrustedProblem, UNTRUSTED_LIMITS, type UntrustedLimits } from '../../lib/shared/guard';
 
-/** Node-RED's `send` and `done` as our nodes use them. */
-export type Send = (msgs: any) => void;
-export type Done = (err?: Error) => void;
-export type InputHandler = (msg: any, send: Send, done: Done) => void | Promise<void>;
+import type { Done, NodeMessage, RedNode, Send } from './red';
+
+export type { Done, Send } from './red';
+export type InputHandler = (msg: NodeMessage, send: Send, done: Done) => void | Promise<void>;
 
 export interface GuardOptions {
   /** Start-up work (restoring context) the handler must wait for. */
@@ -23,9 +23,9 @@ export interface GuardOptions {
 }
 
 /** Registers `handler` as the node's input handler behind the guard. */
-export function onGuardedInput(node: { on: (ev: 'input', fn: (msg: any, send: Send, done: Done) => void) => void }, handler: InputHandler, opts: GuardOptions = {}): void {
+export function onGuardedInput(node: Pick<RedNode, 'on'>, handler: InputHandler, opts: GuardOptions = {}): void {
   const prefix = opts.prefix ? `${opts.prefix}: ` : '';
-  node.on('input', (msg: any, send: Send, done: Done) => {
+  node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
     let finished = false;
     const end: Done = (err) => {
       if (finished) return;
@@ -51,8 +51,18 @@ export function onGuardedInput(node: { on: (ev: 'input', fn: (msg: any, send: Se
 }
 
 /** Removes from a refused message the fields the guard refused (the topic too, if it was one). */
-function stripUntrusted(msg: any, fields: readonly string[], limits: UntrustedLimits = UNTRUSTED_LIMITS): void {
+function stripUntrusted(msg: NodeMessage, fields: readonly string[], limits: UntrustedLimits = UNTRUSTED_LIMITS): void {
   if (msg === null || typeof msg !== 'object') return;
   if (topicProblem(msg.topic)) delete msg.topic;
   for (const f of fields) if (untrustedProblem(msg[f], f, limits)) delete msg[f];
+}
+
+/**
+ * A node whose configuration cannot work (R-ERR-1): red status, one error with the reason, and
+ * every message refused with it (through the guard, so a Catch node sees it). Nothing else runs.
+ */
+export function makeInert(node: RedNode, reason: string, statusText = 'invalid configuration'): void {
+  node.status({ fill: 'red', shape: 'ring', text: statusText });
+  node.error(reason);
+  onGuardedInput(node, (_msg, _send, done) => done(new Error(reason)));
 }

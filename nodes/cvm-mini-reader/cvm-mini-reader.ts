@@ -5,10 +5,11 @@
  * Thin shell: decoding and validation live in lib/cvm-mini/cvm-mini.ts.
  */
 import { buildRequest, checkModbusRequest, decodeRegisters, extractRegisters, modbusErrorText, offlineMeter, parseReaderConfig, type ReaderConfig } from '../../lib/cvm-mini/cvm-mini';
-import { onGuardedInput, type Done, type Send } from '../common/input';
+import { makeInert, onGuardedInput } from '../common/input';
+import type { NodeConfig, NodeRED, RedNode } from '../common/red';
 
-export = function (RED: any) {
-  function CvmMiniReaderNode(this: any, def: Record<string, unknown>) {
+export = function (RED: NodeRED) {
+  function CvmMiniReaderNode(this: RedNode, def: NodeConfig) {
     RED.nodes.createNode(this, def);
     const node = this;
     const parsed = parseReaderConfig({
@@ -21,10 +22,7 @@ export = function (RED: any) {
     if (!parsed.ok) {
       // R-ERR-1: a bad configuration is visible and the node stays inert (no requests, no readings).
       const text = parsed.errors.join('; ');
-      node.status({ fill: 'red', shape: 'ring', text: 'config: ' + text });
-      node.error('cvm-mini-reader configuration: ' + text);
-      onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done(new Error('cvm-mini-reader configuration: ' + text)));
-      return;
+      return makeInert(node, 'cvm-mini-reader configuration: ' + text, 'config: ' + text);
     }
     const cfg: ReaderConfig = parsed.config;
     const request = buildRequest(cfg.unitId, cfg.fc);
@@ -60,7 +58,7 @@ export = function (RED: any) {
     }
 
     // R-SEC-3: the guard checks the fields a Modbus node fills before any decoding.
-    onGuardedInput(node, (msg: any, send: Send, done: Done) => {
+    onGuardedInput(node, (msg, send, done) => {
       const modbusError = modbusErrorText(msg);
       if (modbusError !== null) {
         // A Modbus node's failure (emptyMsgOnFail): already reported by that node; here it only

@@ -17,10 +17,11 @@ import { fallbackOf, statusOf } from '../../lib/core/status';
 import { appendHistory, transactionsCsv } from '../../lib/records/transactions';
 import { TRANSACTION_HISTORY } from '../../lib/shared/params';
 import { worstStates } from '../../lib/core/loadstate';
-import type { TransactionRecord } from '../../lib/shared/types';
+import type { MeterMessage, PlugMessage, Schedule, SiteParams, TransactionRecord } from '../../lib/shared/types';
 import { appendRecords, readRecordLog, recordLogPath, rewriteRecords } from '../common/record-log';
 import { onGuardedInput, type Done, type Send } from '../common/input';
 import { attachHttpApi, joinBalancer } from '../common/http-api';
+import type { NodeConfig, NodeRED, RedNode } from '../common/red';
 
 
 /** Context keys (R-ERR-2). */
@@ -36,28 +37,31 @@ const ioCode = (e: unknown): string => {
 };
 
 /** The event a message carries, or an error text (R-ERR-1). Queries are handled by the node. */
-function eventOf(msg: any): DlmEvent | string {
+function eventOf(msg: { topic?: unknown; payload?: unknown }): DlmEvent | string {
+  // The casts name what the event claims to carry; step() checks every field before use (R-ERR-1).
   const p = msg.payload;
+  const obj = p !== null && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>) : null;
   switch (msg.topic) {
-    case 'meter': return { type: 'meter', meter: p };
-    case 'plug': return { type: 'plug', plug: p };
+    case 'meter': return { type: 'meter', meter: p as MeterMessage };
+    case 'plug': return { type: 'plug', plug: p as PlugMessage };
     case 'schedule': {
-      if (p === null || typeof p !== 'object' || Array.isArray(p)) return 'schedule payload must be an object {enabled, slots, timeZone?}';
-      return { type: 'schedule', schedule: { enabled: p.enabled, slots: p.slots }, ...(p.timeZone !== undefined ? { timeZone: p.timeZone } : {}) };
+      if (!obj) return 'schedule payload must be an object {enabled, slots, timeZone?}';
+      const schedule = { enabled: obj.enabled, slots: obj.slots } as Schedule;
+      return { type: 'schedule', schedule, ...(obj.timeZone !== undefined ? { timeZone: obj.timeZone as string } : {}) };
     }
-    case 'params': return { type: 'params', params: p };
+    case 'params': return { type: 'params', params: p as Partial<SiteParams> };
     case 'plate': {
-      if (p === null || typeof p !== 'object' || Array.isArray(p)) return 'plate payload must be an object {plugId, plate}';
-      return { type: 'plate', plugId: p.plugId, plate: p.plate };
+      if (!obj) return 'plate payload must be an object {plugId, plate}';
+      return { type: 'plate', plugId: obj.plugId as number, plate: obj.plate as string };
     }
     default:
       return `unknown topic ${describeValue(msg.topic)}: expected meter, plug, schedule, params, plate, status or transactions`;
   }
 }
 
-export = function (RED: any) {
+export = function (RED: NodeRED) {
   attachHttpApi(RED);
-  function DlmBalancerNode(this: any, n: any) {
+  function DlmBalancerNode(this: RedNode, n: NodeConfig) {
     RED.nodes.createNode(this, n);
     const node = this;
     const { params: editorParams, errors: configErrors } = paramsFromConfig(n);
@@ -259,7 +263,7 @@ export = function (RED: any) {
      * (nodes/common/http-api): the same checks and step for both (R-ERR-1, R-SEC-1). Returns the
      * refusal, or null when it was applied and its results sent.
      */
-    function handleEvent(msg: { topic: unknown; payload: unknown }, send: Send, now: number): string | null {
+    function handleEvent(msg: { topic?: unknown; payload?: unknown }, send: Send, now: number): string | null {
       const ev = eventOf(msg);
       if (typeof ev === 'string') return ev;
       if (ev.type === 'params' && configErrors.length) return 'the node configuration is invalid; fix it in the editor first';
@@ -272,7 +276,7 @@ export = function (RED: any) {
     }
 
     // R-SEC-3: the guard checks every message before anything reads, copies or stringifies it.
-    onGuardedInput(node, (msg: any, send: Send, done: Done) => {
+    onGuardedInput(node, (msg, send, done) => {
         const now = Date.now();
         if (msg.topic === 'status') {
           msg.payload = statusOf(state, now);

@@ -14,28 +14,23 @@ import { configFromEditor, parseVehicleInput } from '../../lib/sim/ev-sim-config
 import { Rng } from '../../lib/sim/random';
 import { randomVehicleSpec, Vehicle, VEHICLE_DEFAULTS, type VehicleSpec } from '../../lib/sim/vehicle';
 
-import { onGuardedInput, type Done, type Send } from '../common/input';
+import { makeInert, onGuardedInput, type Send } from '../common/input';
 import { describeValue } from '../../lib/shared/guard';
+import type { NodeConfig, NodeRED, RedNode } from '../common/red';
 
 /** Poll period of the model, real ms: pilot changes are reported within this. */
 const POLL_MS = 200;
 
-export = function (RED: any) {
-  function EvSimNode(this: any, n: any) {
+export = function (RED: NodeRED) {
+  function EvSimNode(this: RedNode, n: NodeConfig) {
     RED.nodes.createNode(this, n);
     const node = this;
     const built = configFromEditor(n);
-    if (!built.ok) {
-      const text = `invalid configuration: ${built.errors.join('; ')}`;
-      node.status({ fill: 'red', shape: 'ring', text: 'invalid configuration' });
-      node.error(text);
-      onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done(new Error(text)));
-      return;
-    }
+    if (!built.ok) return makeInert(node, `invalid configuration: ${built.errors.join('; ')}`);
     const cfg = built.config;
     if (!cfg.enabled) {
       node.status({ fill: 'grey', shape: 'ring', text: 'disabled' });
-      onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done());
+      onGuardedInput(node, (_msg, _send, done) => done());
       return;
     }
 
@@ -107,17 +102,17 @@ export = function (RED: any) {
 
     timer = setInterval(() => {
       try {
-        poll((m: any) => node.send(m));
+        poll((m: unknown) => node.send(m));
       } catch (e) {
         node.error(`simulation step failed: ${(e as Error).message}`);
       }
     }, POLL_MS);
     // First report at once, so the charge point learns its device (after the flow has started).
     setImmediate(() => {
-      if (timer) poll((m: any) => node.send(m));
+      if (timer) poll((m: unknown) => node.send(m));
     });
 
-    onGuardedInput(node, (msg: any, send: Send, done: Done) => {
+    onGuardedInput(node, (msg, send, done) => {
       switch (msg.topic) {
         case 'command': {
           device.advance(simNow());

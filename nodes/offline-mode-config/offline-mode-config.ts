@@ -5,13 +5,14 @@
  * can be bypassed by an imported flow).
  */
 import { offlineFromEditor } from '../../lib/chargepoint/config';
+import type { NodeConfig, NodeRED, RedNode } from '../common/red';
 
-export = function (RED: any) {
-  function OfflineModeConfigNode(this: any, n: any) {
+export = function (RED: NodeRED) {
+  function OfflineModeConfigNode(this: RedNode, n: NodeConfig) {
     RED.nodes.createNode(this, n);
     const node = this;
     node.name = n.name;
-    const r = offlineFromEditor(n);
+    const r = offlineFromEditor({ heartbeatS: n.heartbeatS, mode: n.mode, currentA: n.currentA });
     /** The valid configuration, or null when the editor fields are invalid (see `.errors`). */
     node.config = r.ok ? Object.freeze(r.config) : null;
     node.errors = r.ok ? [] : r.errors;

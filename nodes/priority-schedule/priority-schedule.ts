@@ -9,8 +9,9 @@ import type { Schedule, ScheduleMessage } from '../../lib/shared/types';
 import { DEFAULT_PARAMS, DEFAULT_SCHEDULE, isValidTimeZone } from '../../lib/shared/params';
 import { applyScheduleChange, isPriorityActive, nextSlotBoundary, ScheduleConfig, slotsToText, validateSchedule } from '../../lib/shared/schedule';
 import { FlowsStartedQueue } from '../common/flows-started';
-import { onGuardedInput, type Done, type Send } from '../common/input';
+import { makeInert, onGuardedInput, type Send } from '../common/input';
 import { attachHttpApi, joinSchedule } from '../common/http-api';
+import type { NodeConfig, NodeRED, RedNode } from '../common/red';
 
 /** Context key of the persisted run-time state. */
 const STATE_KEY = 'dlmSchedule';
@@ -22,7 +23,7 @@ interface Persisted {
   timeZone: string;
 }
 
-function editorConfig(n: any): { ok: true; config: ScheduleConfig } | { ok: false; errors: string[] } {
+function editorConfig(n: NodeConfig): { ok: true; config: ScheduleConfig } | { ok: false; errors: string[] } {
   const schedule = {
     enabled: n.enabled === undefined ? DEFAULT_SCHEDULE.enabled : n.enabled === true || n.enabled === 'true',
     slots: Array.isArray(n.slots) ? n.slots.map((v: unknown) => v === true || v === 'true') : DEFAULT_SCHEDULE.slots.slice(),
@@ -40,10 +41,10 @@ function hashOf(c: ScheduleConfig): string {
 /** Start messages wait for 'flows:started' (see nodes/common/flows-started); one listener per node type. */
 const awaitingStart = new FlowsStartedQueue();
 
-export = function (RED: any) {
+export = function (RED: NodeRED) {
   awaitingStart.attach(RED);
   attachHttpApi(RED);
-  function PriorityScheduleNode(this: any, n: any) {
+  function PriorityScheduleNode(this: RedNode, n: NodeConfig) {
     RED.nodes.createNode(this, n);
     const node = this;
     let timer: NodeJS.Timeout | null = null;
@@ -52,9 +53,7 @@ export = function (RED: any) {
 
     const built = editorConfig(n);
     if (!built.ok) {
-      node.status({ fill: 'red', shape: 'ring', text: 'invalid configuration' });
-      node.error(`invalid configuration: ${built.errors.join('; ')}`);
-      onGuardedInput(node, (_msg: any, _send: Send, done: Done) => done(new Error(`invalid configuration: ${built.errors.join('; ')}`)));
+      makeInert(node, `invalid configuration: ${built.errors.join('; ')}`);
       const leave = joinSchedule({ id: node.id, name: node.name || '', change: async () => 'the priority-schedule node has an invalid configuration' });
       node.on('close', (_removed: boolean, done: () => void) => { leave(); done(); });
       return;
@@ -82,7 +81,7 @@ export = function (RED: any) {
       node.status({ fill: 'green', shape: m.active ? 'dot' : 'ring', text: `ON · ${text}${m.active ? ' · priority now' : ''}` });
     }
 
-    function emit(send: (m: any) => void) {
+    function emit(send: Send) {
       const m = message(Date.now());
       showStatus(m);
       send({ topic: 'schedule', payload: m });
@@ -113,7 +112,8 @@ export = function (RED: any) {
     // Restore the run-time state (R-ERR-2). The editor configuration wins when it changed since
     // the state was stored: the last deploy is the newer intent.
     const ready = new Promise<void>((resolve) => {
-      node.context().get(STATE_KEY, (err: unknown, saved: Persisted | undefined) => {
+      node.context().get(STATE_KEY, (err: unknown, stored: unknown) => {
+        const saved = stored as Persisted | undefined;
         current = editor;
         if (err) node.warn(`could not read the stored schedule: ${String(err)}`);
         else if (saved && saved.configHash === configHash && validateSchedule(saved.schedule).length === 0 && isValidTimeZone(saved.timeZone)) {
@@ -136,7 +136,7 @@ export = function (RED: any) {
      * One change, from a message or the HTTP API (nodes/common/http-api): the same checks for both
      * (R-ERR-1, R-SEC-1). Returns the refusal, or null when applied and announced.
      */
-    function handleChange(payload: unknown, send: (m: any) => void): string | null {
+    function handleChange(payload: unknown, send: Send): string | null {
       const r = applyScheduleChange(current!, payload);
       if (!r.ok) return `schedule change refused: ${r.errors.join('; ')}`;
       current = r.config;
@@ -147,7 +147,7 @@ export = function (RED: any) {
     }
 
     // R-SEC-3: the guard checks every change before it is parsed.
-    onGuardedInput(node, (msg: any, send: Send, done: Done) => {
+    onGuardedInput(node, (msg, send, done) => {
       const refused = handleChange(msg.payload, send);
       if (refused) done(new Error(refused));
       else done();

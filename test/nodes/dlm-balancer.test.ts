@@ -115,6 +115,23 @@ describe('dlm-balancer node', function () {
     assert.doesNotMatch(back.text, /fallback/);
   });
 
+  it('issue 9 item 7 (R-ERR-1): a plug message with maxCurrentA 500 is refused (Catch, bounded reason), the plug never gets more than its real maximum', async () => {
+    await helper.load(NODES, flow({ analyserEnabled: false, mccbA: 50, marginPct: 10, contractedKW: 100 }));
+    const dlm = helper.getNode('dlm');
+    const bad = plug({ ...cp1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', maxCurrentA: 500 }] });
+    dlm.receive(bad);
+    const c = await next('caught');
+    assert.match(c.error.message, /maxCurrentA must be a current from 6 to 80 A/);
+    assert.ok(c.error.message.length <= 200);
+    let s = await status();
+    assert.equal(s.plugs.length, 0, 'the refused message changed nothing');
+    dlm.receive(plug({ ...cp1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', maxCurrentA: 32 }] }));
+    await sleep(50);
+    s = await status();
+    assert.equal(s.plugs[0].setpointA, 32); // 45 A usable, capped at the plug's real 32 A
+    assert.equal(pending('caught'), 0);
+  });
+
   it('R-MON-3, R-SEC-2: a valid params message is applied; an invalid or less safe one is refused (Catch) and changes nothing', async () => {
     await helper.load(NODES, flow({ mccbA: 80, marginPct: 5 }));
     const dlm = helper.getNode('dlm');
