@@ -272,6 +272,8 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
 
   it('Load management: the schedule switched OFF, then ON with the current hour marked, from the page: the balancer goes from ALL to PRIORITY / NORMAL and the page follows (R-PRIO-1, R-ALLOC-2)', async function () {
     this.timeout(60_000);
+    // The parameters test leaves the page scrolled to its Apply button, far below the schedule.
+    await page.evaluate(() => document.querySelector('.dlm-sched-off')!.scrollIntoView({ block: 'center' }));
     await page.click('.dlm-sched-off');
     const off = await waitFor('the schedule OFF', async () => {
       const s = await getStatus();

@@ -42,6 +42,7 @@ export const CONSUMPTION: Panel = {
         'EV CONSUMPTION (A)': c((ph) => s.consumption[ph]!.evA),
         'EV SETPOINTS (A)': c((ph) => s.consumption[ph]!.evSetpointA),
         'RESERVED, OFFLINE CPs (A)': c((ph) => s.consumption[ph]!.reservedA),
+        'IF NODE-RED STOPS (A)': c((ph) => s.fallback.phases[ph]!.totalA), // R-SEC-4
       },
       bars: PHASES.map((ph) => {
         const x = s.consumption[ph]!;
