@@ -81,7 +81,7 @@ const WIDGETS: readonly WidgetDef[] = [
     component: 'DlmUi2Params',
     view: (s) => D.paramsView(s.params),
     statusText: (s) => `MCCB ${s.params.mccbA} A, ${s.params.contractedKW} kW`,
-    edit: { topic: 'params', check: (payload, last) => D.paramsEdit(last ? (last.params as SiteParams) : null, payload) },
+    edit: { topic: 'params', check: (payload, last) => D.paramsEdit(last ? (last.params as SiteParams) : null, payload, last?.deployedParams as SiteParams | undefined) },
   },
   {
     type: 'dlm-ui2-schedule',

@@ -261,13 +261,14 @@ describe('dlm-ui2 widget nodes — server side with the Dashboard 2.0 API (issue
     assert.equal(await widgets.get('w')!.evts.beforeSend({ topic: 'params', payload: { mccbA: 63 } }), null);
   });
 
-  it('parameter edit (R-MON-3, the ceiling rule stays with the balancer): checked with the balancer\'s rules against the current parameters', async () => {
+  it('parameter edit (R-MON-3, R-SEC-2): checked with the balancer\'s rules against the current parameters and the deployed ceiling', async () => {
     await helper.load([dashboardStandIn, dlmUi2], flow('dlm-ui2-params', { edits: 'open' }));
     helper.getNode('w').receive({ payload: status() });
     await until(() => lastView() !== undefined, 'the view');
     const { evts } = widgets.get('w')!;
     assert.deepEqual(await evts.beforeSend({ topic: 'params', payload: { mccbA: 40, stateBDetection: false } }), { topic: 'params', payload: { mccbA: 40, stateBDetection: false } });
-    for (const bad of [{ mccbA: 1 }, { mccbA: '63' }, { minCurrentA: 8.5 }, { nope: 1 }, []]) {
+    // { mccbA: 63 } and { marginPct: 0 } are less safe than the deployed 50 A / 10 % (R-SEC-2).
+    for (const bad of [{ mccbA: 1 }, { mccbA: '63' }, { minCurrentA: 8.5 }, { nope: 1 }, [], { mccbA: 63 }, { marginPct: 0 }]) {
       assert.equal(await evts.beforeSend({ topic: 'params', payload: bad }), null, JSON.stringify(bad));
     }
   });
