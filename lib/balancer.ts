@@ -176,6 +176,8 @@ function applyPlugMessage(d: Draft, m: PlugMessage, now: number): void {
     p.measuredA = r.measuredA;
     p.energyWh = r.energyWh;
     p.fault = r.fault ? String(r.fault) : null;
+    if (r.followsLimits === false) p.ignoresLimits = true;
+    else delete p.ignoresLimits;
     // R-VEH: a queued vehicle that asks for current by itself (B → C) rejoins the normal queue.
     if (p.queued && prevPilot === 'B' && (r.pilot === 'C' || r.pilot === 'D')) {
       p.queued = false;
@@ -375,6 +377,13 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
       // R-OFF-3: whatever its status here (even disabled), the device runs its offline mode.
       if (onSupply) reservedA[phaseIdx(p.phase as Phase)] += reservedForPlug(cp, p, params, now);
       continue; // its last setpoint stays as what it was told
+    }
+    if (p.ignoresLimits && p.pilot !== 'A') {
+      // Issue 12: a device that does not follow limits may draw its maximum whatever it is told:
+      // reserve that on its phase, and share only the rest (the promise holds).
+      if (onSupply) reservedA[phaseIdx(p.phase as Phase)] += p.maxCurrentA;
+      if (p.setpointA > 0) cut(d.plug(i), params, now);
+      continue;
     }
     const status = plugStatus(cp, p, params, now);
     if (onSupply && cp.enabled && status !== 'ERR_CFG') {

@@ -78,6 +78,7 @@ function validatePlugMessage(m: unknown, state: BalancerState): string | null {
     if (!isNum(q.measuredA) || q.measuredA < 0 || q.measuredA > MAX_A) return 'plug measuredA must be a current from 0 to 10000 A';
     if (!isNum(q.energyWh) || q.energyWh < 0) return 'plug energyWh must be a number ≥ 0';
     if (q.fault !== undefined && q.fault !== null && typeof q.fault !== 'string') return 'plug fault must be text';
+    if (q.followsLimits !== undefined && typeof q.followsLimits !== 'boolean') return 'plug followsLimits must be true or false';
     const pe = plateError(q.plate);
     if (pe) return pe;
   }

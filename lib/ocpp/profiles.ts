@@ -159,8 +159,9 @@ export function writeReason(
   if (limitA < last.limitA) return 'decrease';
   if (limitA > last.limitA) {
     const step = limitA - last.limitA;
-    const resume = last.limitA === 0; // a pause ends: the balancer already waited its minimum pause
-    if ((resume || step >= rules.deadbandA) && now - last.at >= rules.minIntervalS * 1000) return 'increase';
+    // A pause ends at once: the balancer already held it for its minimum pause time (R-ALLOC-8).
+    if (last.limitA === 0) return 'increase';
+    if (step >= rules.deadbandA && now - last.at >= rules.minIntervalS * 1000) return 'increase';
   }
   if (last.fallbackAt !== null && last.fallbackAt - now <= heartbeatS * 1000 * rules.refreshFraction) return 'refresh';
   return null;

@@ -160,6 +160,9 @@ export = function (RED: any) {
 
     node.on('input', (msg: any, send: Send, done: Done) => {
       ready.then(() => {
+        // One transport node may serve many devices (ocpp-central): a device report or plate
+        // carrying another charge point's address is not for this node (ignored, no error).
+        if ((msg.topic === 'device' || msg.topic === 'plate') && typeof msg.address === 'string' && msg.address !== cfg.address) return done();
         switch (msg.topic) {
           case 'device': return onDevice(msg.payload, send, done);
           case 'setpoint': return onSetpoint(msg.payload, send, done);

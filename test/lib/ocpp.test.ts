@@ -182,6 +182,7 @@ describe('lib/ocpp profile builder and fallback design (issue 12, R-OFF-1/2)', (
     assert.equal(writeReason(last, 7, 16.5, 120, T0 + 30e3), null, 'within the deadband');
     assert.equal(writeReason(last, 7, 20, 120, T0 + 5e3), null, 'too soon');
     assert.equal(writeReason(last, 7, 20, 120, T0 + 10e3), 'increase');
+    assert.equal(writeReason({ ...last, limitA: 0 }, 7, 6, 120, T0 + 1), 'increase', 'a resume is written at once');
     assert.equal(writeReason(last, 7, 16, 120, T0 + 59e3), null);
     assert.equal(writeReason(last, 7, 16, 120, T0 + 60e3), 'refresh');
     assert.equal(writeReason({ ...last, fallbackAt: null }, 7, 16, 120, T0 + 3600e3), null, 'no fallback period: never refreshed');

@@ -1,0 +1,274 @@
+/**
+ * ocpp-central in a Node-RED runtime (node-red-node-test-helper) with charge-point nodes and the
+ * strict OCPP 1.6J test charger (tools/ocpp-charger.ts) on 127.0.0.1 (issue 12, R-SEC-5, R-OFF-1/2).
+ */
+import { strict as assert } from 'assert';
+import * as net from 'net';
+import { freePort } from '../support/node-red-runner';
+import { clearInbox, drain, helper, nextWhere, recorderNode, sleep } from '../support/nr';
+import { TestCharger } from '../../tools/ocpp-charger';
+import type { OfflineMode } from '../../lib/types';
+
+/* eslint-disable @typescript-eslint/no-var-requires */
+const centralNode = require('../../nodes/ocpp-central/ocpp-central');
+const chargePointNode = require('../../nodes/charge-point/charge-point');
+const offlineNode = require('../../nodes/offline-mode-config/offline-mode-config');
+const NODES = [centralNode, chargePointNode, offlineNode, recorderNode];
+
+const PASSWORD = 'correct-horse-battery';
+
+interface Cp { name: string; mode: OfflineMode; heartbeatS?: number }
+
+function flow(port: number, cps: Cp[], extra: Record<string, unknown> = {}) {
+  const nodes: any[] = [
+    { id: 'f1', type: 'tab', label: 'ocpp' },
+    {
+      id: 'central', z: 'f1', type: 'ocpp-central', host: '127.0.0.1', port, path: 'ocpp', reactionDelayS: 1,
+      chargers: cps.map((c) => ({ identity: c.name, plugs: 2, plateFromIdTag: true })),
+      wires: [[...cps.map((c) => `cp-${c.name}`), 'dev'], ['events']], ...extra,
+    },
+    { id: 'dev', z: 'f1', type: 'recorder' },
+    { id: 'events', z: 'f1', type: 'recorder' },
+    { id: 'plug', z: 'f1', type: 'recorder' },
+  ];
+  for (const c of cps) {
+    nodes.push({
+      id: `cp-${c.name}`, z: 'f1', type: 'charge-point', name: c.name, index: '', address: c.name, plugCount: 2,
+      phaseA: 'L1', phaseB: 'L2', priorityA: false, priorityB: false, maxCurrentA: 32, maxCurrentB: 32, enabled: true,
+      offline: `oc-${c.name}`, wires: [['plug'], ['central']],
+    });
+    nodes.push({ id: `oc-${c.name}`, type: 'offline-mode-config', heartbeatS: c.heartbeatS ?? 10, mode: c.mode, currentA: 8 });
+  }
+  return nodes;
+}
+const creds = (cps: Cp[]) => ({ central: { passwords: JSON.stringify(Object.fromEntries(cps.map((c) => [c.name, PASSWORD]))) } });
+
+async function until<T>(what: string, probe: () => T | undefined | null | false, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== null && v !== false) return v as T;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const setpoint = (name: string, plugs: Record<string, number>) =>
+  ({ topic: 'setpoint', payload: { chargePoint: name, plugs, timestamp: Date.now() } });
+
+describe('ocpp-central node with the strict test charger (issue 12)', function () {
+  this.timeout(40000);
+  const chargers: TestCharger[] = [];
+  afterEach(async () => {
+    await Promise.all(chargers.splice(0).map((c) => c.stop()));
+    await helper.unload();
+    clearInbox();
+  });
+
+  function charger(port: number, identity: string, o: Partial<ConstructorParameters<typeof TestCharger>[0]> = {}) {
+    const c = new TestCharger({ endpoint: `ws://127.0.0.1:${port}/ocpp`, identity, password: PASSWORD, reactionMs: 200, ...o });
+    chargers.push(c);
+    return c;
+  }
+
+  it('security profile 1: right password connects; wrong password and unknown identity are refused with 401, the unknown one shown (R-SEC-5)', async () => {
+    const port = await freePort();
+    const cps = [{ name: 'CP01', mode: 3 as OfflineMode }];
+    await helper.load(NODES, flow(port, cps), creds(cps));
+    const central = helper.getNode('central');
+    await until('listening', () => central.port);
+    const spy = central.status; // the test helper spies on every node's status
+    const bad = charger(port, 'CP01', { password: 'wrong-password-123' });
+    await assert.rejects(bad.start(), /Unauthorized|401/);
+    const stranger = charger(port, 'CP99');
+    await assert.rejects(stranger.start(), /Unauthorized|401/);
+    const ev = await nextWhere('events', (m) => m.payload.event === 'unknown-charger');
+    assert.equal(ev.payload.identity, 'CP99');
+    assert.match(ev.payload.text, /unknown charger tried to connect: CP99/);
+    const good = charger(port, 'CP01');
+    await good.start();
+    await nextWhere('events', (m) => m.payload.event === 'connected' && m.payload.identity === 'CP01');
+    await nextWhere('events', (m) => m.payload.event === 'wrong-password' && m.payload.identity === 'CP01', 100).catch(() => undefined);
+    // The node status names the stranger (commissioning).
+    assert.ok(spy.args.some((a: any[]) => /unknown charger tried to connect: CP99/.test(a[0].text)));
+    assert.ok(spy.args.some((a: any[]) => /^1\/1 connected/.test(a[0].text)));
+  });
+
+  it('boot → GetConfiguration, ChangeConfiguration (intervals, measurands), TxDefault profile; status and meter values → plug states and currents', async () => {
+    const port = await freePort();
+    const cps = [{ name: 'CP01', mode: 3 as OfflineMode, heartbeatS: 30 }];
+    await helper.load(NODES, flow(port, cps), creds(cps));
+    await until('listening', () => helper.getNode('central').port);
+    const ch = charger(port, 'CP01');
+    await ch.start();
+    await until('TxDefault profile', () => ch.model.profiles.find((p) => p.profile.chargingProfilePurpose === 'TxDefaultProfile' && p.connectorId === 0));
+    const methods = ch.received.map((r) => r.method);
+    assert.ok(methods.indexOf('GetConfiguration') >= 0);
+    assert.equal(ch.config.MeterValuesSampledData, 'Current.Import,Energy.Active.Import.Register');
+    await until('heartbeat interval from the offline config', () => ch.config.HeartbeatInterval === '10');
+    assert.equal(ch.config.MeterValueSampleInterval, '10');
+    // First report: the charge point is online with two plugs at pilot A.
+    const first = await nextWhere('plug', (m) => m.payload.online === true && m.payload.devicePlugs === 2);
+    assert.deepEqual(first.payload.plugs.map((p: any) => p.pilot), ['A', 'A']);
+    assert.equal(first.payload.devicePlugs, 2);
+    // A car plugs in: transaction, paused (0 A) until the balancer allocates: pilot B.
+    await ch.plugIn(1, 16, 'AB123CD');
+    const plate = await nextWhere('plug', (m) => m.payload.plugs[0].plate === 'AB123CD');
+    assert.equal(plate.payload.plugs[0].plate, 'AB123CD');
+    await nextWhere('plug', (m) => m.payload.plugs[0].pilot === 'B');
+    assert.equal(ch.limitA(1), 0, 'paused until a setpoint arrives (TxProfile 0 A)');
+    // Setpoint → profile → the charger's composite limit equals it, and the car draws it.
+    helper.getNode('cp-CP01').receive(setpoint('CP01', { A: 10 }));
+    await until('composite limit 10 A', () => ch.limitA(1) === 10);
+    await until('drawing 10 A', () => ch.drawnA(1) === 10);
+    const charging = await nextWhere('plug', (m) => m.payload.plugs[0].pilot === 'C' && m.payload.plugs[0].measuredA === 10, 15000);
+    assert.equal(charging.payload.plugs[0].measuredA, 10);
+    // A vehicle maximum below the limit: it draws its own maximum.
+    helper.getNode('cp-CP01').receive(setpoint('CP01', { A: 20 }));
+    await until('limit 20 A', () => ch.limitA(1) === 20, 15000);
+    await until('drawing the vehicle maximum', () => ch.drawnA(1) === 16);
+    // Pause: 0 A at once.
+    helper.getNode('cp-CP01').receive(setpoint('CP01', { A: 0 }));
+    await until('paused', () => ch.limitA(1) === 0);
+    await until('drawing nothing', () => ch.drawnA(1) === 0);
+    const gcs = ch.received.filter((r) => r.method === 'GetCompositeSchedule');
+    assert.ok(gcs.length >= 3, 'every written profile is verified with GetCompositeSchedule');
+    await ch.unplug(1);
+    await nextWhere('plug', (m) => m.payload.plugs[0].pilot === 'A');
+  });
+
+  it('a charger that rejects the measurand list gets Current.Import alone; whole amps are sent as whole amps', async () => {
+    const port = await freePort();
+    const cps = [{ name: 'CP02', mode: 2 as OfflineMode }];
+    const f = flow(port, cps);
+    (f[1] as any).chargers[0].wholeAmps = true;
+    await helper.load(NODES, f, creds(cps));
+    await until('listening', () => helper.getNode('central').port);
+    const ch = charger(port, 'CP02', { rejectMeasurandList: true });
+    await ch.start();
+    await until('measurand fallback', () => ch.config.MeterValuesSampledData === 'Current.Import');
+    await ch.plugIn(2, 32);
+    helper.getNode('cp-CP02').receive(setpoint('CP02', { B: 12.5 }));
+    await until('12 A (whole amps)', () => ch.limitA(2) === 12);
+  });
+
+  it('a charger that ignores its limits is flagged: its plugs report followsLimits: false', async () => {
+    const port = await freePort();
+    const cps = [{ name: 'CP03', mode: 3 as OfflineMode }];
+    await helper.load(NODES, flow(port, cps), creds(cps));
+    await until('listening', () => helper.getNode('central').port);
+    const ch = charger(port, 'CP03', { followsLimits: false, maxCurrentA: 32 });
+    await ch.start();
+    await ch.plugIn(1, 32);
+    helper.getNode('cp-CP03').receive(setpoint('CP03', { A: 8 }));
+    const ev = await nextWhere('events', (m) => m.payload.event === 'flagged', 20000);
+    assert.match(ev.payload.text, /does not follow limits/);
+    const rep = await nextWhere('dev', (m) => m.topic === 'device' && m.payload.plugs[0].followsLimits === false, 5000);
+    assert.equal(rep.address, 'CP03');
+    const plug = await nextWhere('plug', (m) => m.payload.plugs[0].followsLimits === false, 5000);
+    assert.equal(plug.payload.plugs[0].followsLimits, false);
+  });
+
+  it('a charger without SmartCharging is flagged at once', async () => {
+    const port = await freePort();
+    const cps = [{ name: 'CP04', mode: 3 as OfflineMode }];
+    await helper.load(NODES, flow(port, cps), creds(cps));
+    await until('listening', () => helper.getNode('central').port);
+    const ch = charger(port, 'CP04', { smartCharging: false });
+    await ch.start();
+    const ev = await nextWhere('events', (m) => m.payload.event === 'flagged', 10000);
+    assert.match(ev.payload.text, /SmartCharging/);
+  });
+
+  it('untrusted input: a malformed identity escape, a wrong path, a plain HTTP request and bad commands do not stop Node-RED; refusals do not echo (R-SEC-3)', async () => {
+    const port = await freePort();
+    const cps = [{ name: 'CP05', mode: 3 as OfflineMode }];
+    await helper.load(NODES, flow(port, cps), creds(cps));
+    await until('listening', () => helper.getNode('central').port);
+    const raw = (text: string) => new Promise<string>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write(text));
+      let out = '';
+      s.on('data', (d) => { out += d.toString(); });
+      s.on('close', () => resolve(out));
+      s.on('error', () => resolve(out));
+      setTimeout(() => s.destroy(), 2000);
+    });
+    const upgrade = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n`;
+    assert.match(await raw(upgrade('/ocpp/%E0%A4%A')), /404/);
+    assert.match(await raw(upgrade('/other/CP05')), /401|404/);
+    assert.match(await raw('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), /426/);
+    // The node still serves its charger afterwards.
+    const ch = charger(port, 'CP05');
+    await ch.start();
+    await nextWhere('events', (m) => m.payload.event === 'connected');
+    // Bad commands are refused with an error, nothing else happens.
+    const central = helper.getNode('central');
+    const errors: any[] = [];
+    central.on('call:error', (c: any) => errors.push(c));
+    central.receive({ topic: 'command', payload: { address: 'CP77', plugs: { A: 10 }, offline: { heartbeatS: 10, mode: 3, currentA: 8 } } });
+    central.receive({ topic: 'command', payload: { address: 'CP05', plugs: { A: 3 }, offline: { heartbeatS: 10, mode: 3, currentA: 8 } } });
+    await until('two refusals', () => errors.length >= 2);
+    const texts = errors.map((e) => String(e.args[0]?.message ?? e.args[0]));
+    assert.match(texts[0], /not in the charger list/);
+    assert.doesNotMatch(texts[0], /CP77/, 'the refusal does not echo the input');
+    assert.match(texts[1], /bad command/);
+  });
+
+  it('Node-RED stopped → each offline mode 0–3 takes effect at the charger one heartbeat later; restarted → profiles re-sent, state resynced (R-OFF-1/2)', async () => {
+    const port = await freePort();
+    const cps: Cp[] = [0, 1, 2, 3].map((m) => ({ name: `CPM${m + 1}`, mode: m as OfflineMode, heartbeatS: 10 }));
+    await helper.load(NODES, flow(port, cps), creds(cps));
+    await until('listening', () => helper.getNode('central').port);
+    const ch = cps.map((c) => charger(port, c.name));
+    await Promise.all(ch.map((c) => c.start()));
+    for (const c of ch) {
+      await c.plugIn(1, 32);
+      await c.plugIn(2, 32);
+    }
+    for (const c of cps) helper.getNode(`cp-${c.name}`).receive(setpoint(c.name, { A: 20, B: 0 }));
+    await until('setpoints in force', () => ch.every((c) => c.limitA(1) === 20 && c.limitA(2) === 0 && c.drawnA(1) === 20));
+    const writesBefore = ch.map((c) => c.received.filter((r) => r.method === 'SetChargingProfile').length);
+    await helper.unload(); // Node-RED stops: the central system is gone
+    const stoppedAt = Date.now();
+    await until('disconnected', () => ch.every((c) => !c.isConnected));
+    // Right after the stop: still the setpoints.
+    for (const c of ch) assert.deepEqual([c.limitA(1), c.limitA(2)], [20, 0]);
+    // One heartbeat (10 s) after the last write, plus the vehicle's reaction: the offline mode.
+    await until('fallback', () => Date.now() - stoppedAt > 10500 && ch.every((c) => c.drawnA(1) !== 20 || c === ch[1]), 15000);
+    await sleep(400);
+    const got = ch.map((c) => [c.drawnA(1), c.limitA(2)]);
+    assert.deepEqual(got, [[0, 0], [20, 0], [8, 0], [8, 8]], 'mode 0 pause all; 1 active continue, paused stay; 2 capped, paused stay; 3 capped, paused start at the offline current');
+    // Restart: the chargers reconnect; their profiles are written again, status resynced.
+    clearInbox();
+    await helper.load(NODES, flow(port, cps), creds(cps));
+    await until('reconnected', () => ch.every((c) => c.isConnected), 15000);
+    for (const c of cps) helper.getNode(`cp-${c.name}`).receive(setpoint(c.name, { A: 16, B: 6 }));
+    await until('new profiles', () => ch.every((c) => c.limitA(1) === 16 && c.limitA(2) === 6), 15000);
+    ch.forEach((c, i) => assert.ok(c.received.filter((r) => r.method === 'SetChargingProfile').length > writesBefore[i]));
+    assert.ok(ch.every((c) => c.received.some((r) => r.method === 'TriggerMessage' && r.params.requestedMessage === 'StatusNotification' && r.at > stoppedAt)));
+    const back = await nextWhere('plug', (m) => m.payload.chargePoint === 'CPM4' && m.payload.online && m.payload.plugs[1].pilot !== 'A', 10000);
+    assert.ok(back);
+    drain('dev');
+  });
+});
+
+describe('charge-point with a shared transport (issue 12): msg.address', () => {
+  afterEach(async () => {
+    await helper.unload();
+    clearInbox();
+  });
+  it('takes device reports and plates for its own address, ignores other addresses, passes followsLimits: false on', async () => {
+    const f = flow(1, [{ name: 'CP01', mode: 3 }]).filter((n: any) => n.type !== 'ocpp-central');
+    await helper.load(NODES, f);
+    const cp = helper.getNode('cp-CP01');
+    await nextWhere('plug', (m) => m.payload.online === false);
+    cp.receive({ topic: 'device', address: 'CP02', payload: { plugs: [{ letter: 'A', pilot: 'C', currentA: 30 }] } });
+    cp.receive({ topic: 'plate', address: 'CP02', payload: { letter: 'A', plate: 'OTHER' } });
+    cp.receive({ topic: 'device', address: 'CP01', payload: { plugs: [{ letter: 'A', pilot: 'C', currentA: 12, followsLimits: false }] } });
+    const m = await nextWhere('plug', (x) => x.payload.online === true);
+    assert.equal(m.payload.plugs[0].measuredA, 12);
+    assert.equal(m.payload.plugs[0].followsLimits, false);
+    assert.equal(m.payload.plugs[0].plate, '-');
+    assert.equal(m.payload.plugs[1].followsLimits, undefined);
+  });
+});
