@@ -133,7 +133,12 @@ export class TestCharger {
   /** Connects (first time) and starts the model clock. */
   async start(): Promise<void> {
     this.timer = setInterval(() => this.tick(), this.o.tickMs ?? 100);
-    await this.link.connect();
+    try {
+      await this.link.connect();
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
   }
 
   private sendStatus(id: number, force = false) {

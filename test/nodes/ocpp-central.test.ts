@@ -3,7 +3,11 @@
  * strict OCPP 1.6J test charger (tools/ocpp-charger.ts) on 127.0.0.1 (issue 12, R-SEC-5, R-OFF-1/2).
  */
 import { strict as assert } from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
 import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
 import { freePort } from '../support/node-red-runner';
 import { clearInbox, drain, helper, nextWhere, recorderNode, sleep } from '../support/nr';
 import { TestCharger } from '../../tools/ocpp-charger';
@@ -92,6 +96,34 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     // The node status names the stranger (commissioning).
     assert.ok(spy.args.some((a: any[]) => /unknown charger tried to connect: CP99/.test(a[0].text)));
     assert.ok(spy.args.some((a: any[]) => /^1\/1 connected/.test(a[0].text)));
+  });
+
+  it('security profile 2: TLS with a configured certificate (self-signed, made by openssl here) and basic auth (R-SEC-5)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocpp-tls-'));
+    try {
+      const key = path.join(dir, 'key.pem');
+      const cert = path.join(dir, 'cert.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      const port = await freePort();
+      const cps = [{ name: 'CP06', mode: 3 as OfflineMode }];
+      await helper.load(NODES, flow(port, cps, { tls: true, keyFile: key, certFile: cert }), creds(cps));
+      await until('listening', () => helper.getNode('central').port);
+      const ca = fs.readFileSync(cert);
+      // Plain ws:// to a TLS port, and TLS without trusting the certificate: no connection.
+      await assert.rejects(charger(port, 'CP06', { reconnect: false } as any).start());
+      await assert.rejects(charger(port, 'CP06', { endpoint: `wss://127.0.0.1:${port}/ocpp` }).start(), /self-signed|certificate/);
+      const bad = charger(port, 'CP06', { endpoint: `wss://127.0.0.1:${port}/ocpp`, ca, password: 'not-the-password' });
+      await assert.rejects(bad.start(), /Unauthorized|401/);
+      const ch = charger(port, 'CP06', { endpoint: `wss://127.0.0.1:${port}/ocpp`, ca });
+      await ch.start();
+      await nextWhere('events', (m) => m.payload.event === 'connected' && m.payload.identity === 'CP06');
+      await ch.plugIn(1, 32);
+      helper.getNode('cp-CP06').receive(setpoint('CP06', { A: 13 }));
+      await until('13 A over TLS', () => ch.limitA(1) === 13);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('boot → GetConfiguration, ChangeConfiguration (intervals, measurands), TxDefault profile; status and meter values → plug states and currents', async () => {
