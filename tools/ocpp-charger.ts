@@ -44,6 +44,8 @@ export class TestCharger {
   private lastMeterAt: number[] = [];
   private lastHeartbeatAt = 0;
   private localTx = -1;
+  /** Connectors whose StartTransaction answer has not been processed yet. */
+  private readonly pending = new Set<number>();
   private connected = false;
   constructor(readonly o: TestChargerOptions) {
     const n = o.connectors ?? 2;
@@ -95,6 +97,9 @@ export class TestCharger {
     L.handle('SetChargingProfile', (req) => {
       this.log('SetChargingProfile', req);
       if (this.o.smartCharging === false) return { status: 'NotSupported' };
+      const tx = req.connectorId > 0 ? this.model.connectors[req.connectorId - 1]?.tx : null;
+      const txId = req.csChargingProfiles.transactionId;
+      if (tx && this.pending.has(req.connectorId) && txId !== undefined) tx.transactionId = txId;
       return { status: this.model.setProfile(req.connectorId, req.csChargingProfiles, Date.now()) };
     });
     L.handle('ClearChargingProfile', (req) => {
@@ -183,12 +188,19 @@ export class TestCharger {
     const now = Date.now();
     this.model.plugIn(id, vehicleMaxA, idTag, now);
     this.sendStatus(id);
-    if (!this.connected) {
-      this.model.started(id, this.localTx--, now);
-      return;
+    // The transaction runs locally at once (a charger's own order of events); its id comes with
+    // the answer — or with a TxProfile that arrives before the answer has been processed.
+    this.model.started(id, this.localTx--, now);
+    if (!this.connected) return;
+    this.pending.add(id);
+    const meterStart = this.model.connector(id).tx!.meterStartWh;
+    try {
+      const r = await this.link.call('StartTransaction', { connectorId: id, idTag, meterStart, timestamp: iso(now) });
+      const tx = this.model.connector(id).tx;
+      if (tx) tx.transactionId = r.transactionId;
+    } finally {
+      this.pending.delete(id);
     }
-    const r = await this.link.call('StartTransaction', { connectorId: id, idTag, meterStart: Math.round(this.model.connector(id).registerWh), timestamp: iso(now) });
-    this.model.started(id, r.transactionId, Date.now());
     this.sendMeter(id, Date.now());
   }
 

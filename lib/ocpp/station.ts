@@ -28,6 +28,28 @@ export interface ConnectorState {
   written: WrittenProfile | null;
   /** Since when the draw has been above the limit in force, ms (null = it is not). */
   overSince: number | null;
+  /** Profiles refused / composite schedules above the limit in a row for this transaction. */
+  strikes: number;
+  /** No new write before this time after a strike, ms. */
+  retryAt: number;
+}
+
+/** Strikes (refused profile, composite schedule above the limit) before a charger is flagged. */
+export const MAX_STRIKES = 3;
+/** Wait after a strike before writing again, ms: a transaction that just ended is reported meanwhile. */
+export const STRIKE_RETRY_MS = 5000;
+
+/**
+ * A profile was refused or the charger's composite schedule allows more than we set. That is
+ * often a race (the car left; StopTransaction is on its way), so it counts as a strike and the
+ * write is retried after STRIKE_RETRY_MS; MAX_STRIKES in a row for the same transaction flag the
+ * charger. Returns whether it is now to be flagged.
+ */
+export function strike(c: ConnectorState, now: number): boolean {
+  c.strikes += 1;
+  c.retryAt = now + STRIKE_RETRY_MS;
+  c.written = null;
+  return c.strikes >= MAX_STRIKES;
 }
 
 export interface StationState {
@@ -47,7 +69,7 @@ export interface StationState {
 export function newConnector(): ConnectorState {
   return {
     status: 'Available', errorCode: 'NoError', currentA: 0, registerWh: null, meterStartWh: null, transactionId: null,
-    lastMeterAt: null, setpointA: null, written: null, overSince: null,
+    lastMeterAt: null, setpointA: null, written: null, overSince: null, strikes: 0, retryAt: 0,
   };
 }
 

@@ -18,7 +18,7 @@ import { centralConfigFromEditor, type OcppChargerConfig } from '../../lib/ocpp/
 import { bootConfiguration, CONFIG_KEYS, connectorLetter, letterConnector, MEASURAND_PLAN, readCapability, readMeterValues } from '../../lib/ocpp/mapping';
 import { isoTime, OCPP_DEFAULTS, fallbackStartsAt, setpointLimit, txDefaultProfile, txProfile, writeReason } from '../../lib/ocpp/profiles';
 import {
-  checkObedience, deviceReport, meterStale, newConnector, newStation, smartChargeable, wantedA, type StationState,
+  checkObedience, deviceReport, meterStale, newConnector, newStation, smartChargeable, strike, wantedA, type StationState,
 } from '../../lib/ocpp/station';
 import { startCentral, type Central, type ChargerLink } from '../common/ocpp-rpc';
 
@@ -151,7 +151,7 @@ export = function (RED: any) {
       const now = Date.now();
       for (let i = 0; i < c.plugs; i++) {
         const k = st.connectors[i];
-        if (k.transactionId === null) continue;
+        if (k.transactionId === null || now < k.retryAt) continue;
         const limit = setpointLimit(wantedA(k), c.wholeAmps);
         const why = writeReason(k.written, k.transactionId, limit, off.heartbeatS, now);
         if (!why) continue;
@@ -163,13 +163,18 @@ export = function (RED: any) {
           node.warn(`${identity}: ${callProblem('SetChargingProfile', e)}`);
           continue;
         }
-        if (status !== 'Accepted') { flag(st, 'refused a charging profile'); continue; }
+        if (status !== 'Accepted') {
+          if (strike(k, now)) flag(st, 'refuses its charging profiles');
+          continue;
+        }
         k.written = { limitA: limit, at: now, fallbackAt: fallbackStartsAt(profile), transactionId: k.transactionId };
         // Verify: the charger's own composite schedule must not allow more than we set.
         try {
           const cs = await link.call('GetCompositeSchedule', { connectorId: i + 1, duration: 60, chargingRateUnit: 'A' });
           const first = cs.status === 'Accepted' ? cs.chargingSchedule?.chargingSchedulePeriod?.[0]?.limit : undefined;
-          if (typeof first === 'number' && first > limit + 0.1) flag(st, 'its composite schedule is above the limit');
+          if (typeof first === 'number' && first > limit + 0.1) {
+            if (strike(k, now)) flag(st, 'its composite schedule stays above the limit');
+          } else k.strikes = 0;
         } catch { /* optional in practice: the measured current is checked too */ }
       }
       const sample = Math.min(10, Math.max(1, Math.floor(off.heartbeatS / 3)));
@@ -255,6 +260,8 @@ export = function (RED: any) {
           k.registerWh = req.meterStart;
           k.written = null;
           k.overSince = null;
+          k.strikes = 0;
+          k.retryAt = 0;
           const letter = connectorLetter(req.connectorId) as PlugLetter;
           const plate = req.idTag.trim();
           if (byId.get(identity)!.plateFromIdTag && plate && !/[\u0000-\u001f\u007f-\u009f]/.test(plate)) {

@@ -233,3 +233,47 @@ describe('lib/ocpp mapping (issue 12 mapping table)', () => {
     assert.deepEqual(bootConfiguration(120), [{ key: 'HeartbeatInterval', value: '40' }, { key: 'MeterValueSampleInterval', value: '10' }]);
   });
 });
+
+describe('lib/ocpp station rules (issue 12)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const st = require('../../lib/ocpp/station') as typeof import('../../lib/ocpp/station');
+  it('device report: pilots, session energy, fault, followsLimits: false only when flagged or not smart-chargeable', () => {
+    const s = st.newStation('CP01');
+    s.connectors[0] = { ...st.newConnector(), status: 'Charging', currentA: 12.34, transactionId: 5, registerWh: 3500, meterStartWh: 1000 };
+    s.connectors[1] = { ...st.newConnector(), status: 'Faulted', errorCode: 'GroundFailure' };
+    assert.deepEqual(st.deviceReport(s, 2), { plugs: [
+      { letter: 'A', pilot: 'C', currentA: 12.3, energyWh: 2500 },
+      { letter: 'B', pilot: 'F', currentA: 0, energyWh: 0, fault: 'OCPP GroundFailure' },
+    ] });
+    s.capability = { connectors: 2, smartCharging: false, currentUnit: true, phaseRotation: null, maxStackLevel: null };
+    assert.equal(st.deviceReport(s, 1).plugs[0].followsLimits, false);
+    assert.equal(st.deviceReport(s, 1).devicePlugs, 2);
+  });
+
+  it('obedience: above the limit beyond the grace → flagged; readings older than the write do not count', () => {
+    const c = { ...st.newConnector(), transactionId: 1, written: { limitA: 10, at: T0, fallbackAt: null, transactionId: 1 }, currentA: 16, lastMeterAt: T0 - 1 };
+    assert.deepEqual(st.checkObedience(c, T0 + 60e3, 7000), { overSince: null, disobedient: false }, 'reading from before the write');
+    c.lastMeterAt = T0 + 2e3;
+    const a = st.checkObedience(c, T0 + 3e3, 7000);
+    assert.deepEqual(a, { overSince: T0 + 2e3, disobedient: false });
+    c.overSince = a.overSince;
+    assert.equal(st.checkObedience(c, T0 + 9e3, 7000).disobedient, true);
+    c.currentA = 10.9; // within the tolerance (1 A)
+    assert.deepEqual(st.checkObedience(c, T0 + 20e3, 7000), { overSince: null, disobedient: false });
+  });
+
+  it('strikes: a refused profile is retried after a pause; three in a row flag the charger', () => {
+    const c = st.newConnector();
+    assert.equal(st.strike(c, T0), false);
+    assert.equal(c.retryAt, T0 + st.STRIKE_RETRY_MS);
+    assert.equal(st.strike(c, T0 + 5e3), false);
+    assert.equal(st.strike(c, T0 + 10e3), true);
+  });
+
+  it('stale readings: a charging connector without a meter value for three sample intervals', () => {
+    const c = { ...st.newConnector(), status: 'Charging' as const, transactionId: 1, lastMeterAt: T0 };
+    assert.equal(st.meterStale(c, T0 + 30e3, 10), false);
+    assert.equal(st.meterStale(c, T0 + 30001, 10), true);
+    assert.equal(st.meterStale({ ...c, status: 'SuspendedEVSE' }, T0 + 60e3, 10), false);
+  });
+});

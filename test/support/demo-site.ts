@@ -18,6 +18,8 @@ export interface SiteOptions {
   amps: number[];
   /** Simulated time speed-up of the vehicles (start.js --speed). */
   speed: number;
+  /** More start.js options, e.g. ['--ocpp', '--ocpp-port', '8181']. */
+  args?: string[];
 }
 
 export interface RunningSite {
@@ -34,10 +36,10 @@ export interface RunningSite {
 
 /** Forks tools/start.js like `npm start -- …` (the package is already built by the test run). */
 export async function startSite(opts: SiteOptions): Promise<RunningSite> {
-  const { dir, port, meterPort, amps, speed } = opts;
+  const { dir, port, meterPort, amps, speed, args = [] } = opts;
   const child = fork(
     START_JS,
-    ['--port', String(port), '--meter-port', String(meterPort), '--speed', String(speed), '--dir', dir, '--load', 'constant', '--amps', amps.join(',')],
+    ['--port', String(port), '--meter-port', String(meterPort), '--speed', String(speed), '--dir', dir, '--load', 'constant', '--amps', amps.join(','), ...args],
     { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env } },
   );
   let output = '';
