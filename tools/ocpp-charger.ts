@@ -29,6 +29,8 @@ export interface TestChargerOptions {
   tickMs?: number;
   /** Phase the meter reports the current on (default L1). */
   phase?: 'L1' | 'L2' | 'L3';
+  /** false = sends meter values only when triggered (a charger whose readings go stale). */
+  periodicMeter?: boolean;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -174,7 +176,7 @@ export class TestCharger {
     const sample = Number(this.config.MeterValueSampleInterval) * 1000;
     for (const c of this.model.connectors) {
       this.sendStatus(c.id);
-      if (c.tx && sample > 0 && now - this.lastMeterAt[c.id - 1] >= sample) this.sendMeter(c.id, now);
+      if (c.tx && sample > 0 && this.o.periodicMeter !== false && now - this.lastMeterAt[c.id - 1] >= sample) this.sendMeter(c.id, now);
     }
     const hb = Number(this.config.HeartbeatInterval) * 1000;
     if (this.connected && hb > 0 && now - this.lastHeartbeatAt >= hb) {
@@ -220,6 +222,16 @@ export class TestCharger {
   drawnA(id: number): number {
     this.model.advance(Date.now());
     return this.model.connector(id).drawnA;
+  }
+
+  /** Drops the link (the model keeps running); `reconnect()` brings it back. */
+  async disconnect(): Promise<void> {
+    await this.link.close();
+    this.connected = false;
+  }
+
+  async reconnect(): Promise<void> {
+    await this.link.connect();
   }
 
   get isConnected(): boolean {

@@ -223,7 +223,13 @@ export = function (RED: any) {
         if (k) {
           k.status = req.status;
           k.errorCode = req.errorCode;
-          if (req.status === 'Available') { k.currentA = 0; }
+          if (req.status === 'Available') {
+            // No vehicle, so no transaction (a StopTransaction lost while the link was down).
+            k.currentA = 0;
+            k.transactionId = null;
+            k.written = null;
+            k.strikes = 0;
+          }
         }
         setImmediate(sign);
         return {};

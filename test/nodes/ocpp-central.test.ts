@@ -9,56 +9,10 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { freePort } from '../support/node-red-runner';
-import { clearInbox, drain, helper, nextWhere, recorderNode, sleep } from '../support/nr';
+import { clearInbox, helper, nextWhere } from '../support/nr';
+import { creds, flow, NODES, PASSWORD, setpoint, until, type Cp } from '../support/ocpp-flow';
 import { TestCharger } from '../../tools/ocpp-charger';
 import type { OfflineMode } from '../../lib/types';
-
-/* eslint-disable @typescript-eslint/no-var-requires */
-const centralNode = require('../../nodes/ocpp-central/ocpp-central');
-const chargePointNode = require('../../nodes/charge-point/charge-point');
-const offlineNode = require('../../nodes/offline-mode-config/offline-mode-config');
-const NODES = [centralNode, chargePointNode, offlineNode, recorderNode];
-
-const PASSWORD = 'correct-horse-battery';
-
-interface Cp { name: string; mode: OfflineMode; heartbeatS?: number }
-
-function flow(port: number, cps: Cp[], extra: Record<string, unknown> = {}) {
-  const nodes: any[] = [
-    { id: 'f1', type: 'tab', label: 'ocpp' },
-    {
-      id: 'central', z: 'f1', type: 'ocpp-central', host: '127.0.0.1', port, path: 'ocpp', reactionDelayS: 1,
-      chargers: cps.map((c) => ({ identity: c.name, plugs: 2, plateFromIdTag: true })),
-      wires: [[...cps.map((c) => `cp-${c.name}`), 'dev'], ['events']], ...extra,
-    },
-    { id: 'dev', z: 'f1', type: 'recorder' },
-    { id: 'events', z: 'f1', type: 'recorder' },
-    { id: 'plug', z: 'f1', type: 'recorder' },
-  ];
-  for (const c of cps) {
-    nodes.push({
-      id: `cp-${c.name}`, z: 'f1', type: 'charge-point', name: c.name, index: '', address: c.name, plugCount: 2,
-      phaseA: 'L1', phaseB: 'L2', priorityA: false, priorityB: false, maxCurrentA: 32, maxCurrentB: 32, enabled: true,
-      offline: `oc-${c.name}`, wires: [['plug'], ['central']],
-    });
-    nodes.push({ id: `oc-${c.name}`, type: 'offline-mode-config', heartbeatS: c.heartbeatS ?? 10, mode: c.mode, currentA: 8 });
-  }
-  return nodes;
-}
-const creds = (cps: Cp[]) => ({ central: { passwords: JSON.stringify(Object.fromEntries(cps.map((c) => [c.name, PASSWORD]))) } });
-
-async function until<T>(what: string, probe: () => T | undefined | null | false, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== null && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-const setpoint = (name: string, plugs: Record<string, number>) =>
-  ({ topic: 'setpoint', payload: { chargePoint: name, plugs, timestamp: Date.now() } });
 
 describe('ocpp-central node with the strict test charger (issue 12)', function () {
   this.timeout(40000);
@@ -201,6 +155,21 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     assert.equal(plug.payload.plugs[0].followsLimits, false);
   });
 
+  it('stale readings: a charging connector without meter values gets TriggerMessage(MeterValues), and its answer is taken', async () => {
+    const port = await freePort();
+    const cps = [{ name: 'CP07', mode: 3 as OfflineMode, heartbeatS: 10 }];
+    await helper.load(NODES, flow(port, cps), creds(cps));
+    await until('listening', () => helper.getNode('central').port);
+    const ch = charger(port, 'CP07', { periodicMeter: false });
+    await ch.start();
+    await ch.plugIn(1, 32);
+    helper.getNode('cp-CP07').receive(setpoint('CP07', { A: 14 }));
+    await until('drawing 14 A', () => ch.drawnA(1) === 14);
+    await until('TriggerMessage(MeterValues)', () => ch.received.some((r) => r.method === 'TriggerMessage' && r.params.requestedMessage === 'MeterValues'), 15000);
+    const m = await nextWhere('plug', (x) => x.payload.plugs[0].measuredA === 14, 5000);
+    assert.equal(m.payload.plugs[0].pilot, 'C');
+  });
+
   it('a charger without SmartCharging is flagged at once', async () => {
     const port = await freePort();
     const cps = [{ name: 'CP04', mode: 3 as OfflineMode }];
@@ -246,42 +215,6 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     assert.match(texts[1], /bad command/);
   });
 
-  it('Node-RED stopped → each offline mode 0–3 takes effect at the charger one heartbeat later; restarted → profiles re-sent, state resynced (R-OFF-1/2)', async () => {
-    const port = await freePort();
-    const cps: Cp[] = [0, 1, 2, 3].map((m) => ({ name: `CPM${m + 1}`, mode: m as OfflineMode, heartbeatS: 10 }));
-    await helper.load(NODES, flow(port, cps), creds(cps));
-    await until('listening', () => helper.getNode('central').port);
-    const ch = cps.map((c) => charger(port, c.name));
-    await Promise.all(ch.map((c) => c.start()));
-    for (const c of ch) {
-      await c.plugIn(1, 32);
-      await c.plugIn(2, 32);
-    }
-    for (const c of cps) helper.getNode(`cp-${c.name}`).receive(setpoint(c.name, { A: 20, B: 0 }));
-    await until('setpoints in force', () => ch.every((c) => c.limitA(1) === 20 && c.limitA(2) === 0 && c.drawnA(1) === 20));
-    const writesBefore = ch.map((c) => c.received.filter((r) => r.method === 'SetChargingProfile').length);
-    await helper.unload(); // Node-RED stops: the central system is gone
-    const stoppedAt = Date.now();
-    await until('disconnected', () => ch.every((c) => !c.isConnected));
-    // Right after the stop: still the setpoints.
-    for (const c of ch) assert.deepEqual([c.limitA(1), c.limitA(2)], [20, 0]);
-    // One heartbeat (10 s) after the last write, plus the vehicle's reaction: the offline mode.
-    await until('fallback', () => Date.now() - stoppedAt > 10500 && ch.every((c) => c.drawnA(1) !== 20 || c === ch[1]), 15000);
-    await sleep(400);
-    const got = ch.map((c) => [c.drawnA(1), c.limitA(2)]);
-    assert.deepEqual(got, [[0, 0], [20, 0], [8, 0], [8, 8]], 'mode 0 pause all; 1 active continue, paused stay; 2 capped, paused stay; 3 capped, paused start at the offline current');
-    // Restart: the chargers reconnect; their profiles are written again, status resynced.
-    clearInbox();
-    await helper.load(NODES, flow(port, cps), creds(cps));
-    await until('reconnected', () => ch.every((c) => c.isConnected), 15000);
-    for (const c of cps) helper.getNode(`cp-${c.name}`).receive(setpoint(c.name, { A: 16, B: 6 }));
-    await until('new profiles', () => ch.every((c) => c.limitA(1) === 16 && c.limitA(2) === 6), 15000);
-    ch.forEach((c, i) => assert.ok(c.received.filter((r) => r.method === 'SetChargingProfile').length > writesBefore[i]));
-    assert.ok(ch.every((c) => c.received.some((r) => r.method === 'TriggerMessage' && r.params.requestedMessage === 'StatusNotification' && r.at > stoppedAt)));
-    const back = await nextWhere('plug', (m) => m.payload.chargePoint === 'CPM4' && m.payload.online && m.payload.plugs[1].pilot !== 'A', 10000);
-    assert.ok(back);
-    drain('dev');
-  });
 });
 
 describe('charge-point with a shared transport (issue 12): msg.address', () => {
