@@ -375,7 +375,8 @@ function allocate(base: BalancerState, now: number, draft?: Draft): { state: Bal
     const onSupply = p.phase !== null && (threePhase || p.phase === 'L1');
     if (cpOff) {
       // R-OFF-3: whatever its status here (even disabled), the device runs its offline mode.
-      if (onSupply) reservedA[phaseIdx(p.phase as Phase)] += reservedForPlug(cp, p, params, now);
+      // A device that ignores limits may draw its maximum offline too, whatever its mode (issue 12).
+      if (onSupply) reservedA[phaseIdx(p.phase as Phase)] += p.ignoresLimits ? p.maxCurrentA : reservedForPlug(cp, p, params, now);
       continue; // its last setpoint stays as what it was told
     }
     if (p.ignoresLimits && p.pilot !== 'A') {

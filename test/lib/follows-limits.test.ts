@@ -29,6 +29,16 @@ describe('lib/balancer — plugs that do not follow limits (issue 12)', () => {
     assert.equal(findPlug(site.state, 1)!.ignoresLimits, undefined);
   });
 
+  it('offline, a plug that ignores limits is reserved at its maximum whatever the offline mode (vehicle or not)', () => {
+    const site = new Site();
+    site.report({ name: 'CP01', index: 1, offline: { heartbeatS: 60, mode: 0, currentA: 8 }, plugs: [{ letter: 'A', phase: 'L1', pilot: 'A', maxCurrentA: 16, followsLimits: false }] });
+    site.report({ name: 'CP02', index: 2, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
+    site.run(10, [5, 0, 0]);
+    site.report({ ...site.cps.get('CP01')!, online: false });
+    site.run(5, [5, 0, 0]);
+    assert.equal(statusOf(site.state, site.now).consumption.L1!.reservedA, 16, 'mode 0 would reserve nothing');
+  });
+
   it('property: setpoints of obedient plugs + maxima of connected disobedient plugs stay within the working limit on every phase', () => {
     fc.assert(fc.property(
       fc.array(fc.record({ bad: fc.boolean(), max: fc.integer({ min: 6, max: 32 }), phase: fc.constantFrom('L1', 'L2', 'L3') as fc.Arbitrary<'L1' | 'L2' | 'L3'> }), { minLength: 1, maxLength: 8 }),
