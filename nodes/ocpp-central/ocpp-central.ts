@@ -74,6 +74,20 @@ export = function (RED: any) {
       node.send([null, { topic: 'ocpp', payload: { event: kind, identity, text: boundedText(text), timestamp: Date.now() } }]);
     }
 
+    /** Refused connections are reported at most once a minute per identity and 20 a minute in all (a flood stays a trickle). */
+    const refusedAt = new Map<string, number>();
+    let refusedWindow = { start: 0, count: 0 };
+    function refusedEvent(kind: string, identity: string, text: string) {
+      const now = Date.now();
+      if (now - refusedWindow.start > 60000) refusedWindow = { start: now, count: 0 };
+      const last = refusedAt.get(`${kind}:${identity}`);
+      if ((last !== undefined && now - last < 60000) || refusedWindow.count >= 20) return;
+      refusedWindow.count++;
+      if (refusedAt.size >= 200) refusedAt.clear();
+      refusedAt.set(`${kind}:${identity}`, now);
+      event(kind, identity, text);
+    }
+
     function emitReport(st: StationState) {
       const c = byId.get(st.identity)!;
       node.send([{ topic: 'device', address: st.identity, payload: deviceReport(st, c.plugs) }, null]);
@@ -309,14 +323,14 @@ export = function (RED: any) {
       const c = byId.get(identity);
       if (!c) {
         lastUnknown = boundedText(identity, 48);
-        event('unknown-charger', identity, `unknown charger tried to connect: ${lastUnknown}`);
+        refusedEvent('unknown-charger', identity, `unknown charger tried to connect: ${lastUnknown}`);
         showStatus();
         return 401;
       }
       if (c.password) {
         const want = Buffer.from(c.password, 'utf8');
         if (!password || password.length !== want.length || !crypto.timingSafeEqual(password, want)) {
-          event('wrong-password', identity, 'refused: wrong or missing password');
+          refusedEvent('wrong-password', identity, 'refused: wrong or missing password');
           return 401;
         }
       }

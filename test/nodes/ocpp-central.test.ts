@@ -9,7 +9,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { freePort } from '../support/node-red-runner';
-import { clearInbox, helper, nextWhere } from '../support/nr';
+import { clearInbox, helper, nextWhere, peek } from '../support/nr';
 import { creds, flow, NODES, PASSWORD, setpoint, until, type Cp } from '../support/ocpp-flow';
 import { TestCharger } from '../../tools/ocpp-charger';
 import type { OfflineMode } from '../../lib/types';
@@ -43,6 +43,10 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     const ev = await nextWhere('events', (m) => m.payload.event === 'unknown-charger');
     assert.equal(ev.payload.identity, 'CP99');
     assert.match(ev.payload.text, /unknown charger tried to connect: CP99/);
+    // A stranger retrying (or a flood) is reported once a minute per identity, not per attempt.
+    await assert.rejects(charger(port, 'CP99').start(), /Unauthorized|401/);
+    await assert.rejects(charger(port, 'CP99').start(), /Unauthorized|401/);
+    assert.equal(peek('events').filter((m) => m.payload.event === 'unknown-charger').length, 0);
     const good = charger(port, 'CP01');
     await good.start();
     await nextWhere('events', (m) => m.payload.event === 'connected' && m.payload.identity === 'CP01');
