@@ -14,10 +14,11 @@
  *   offline nobody sends one, and the car starts after one heartbeat interval, as mode 3 says.
  *   Written once per boot / configuration change.
  * - TxProfile per connector, stack level 1, Absolute from "now − skew", periods
- *   [setpoint from 0 s, fallback from skew + heartbeat]: online we refresh it before the second
- *   period starts; if we stop, the charger drops to the fallback one heartbeat interval after the
+ *   [setpoint from 0 s, fallback from skew + heartbeat]: online we refresh it every half
+ *   heartbeat; if we stop, the charger drops to the fallback one heartbeat interval after the
  *   last refresh — the same instant the balancer's reservation for an OFFLINE charge point assumes
- *   (lib/reserve.ts). The fallback: mode 0 → 0; mode 1 → no second period (keeps the setpoint);
+ *   (lib/reserve.ts). A fallback that goes UP (mode 3, paused → offline current) starts half a
+ *   heartbeat (+ slack) later, so it never comes before the charge point is declared OFFLINE. The fallback: mode 0 → 0; mode 1 → no second period (keeps the setpoint);
  *   mode 2 → min(setpoint, offline current), 0 when paused; mode 3 → min(setpoint, offline
  *   current), the offline current when paused. When the fallback equals the setpoint the profile
  *   has one period and needs no refresh at all.
@@ -44,8 +45,10 @@ export const OCPP_DEFAULTS = Object.freeze({
   deadbandA: 1,
   /** Increases are written at most this often per connector, s (decreases at once). */
   minIntervalS: 10,
-  /** The live profile is re-written when less than this fraction of the heartbeat is left before its fallback. */
+  /** A live profile with a fallback period is re-written after this fraction of the heartbeat. */
   refreshFraction: 0.5,
+  /** Slack for the reconcile tick and call latency between a due refresh and its write, s. */
+  linkSlackS: 5,
 });
 
 /** ISO text of an ms epoch. */
@@ -111,7 +114,15 @@ export function txProfile(
   const limit = setpointLimit(setpointA, wholeAmps);
   const fb = fallbackLimit(offline, limit, wholeAmps);
   const periods: ChargingSchedulePeriod[] = [{ startPeriod: 0, limit }];
-  if (fb !== null && fb !== limit) periods.push({ startPeriod: Math.round(skewS + offline.heartbeatS), limit: fb });
+  if (fb !== null && fb !== limit) {
+    // Going DOWN at the fallback: one heartbeat after this write, as the balancer's reservation for
+    // an OFFLINE charge point assumes (lib/reserve.ts). Going UP (mode 3, a paused transaction
+    // starts at the offline current): not before the charge-point node can have declared the
+    // charger OFFLINE — one heartbeat after its last report, which may come up to one refresh
+    // interval after this write — so the balancer already reserves that current (R-OFF-3).
+    const lateS = fb > limit ? offline.heartbeatS * OCPP_DEFAULTS.refreshFraction + OCPP_DEFAULTS.linkSlackS : 0;
+    periods.push({ startPeriod: Math.round(skewS + offline.heartbeatS + lateS), limit: fb });
+  }
   return {
     chargingProfileId: PROFILE.txIdBase + connectorId,
     transactionId,
@@ -144,6 +155,7 @@ export interface WriteRules {
   deadbandA: number;
   minIntervalS: number;
   refreshFraction: number;
+  linkSlackS: number;
 }
 
 /**
@@ -163,7 +175,7 @@ export function writeReason(
     if (last.limitA === 0) return 'increase';
     if (step >= rules.deadbandA && now - last.at >= rules.minIntervalS * 1000) return 'increase';
   }
-  if (last.fallbackAt !== null && last.fallbackAt - now <= heartbeatS * 1000 * rules.refreshFraction) return 'refresh';
+  if (last.fallbackAt !== null && now - last.at >= heartbeatS * 1000 * rules.refreshFraction) return 'refresh';
   return null;
 }
 
@@ -172,5 +184,5 @@ export function writeReason(
  * offline mode allows (the worst case: each refresh is a flash write), excluding setpoint changes.
  */
 export function refreshWritesPerHour(heartbeatS: number, rules: WriteRules = OCPP_DEFAULTS): number {
-  return 3600 / (heartbeatS * (1 - rules.refreshFraction));
+  return 3600 / (heartbeatS * rules.refreshFraction);
 }

@@ -158,8 +158,13 @@ describe('lib/ocpp profile builder and fallback design (issue 12, R-OFF-1/2)', (
       const newTx = { transactionId: 9, startedAt: after };
       const fresh0 = compositeLimitAt(ps.filter((p) => p.connectorId === 0), 2, after + 1e3, newTx);
       const freshLater = compositeLimitAt(ps.filter((p) => p.connectorId === 0), 2, after + 61e3, newTx);
-      const expect = { 0: [0, 0, 0, 0], 1: [20, 0, 0, 0], 2: [8, 0, 0, 0], 3: [8, 8, 0, 8] }[mode];
+      const expect = { 0: [0, 0, 0, 0], 1: [20, 0, 0, 0], 2: [8, 0, 0, 0], 3: [8, 0, 0, 8] }[mode];
       assert.deepEqual([active, paused, fresh0, freshLater], expect);
+      // A fallback that goes up (mode 3: the paused one starts at the offline current) waits half a
+      // heartbeat more (+ 5 s slack): not before the charge-point node declares the charger OFFLINE.
+      const pausedLater = (at: number) => compositeLimitAt(ps, 2, at, { transactionId: 8, startedAt: T0 });
+      assert.equal(pausedLater(now + 60e3 + 35e3 - 1), 0);
+      assert.equal(pausedLater(now + 60e3 + 35e3), mode === 3 ? 8 : 0);
     });
   }
 
@@ -186,6 +191,7 @@ describe('lib/ocpp profile builder and fallback design (issue 12, R-OFF-1/2)', (
     assert.equal(writeReason(last, 7, 16, 120, T0 + 59e3), null);
     assert.equal(writeReason(last, 7, 16, 120, T0 + 60e3), 'refresh');
     assert.equal(writeReason({ ...last, fallbackAt: null }, 7, 16, 120, T0 + 3600e3), null, 'no fallback period: never refreshed');
+    assert.equal(writeReason({ ...last, fallbackAt: T0 + 185e3 }, 7, 16, 120, T0 + 60e3), 'refresh', 'a late (upward) fallback is refreshed on the same cadence');
     assert.equal(refreshWritesPerHour(120), 60);
     assert.equal(refreshWritesPerHour(600), 12);
   });

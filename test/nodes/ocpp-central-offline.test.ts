@@ -11,7 +11,7 @@ import type { OfflineMode } from '../../lib/types';
 import { creds, flow, NODES, PASSWORD, setpoint, until, type Cp } from '../support/ocpp-flow';
 
 describe('ocpp-central: stops, restarts and lost links (issue 12)', function () {
-  this.timeout(40000);
+  this.timeout(50000);
   const chargers: TestCharger[] = [];
   afterEach(async () => {
     await Promise.all(chargers.splice(0).map((c) => c.stop()));
@@ -47,7 +47,11 @@ describe('ocpp-central: stops, restarts and lost links (issue 12)', function () 
     await until('fallback', () => Date.now() - stoppedAt > 10500 && ch.every((c) => c.drawnA(1) !== 20 || c === ch[1]), 15000);
     await sleep(400);
     const got = ch.map((c) => [c.drawnA(1), c.limitA(2)]);
-    assert.deepEqual(got, [[0, 0], [20, 0], [8, 0], [8, 8]], 'mode 0 pause all; 1 active continue, paused stay; 2 capped, paused stay; 3 capped, paused start at the offline current');
+    assert.deepEqual(got, [[0, 0], [20, 0], [8, 0], [8, 0]], 'mode 0 pause all; 1 active continue, paused stay; 2 and 3 capped at the offline current');
+    // Mode 3: the paused transaction starts at the offline current half a heartbeat (+ 5 s) later,
+    // when the charge-point node has certainly declared the charger OFFLINE (R-OFF-3).
+    await until('mode 3 paused plug at the offline current', () => Date.now() - stoppedAt > 20500 && ch[3].drawnA(2) === 8, 15000);
+    assert.deepEqual(ch.map((c) => c.limitA(2)), [0, 0, 0, 8]);
     // Restart: the chargers reconnect; their profiles are written again, status resynced.
     clearInbox();
     await helper.load(NODES, flow(port, cps), creds(cps));
