@@ -186,24 +186,27 @@ export class TestCharger {
   }
 
   /** A vehicle plugs in and (free vending) its transaction starts. */
-  async plugIn(id: number, vehicleMaxA: number, idTag = 'TAG0001'): Promise<void> {
+  async plugIn(id: number, vehicleMaxA: number, idTag = 'TAG0001'): Promise<string | null> {
     const now = Date.now();
     this.model.plugIn(id, vehicleMaxA, idTag, now);
     this.sendStatus(id);
     // The transaction runs locally at once (a charger's own order of events); its id comes with
     // the answer — or with a TxProfile that arrives before the answer has been processed.
     this.model.started(id, this.localTx--, now);
-    if (!this.connected) return;
+    if (!this.connected) return null;
     this.pending.add(id);
+    let status: string;
     const meterStart = this.model.connector(id).tx!.meterStartWh;
     try {
       const r = await this.link.call('StartTransaction', { connectorId: id, idTag, meterStart, timestamp: iso(now) });
       const tx = this.model.connector(id).tx;
       if (tx) tx.transactionId = r.transactionId;
+      status = r.idTagInfo.status;
     } finally {
       this.pending.delete(id);
     }
     this.sendMeter(id, Date.now());
+    return status;
   }
 
   async unplug(id: number): Promise<void> {

@@ -29,6 +29,8 @@ export interface OcppCentralConfig {
   chargers: OcppChargerConfig[];
   /** Grace before "does not follow limits", s: the vehicle reaction delay plus two meter samples. */
   reactionDelayS: number;
+  /** idTags allowed to charge; empty = every transaction is accepted (the load manager manages current, not access). */
+  idTags: string[];
 }
 
 export const OCPP_CENTRAL_DEFAULTS = Object.freeze({ host: '0.0.0.0', port: 8180, path: 'ocpp' });
@@ -96,6 +98,9 @@ export function centralConfigFromEditor(n: Record<string, unknown>, credentials:
   });
   const reactionDelayS = n.reactionDelayS === undefined || n.reactionDelayS === '' ? DEFAULT_PARAMS.reactionDelayS : Number(n.reactionDelayS);
   if (!(reactionDelayS >= 0 && reactionDelayS <= 60)) errors.push('reaction delay must be 0–60 s');
+  const idTags = typeof n.idTags === 'string' ? n.idTags.split(/[\s,;]+/).filter(Boolean) : [];
+  if (idTags.length > 10000) errors.push('at most 10000 idTags');
+  if (idTags.some((t) => t.length > 20 || CONTROL.test(t))) errors.push('an idTag has at most 20 characters (OCPP 1.6 IdToken) and no control characters');
   if (errors.length) return { ok: false, errors };
-  return { ok: true, config: { host, port, path, tls, chargers, reactionDelayS }, warnings };
+  return { ok: true, config: { host, port, path, tls, chargers, reactionDelayS, idTags }, warnings };
 }

@@ -198,6 +198,12 @@ export = function (RED: any) {
       }
     }
 
+    /** Transactions are not refused by the load manager unless an idTag list is configured. */
+    const allowedTags = new Set(cfg.idTags);
+    function idTagStatus(idTag: string): 'Accepted' | 'Invalid' {
+      return allowedTags.size === 0 || allowedTags.has(idTag) ? 'Accepted' : 'Invalid';
+    }
+
     function connectorOf(st: StationState, connectorId: number) {
       const c = byId.get(st.identity)!;
       return connectorId >= 1 && connectorId <= c.plugs ? st.connectors[connectorId - 1] : null;
@@ -267,9 +273,9 @@ export = function (RED: any) {
         setImmediate(sign);
         return {};
       });
-      link.handle('Authorize', () => {
+      link.handle('Authorize', (req) => {
         setImmediate(sign);
-        return { idTagInfo: { status: 'Accepted' } };
+        return { idTagInfo: { status: idTagStatus(req.idTag) } };
       });
       link.handle('StartTransaction', (req) => {
         const k = connectorOf(st, req.connectorId);
@@ -289,7 +295,9 @@ export = function (RED: any) {
           }
         }
         setImmediate(() => { sign(); reconcile(identity); });
-        return { idTagInfo: { status: 'Accepted' }, transactionId };
+        // A refused idTag: the charger stops (StopTransactionOnInvalidId); until it does, the
+        // transaction is load-managed like any other.
+        return { idTagInfo: { status: idTagStatus(req.idTag) }, transactionId };
       });
       link.handle('StopTransaction', (req) => {
         for (const k of st.connectors) {

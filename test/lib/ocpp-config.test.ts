@@ -11,7 +11,7 @@ describe('lib/ocpp/config: the ocpp-central editor configuration (issue 12, R-SE
     assert.ok(r.ok);
     if (!r.ok) return;
     assert.deepEqual(r.config, {
-      host: '0.0.0.0', port: 9000, path: 'ocpp', tls: null, reactionDelayS: 5,
+      host: '0.0.0.0', port: 9000, path: 'ocpp', tls: null, reactionDelayS: 5, idTags: [],
       chargers: [
         { identity: 'CP01', plugs: 1, wholeAmps: true, plateFromIdTag: false, password: 'secret-secret-01' },
         { identity: 'CP02', plugs: 2, wholeAmps: false, plateFromIdTag: false, password: '' },
@@ -32,6 +32,9 @@ describe('lib/ocpp/config: the ocpp-central editor configuration (issue 12, R-SE
     assert.match(errs({ tls: true }).join(), /TLS/);
     assert.match(errs({}, { passwords: '{nope' }).join(), /JSON/);
     assert.match(errs({ chargers: [{ identity: 'CP01', plugs: 3 }] }).join(), /plugs/);
+    assert.match(errs({ idTags: 'OK1 ' + 'x'.repeat(21) }).join(), /idTag/);
+    const r = centralConfigFromEditor({ idTags: 'AB12, CD34\nEF56' }, undefined);
+    assert.deepEqual(r.ok && r.config.idTags, ['AB12', 'CD34', 'EF56']);
     assert.equal(identityProblem('CP\u0007'), 'identity must not contain control characters or "/"');
   });
 

@@ -127,6 +127,17 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     await nextWhere('plug', (m) => m.payload.plugs[0].pilot === 'A');
   });
 
+  it('transactions are accepted unless an idTag list is configured; then other idTags are answered Invalid', async () => {
+    const port = await freePort();
+    const cps = [{ name: 'CP09', mode: 3 as OfflineMode }];
+    await helper.load(NODES, flow(port, cps, { idTags: 'GOOD0001, GOOD0002' }), creds(cps));
+    await until('listening', () => helper.getNode('central').port);
+    const ch = charger(port, 'CP09');
+    await ch.start();
+    assert.equal(await ch.plugIn(1, 16, 'GOOD0002'), 'Accepted');
+    assert.equal(await ch.plugIn(2, 16, 'STRANGER'), 'Invalid');
+  });
+
   it('a charger that rejects the measurand list gets Current.Import alone; whole amps are sent as whole amps', async () => {
     const port = await freePort();
     const cps = [{ name: 'CP02', mode: 2 as OfflineMode }];
