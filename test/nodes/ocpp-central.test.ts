@@ -9,7 +9,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { freePort } from '../support/node-red-runner';
-import { clearInbox, helper, nextWhere, peek } from '../support/nr';
+import { clearInbox, helper, nextWhere, peek, sleep } from '../support/nr';
 import { creds, flow, NODES, PASSWORD, setpoint, until, type Cp } from '../support/ocpp-flow';
 import { TestCharger } from '../../tools/ocpp-charger';
 import type { OfflineMode } from '../../lib/types';
@@ -107,16 +107,24 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     assert.equal(plate.payload.plugs[0].plate, 'AB123CD');
     await nextWhere('plug', (m) => m.payload.plugs[0].pilot === 'B');
     assert.equal(ch.limitA(1), 0, 'paused until a setpoint arrives (TxProfile 0 A)');
-    // Setpoint → profile → the charger's composite limit equals it, and the car draws it.
+    // Setpoint → profile → the charger's composite limit equals it; a vehicle maximum below the
+    // limit: it draws its own maximum.
+    helper.getNode('cp-CP01').receive(setpoint('CP01', { A: 20 }));
+    await until('composite limit 20 A', () => ch.limitA(1) === 20);
+    await until('drawing the vehicle maximum', () => ch.drawnA(1) === 16);
+    // A decrease is written at once: the car follows after its reaction delay.
     helper.getNode('cp-CP01').receive(setpoint('CP01', { A: 10 }));
     await until('composite limit 10 A', () => ch.limitA(1) === 10);
+    // An increase within the minimum interval (10 s) after that write waits: flash writes are rationed.
+    const writes = ch.received.filter((r) => r.method === 'SetChargingProfile').length;
+    helper.getNode('cp-CP01').receive(setpoint('CP01', { A: 12 }));
+    await sleep(1000);
+    assert.equal(ch.limitA(1), 10);
+    assert.equal(ch.received.filter((r) => r.method === 'SetChargingProfile').length, writes);
+    helper.getNode('cp-CP01').receive(setpoint('CP01', { A: 10 }));
     await until('drawing 10 A', () => ch.drawnA(1) === 10);
     const charging = await nextWhere('plug', (m) => m.payload.plugs[0].pilot === 'C' && m.payload.plugs[0].measuredA === 10, 15000);
     assert.equal(charging.payload.plugs[0].measuredA, 10);
-    // A vehicle maximum below the limit: it draws its own maximum.
-    helper.getNode('cp-CP01').receive(setpoint('CP01', { A: 20 }));
-    await until('limit 20 A', () => ch.limitA(1) === 20, 15000);
-    await until('drawing the vehicle maximum', () => ch.drawnA(1) === 16);
     // Pause: 0 A at once.
     helper.getNode('cp-CP01').receive(setpoint('CP01', { A: 0 }));
     await until('paused', () => ch.limitA(1) === 0);
