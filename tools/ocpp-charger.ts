@@ -31,6 +31,8 @@ export interface TestChargerOptions {
   phase?: 'L1' | 'L2' | 'L3';
   /** false = sends meter values only when triggered (a charger whose readings go stale). */
   periodicMeter?: boolean;
+  /** The charger's clock is this far ahead of the real time, ms (negative: behind). */
+  clockOffsetMs?: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -153,7 +155,7 @@ export class TestCharger {
     if (!force && this.lastStatus[id - 1] === s) return;
     this.lastStatus[id - 1] = s;
     if (!this.connected) return;
-    this.link.call('StatusNotification', { connectorId: id, errorCode: 'NoError', status: s, timestamp: iso(Date.now()) }).catch(() => undefined);
+    this.link.call('StatusNotification', { connectorId: id, errorCode: 'NoError', status: s, timestamp: iso(Date.now() + (this.o.clockOffsetMs ?? 0)) }).catch(() => undefined);
   }
 
   private sendMeter(id: number, now: number) {

@@ -131,6 +131,18 @@ export function meterStale(c: ConnectorState, now: number, sampleS: number): boo
   return c.lastMeterAt === null || now - c.lastMeterAt > 3 * sampleS * 1000;
 }
 
+/** A charger clock further off than this is reported, s (beyond the profiles' 5 s start allowance, with room for latency). */
+export const CLOCK_SKEW_WARN_S = 10;
+
+/**
+ * How far the charger's clock is ahead of ours (negative: behind), s, from a timestamp it has just
+ * sent (StatusNotification); null when the text is not a time.
+ */
+export function clockSkewS(chargerTime: string | undefined, now: number): number | null {
+  const t = typeof chargerTime === 'string' ? Date.parse(chargerTime) : NaN;
+  return Number.isFinite(t) ? Math.round((t - now) / 100) / 10 : null;
+}
+
 /** The limit a connector should carry now: its setpoint; 0 before the first command (paused: safe). */
 export function wantedA(c: ConnectorState): number {
   const a = c.setpointA ?? 0;

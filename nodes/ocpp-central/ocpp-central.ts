@@ -18,7 +18,7 @@ import { centralConfigFromEditor, type OcppChargerConfig } from '../../lib/ocpp/
 import { bootConfiguration, CONFIG_KEYS, connectorLetter, letterConnector, MEASURAND_PLAN, readCapability, readMeterValues } from '../../lib/ocpp/mapping';
 import { isoTime, OCPP_DEFAULTS, fallbackStartsAt, setpointLimit, txDefaultProfile, txProfile, writeReason } from '../../lib/ocpp/profiles';
 import {
-  checkObedience, deviceReport, meterStale, newConnector, newStation, smartChargeable, strike, wantedA, type StationState,
+  checkObedience, CLOCK_SKEW_WARN_S, clockSkewS, deviceReport, meterStale, newConnector, newStation, smartChargeable, strike, wantedA, type StationState,
 } from '../../lib/ocpp/station';
 import { startCentral, type Central, type ChargerLink } from '../common/ocpp-rpc';
 
@@ -238,7 +238,15 @@ export = function (RED: any) {
         setImmediate(sign);
         return { currentTime: isoTime(Date.now()) };
       });
+      let skewWarned = false;
       link.handle('StatusNotification', (req) => {
+        // Clock skew moves every profile's start and fallback (docs/ocpp.md): say so once per connection.
+        const skew = clockSkewS(req.timestamp, Date.now());
+        if (!skewWarned && skew !== null && Math.abs(skew) > CLOCK_SKEW_WARN_S) {
+          skewWarned = true;
+          node.warn(`${identity}: clock ${skew > 0 ? 'ahead' : 'behind'} by ${Math.abs(skew)} s; the BootNotification/Heartbeat answers carry our time`);
+          event('clock-skew', identity, `clock ${skew > 0 ? 'ahead' : 'behind'} by ${Math.abs(skew)} s`);
+        }
         const k = connectorOf(st, req.connectorId);
         if (k) {
           k.status = req.status;

@@ -276,6 +276,13 @@ describe('lib/ocpp station rules (issue 12)', () => {
     assert.equal(st.strike(c, T0 + 10e3), true);
   });
 
+  it('clock skew from a charger timestamp: ahead positive, behind negative, junk null', () => {
+    assert.equal(st.clockSkewS(iso(T0 + 12_340), T0), 12.3);
+    assert.equal(st.clockSkewS(iso(T0 - 30_000), T0), -30);
+    assert.equal(st.clockSkewS('yesterday', T0), null);
+    assert.equal(st.clockSkewS(undefined, T0), null);
+  });
+
   it('stale readings: a charging connector without a meter value for three sample intervals', () => {
     const c = { ...st.newConnector(), status: 'Charging' as const, transactionId: 1, lastMeterAt: T0 };
     assert.equal(st.meterStale(c, T0 + 30e3, 10), false);

@@ -193,6 +193,17 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     assert.equal(m.payload.plugs[0].pilot, 'C');
   });
 
+  it('a charger clock 60 s ahead is reported once (clock-skew event)', async () => {
+    const port = await freePort();
+    const cps = [{ name: 'CP10', mode: 3 as OfflineMode }];
+    await helper.load(NODES, flow(port, cps), creds(cps));
+    await until('listening', () => helper.getNode('central').port);
+    const ch = charger(port, 'CP10', { clockOffsetMs: 60000 });
+    await ch.start();
+    const ev = await nextWhere('events', (m) => m.payload.event === 'clock-skew', 5000);
+    assert.match(ev.payload.text, /ahead by 60 s/);
+  });
+
   it('a charger without SmartCharging is flagged at once', async () => {
     const port = await freePort();
     const cps = [{ name: 'CP04', mode: 3 as OfflineMode }];
