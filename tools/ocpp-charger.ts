@@ -33,6 +33,8 @@ export interface TestChargerOptions {
   periodicMeter?: boolean;
   /** The charger's clock is this far ahead of the real time, ms (negative: behind). */
   clockOffsetMs?: number;
+  /** true = answers every TxProfile with a CALLERROR (a charger in trouble). */
+  failTxProfiles?: boolean;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -101,6 +103,7 @@ export class TestCharger {
     L.handle('SetChargingProfile', (req) => {
       this.log('SetChargingProfile', req);
       if (this.o.smartCharging === false) return { status: 'NotSupported' };
+      if (this.o.failTxProfiles && req.csChargingProfiles.chargingProfilePurpose === 'TxProfile') throw new Error('profile store busy');
       const tx = req.connectorId > 0 ? this.model.connectors[req.connectorId - 1]?.tx : null;
       const txId = req.csChargingProfiles.transactionId;
       if (tx && this.pending.has(req.connectorId) && txId !== undefined) tx.transactionId = txId;

@@ -18,7 +18,7 @@ import { centralConfigFromEditor, type OcppChargerConfig } from '../../lib/ocpp/
 import { bootConfiguration, CONFIG_KEYS, connectorLetter, letterConnector, MEASURAND_PLAN, readCapability, readMeterValues } from '../../lib/ocpp/mapping';
 import { isoTime, OCPP_DEFAULTS, fallbackStartsAt, setpointLimit, txDefaultProfile, txProfile, writeReason } from '../../lib/ocpp/profiles';
 import {
-  checkObedience, CLOCK_SKEW_WARN_S, clockSkewS, deviceReport, meterStale, newConnector, newStation, smartChargeable, strike, wantedA, type StationState,
+  checkObedience, CLOCK_SKEW_WARN_S, clockSkewS, deviceReport, meterStale, newConnector, newStation, smartChargeable, strike, STRIKE_RETRY_MS, wantedA, type StationState,
 } from '../../lib/ocpp/station';
 import { startCentral, type Central, type ChargerLink } from '../common/ocpp-rpc';
 
@@ -169,19 +169,23 @@ export = function (RED: any) {
         const limit = setpointLimit(wantedA(k), c.wholeAmps);
         const why = writeReason(k.written, k.transactionId, limit, off.heartbeatS, now);
         if (!why) continue;
-        const profile = txProfile(i + 1, k.transactionId, limit, off, now, c.wholeAmps);
+        const txId = k.transactionId;
+        const profile = txProfile(i + 1, txId, limit, off, now, c.wholeAmps);
         let status: string;
         try {
           status = (await link.call('SetChargingProfile', { connectorId: i + 1, csChargingProfiles: profile })).status;
         } catch (e) {
+          // No answer (timeout, link lost): try again after a pause, without flooding the log.
           node.warn(`${identity}: ${callProblem('SetChargingProfile', e)}`);
+          k.retryAt = now + STRIKE_RETRY_MS;
           continue;
         }
+        if (k.transactionId !== txId) continue; // the transaction ended meanwhile
         if (status !== 'Accepted') {
           if (strike(k, now)) flag(st, 'refuses its charging profiles');
           continue;
         }
-        k.written = { limitA: limit, at: now, fallbackAt: fallbackStartsAt(profile), transactionId: k.transactionId };
+        k.written = { limitA: limit, at: now, fallbackAt: fallbackStartsAt(profile), transactionId: txId };
         // Verify: the charger's own composite schedule must not allow more than we set.
         try {
           const cs = await link.call('GetCompositeSchedule', { connectorId: i + 1, duration: 60, chargingRateUnit: 'A' });
@@ -244,8 +248,9 @@ export = function (RED: any) {
         const skew = clockSkewS(req.timestamp, Date.now());
         if (!skewWarned && skew !== null && Math.abs(skew) > CLOCK_SKEW_WARN_S) {
           skewWarned = true;
-          node.warn(`${identity}: clock ${skew > 0 ? 'ahead' : 'behind'} by ${Math.abs(skew)} s; the BootNotification/Heartbeat answers carry our time`);
-          event('clock-skew', identity, `clock ${skew > 0 ? 'ahead' : 'behind'} by ${Math.abs(skew)} s`);
+          const text = `clock ${skew > 0 ? 'ahead' : 'behind'} by ${Math.round(Math.abs(skew))} s`;
+          node.warn(`${identity}: ${text}; the BootNotification/Heartbeat answers carry our time`);
+          event('clock-skew', identity, text);
         }
         const k = connectorOf(st, req.connectorId);
         if (k) {
