@@ -168,6 +168,25 @@ describe('lib/ocpp profile builder and fallback design (issue 12, R-OFF-1/2)', (
     });
   }
 
+  it('property: the live profile gives the setpoint until one heartbeat after the write, then the mode\'s value; never more than max(setpoint, offline current)', () => {
+    fc.assert(fc.property(
+      fc.constantFrom<OfflineMode>(0, 1, 2, 3), fc.oneof(fc.constant(0), fc.integer({ min: 6, max: 80 })), fc.integer({ min: 10, max: 3600 }),
+      fc.integer({ min: 6, max: 80 }), fc.double({ min: 0, max: 3, noNaN: true }),
+      (mode, sp, hb, offA, frac) => {
+        const off: OfflineConfig = { heartbeatS: hb, mode, currentA: offA };
+        const txi = { transactionId: 3, startedAt: T0 - 3600e3 };
+        const ps = installProfile([], 1, txProfile(1, 3, sp, off, T0, true), 2, txi).profiles;
+        const t = T0 + frac * hb * 1000;
+        const l = compositeLimitAt(ps, 1, t, txi)!;
+        assert.ok(l <= Math.max(sp, offA));
+        const byMode = [0, sp, Math.min(sp, offA), sp > 0 ? Math.min(sp, offA) : offA][mode];
+        const upAt = T0 + (hb + hb * OCPP_DEFAULTS.refreshFraction + OCPP_DEFAULTS.linkSlackS) * 1000;
+        if (t < T0 + hb * 1000) assert.equal(l, sp);
+        else if (byMode <= sp) assert.equal(l, byMode);
+        else assert.equal(l, t >= upAt ? byMode : sp);
+      }), { numRuns: 300 });
+  });
+
   it('mode 1 and a setpoint within the offline current need a single period (no refresh, no flash wear)', () => {
     assert.equal(txProfile(1, 1, 20, { heartbeatS: 60, mode: 1, currentA: 8 }, T0, false).chargingSchedule.chargingSchedulePeriod.length, 1);
     assert.equal(txProfile(1, 1, 8, { heartbeatS: 60, mode: 3, currentA: 8 }, T0, false).chargingSchedule.chargingSchedulePeriod.length, 1);
