@@ -31,6 +31,7 @@ const EXAMPLES = {
 /** Where each dashboard family is served (node-red-dashboard 3 at /ui, Dashboard 2.0 at /dashboard). */
 const DASHBOARD_PATH = { 3: '/ui', 2: '/dashboard' };
 const SIM_METER = path.join(ROOT, 'dist', 'tools', 'sim-meter.js');
+const OCPP_DEMO = path.join(ROOT, 'dist', 'tools', 'ocpp-demo.js');
 const FLOW_FILE = 'flows.json';
 
 const HELP = `npm start -- [options]     (or: node tools/start.js [options], after npm run build)
@@ -47,6 +48,9 @@ The manual's 15-charge-point site with simulated chargers, vehicles and building
                    password of DLM_ADMIN_PASSWORD, or a random one printed at start; the editor and
                    the /dlm/… API then need it (docs/example-site.md). The dashboard stays open.
   --dashboard N    3: node-red-dashboard 3 widgets at /ui (default); 2: FlowFuse Dashboard 2.0 at /dashboard
+  --ocpp           the 15 chargers speak OCPP 1.6J over loopback WebSockets to an ocpp-central node
+                   (user directory .demo-ocpp by default); see docs/ocpp.md
+  --ocpp-port N    port of the OCPP central system on 127.0.0.1 (default 8180)
   -h, --help       this text
 While it runs, type: amps a,b,c (constant building load) | mode profile|walk|constant | show`;
 
@@ -56,7 +60,7 @@ function fail(text) {
 }
 
 function parseArgs(argv) {
-  const o = { port: 1880, meterPort: 5020, speed: 1, load: 'profile', amps: [18, 15, 20], dir: path.join(ROOT, '.demo'), reset: false, auth: false, dashboard: 3 };
+  const o = { port: 1880, meterPort: 5020, speed: 1, load: 'profile', amps: [18, 15, 20], dir: null, reset: false, auth: false, dashboard: 3, ocpp: false, ocppPort: 8180 };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     const value = () => {
@@ -97,10 +101,13 @@ function parseArgs(argv) {
         o.dashboard = Number(v);
         break;
       }
+      case '--ocpp': o.ocpp = true; break;
+      case '--ocpp-port': o.ocppPort = port(); break;
       case '-h': case '--help': console.log(HELP); process.exit(0); break;
       default: fail(`unknown option ${a}\n\n${HELP}`);
     }
   }
+  if (!o.dir) o.dir = path.join(ROOT, o.ocpp ? '.demo-ocpp' : '.demo');
   return o;
 }
 
@@ -155,6 +162,13 @@ function prepareUserDir(o) {
       fail(`the flow kept in ${flowPath} uses the ${keptFamily === 2 ? 'Dashboard 2.0' : 'node-red-dashboard 3'} widgets: add --reset to start from the --dashboard ${o.dashboard} example, or use another --dir`);
     }
     flowNote = `kept the flow in ${flowPath} (your edits; --reset starts again from the example)`;
+  } else if (o.ocpp) {
+    // Issue 12: the example with its chargers over OCPP (tools/ocpp-demo.ts).
+    const { ocppFlow } = require(OCPP_DEMO);
+    const v = ocppFlow(JSON.parse(fs.readFileSync(example, 'utf8')));
+    fs.writeFileSync(flowPath, JSON.stringify(v.flow, null, 2));
+    fs.writeFileSync(path.join(o.dir, 'flows_cred.json'), JSON.stringify(v.credentials, null, 2));
+    flowNote = `flow written from ${path.relative(ROOT, example)}, chargers over OCPP`;
   } else {
     fs.copyFileSync(example, flowPath);
     flowNote = `flow written from ${path.relative(ROOT, example)}`;
@@ -209,7 +223,7 @@ async function main() {
   const child = spawn(process.execPath, [redJs, '--settings', path.join(o.dir, 'settings.js'), '--userDir', o.dir], {
     cwd: o.dir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DLM_METER_PORT: String(sim.port), DLM_SIM_SPEED: String(o.speed), NODE_RED_ENABLE_PROJECTS: 'false' },
+    env: { ...process.env, DLM_METER_PORT: String(sim.port), DLM_SIM_SPEED: String(o.speed), DLM_OCPP_PORT: String(o.ocppPort), NODE_RED_ENABLE_PROJECTS: 'false' },
   });
   let ready = false;
   let stopping = false;
@@ -229,6 +243,7 @@ async function main() {
           ]
           : ['  Log-in     none (the editor and /dlm/… are open on 127.0.0.1; npm start -- --auth asks for one)']),
         `  Meter      Modbus TCP 127.0.0.1:${sim.port} (unit 1)`,
+        ...(o.ocpp ? [`  OCPP       ws://127.0.0.1:${o.ocppPort}/ocpp/<identity> (15 simulated OCPP 1.6J chargers)`] : []),
         '  Ctrl-C stops everything. Type "amps 35,35,35" to step the building load, "show" to see it.',
         '',
       ].join('\n'),
@@ -242,8 +257,12 @@ async function main() {
       buf = (buf + d.toString()).slice(-4000);
       if (/Started flows/.test(buf)) {
         ready = true;
-        banner();
-        if (process.send) process.send({ event: 'ready', url, port: o.port, meterPort: sim.port, dir: o.dir, pid: child.pid, auth: o.auth ? { username: o.auth.username, password: o.auth.password } : null });
+        const announce = () => {
+          banner();
+          if (process.send) process.send({ event: 'ready', url, port: o.port, meterPort: sim.port, dir: o.dir, pid: child.pid, auth: o.auth ? { username: o.auth.username, password: o.auth.password } : null });
+        };
+        if (o.ocpp) startOcppChargers().then(announce, (e) => { console.error(`start: OCPP chargers: ${e.message}`); shutdown(1); });
+        else announce();
       } else if (/EADDRINUSE|port .* in use|Error: listen/i.test(buf)) {
         console.error(`start: port ${o.port} is taken; choose another with --port`);
       }
@@ -254,9 +273,24 @@ async function main() {
 
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 
+  let ocppChargers = null;
+  async function startOcppChargers() {
+    const { ocppFlow, startDemoChargers, OCPP_CENTRAL_ID } = require(OCPP_DEMO);
+    const flow = JSON.parse(fs.readFileSync(path.join(o.dir, FLOW_FILE), 'utf8'));
+    const central = flow.find((n) => n.type === 'ocpp-central');
+    if (!central) throw new Error('the flow has no ocpp-central node (start with --reset)');
+    let creds = {};
+    try { creds = JSON.parse(fs.readFileSync(path.join(o.dir, 'flows_cred.json'), 'utf8')); } catch { /* none */ }
+    const passwords = JSON.parse((creds[central.id] || creds[OCPP_CENTRAL_ID] || {}).passwords || '{}');
+    const vehicles = new Map(ocppFlow(JSON.parse(fs.readFileSync(EXAMPLES[o.dashboard], 'utf8'))).chargers.map((c) => [c.identity, c.vehicles]));
+    const chargers = central.chargers.map((c) => ({ identity: c.identity, plugs: c.plugs, vehicles: vehicles.get(c.identity) || [] }));
+    ocppChargers = await startDemoChargers({ port: o.ocppPort, chargers, passwords, speed: o.speed, log: (t) => console.log(`start: ${t}`) });
+  }
+
   async function shutdown(code) {
     if (stopping) return;
     stopping = true;
+    if (ocppChargers) await ocppChargers.stop().catch(() => undefined);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGINT');
       const killer = setTimeout(() => child.kill('SIGKILL'), 10000);

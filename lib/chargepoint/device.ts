@@ -38,6 +38,7 @@ export interface PlugLive {
   measuredA: number;
   energyWh: number;
   fault?: string;
+  followsLimits?: false;
 }
 
 /** The charge point's run-time state (JSON-serialisable; plates are persisted, R-ERR-2). */
@@ -122,6 +123,7 @@ export function validateDeviceReport(config: ChargePointConfig, x: unknown): str
       else if (q.fault.length > FAULT_MAX_LENGTH) errors.push(`plug ${L} fault must be at most ${FAULT_MAX_LENGTH} characters`);
       else if (CONTROL_CHARS.test(q.fault)) errors.push(`plug ${L} fault must not contain control characters`);
     }
+    if (q.followsLimits !== undefined && typeof q.followsLimits !== 'boolean') errors.push(`plug ${L} followsLimits must be true or false`);
   });
   return errors;
 }
@@ -143,6 +145,7 @@ export function applyDeviceReport(
     // A new session starts at 0 Wh when the device does not count energy itself.
     if (p.energyWh === undefined && p.pilot === 'A') entry.energyWh = 0;
     if (typeof p.fault === 'string' && p.fault.trim() !== '') entry.fault = p.fault.trim();
+    if (p.followsLimits === false) entry.followsLimits = false;
     live[p.letter] = entry;
   }
   const next: ChargePointNodeState = {
@@ -181,6 +184,7 @@ export function toPlugMessage(config: ChargePointConfig, state: ChargePointNodeS
       plate: state.plates[p.letter] ?? NO_PLATE,
     };
     if (live.fault) r.fault = live.fault;
+    if (live.followsLimits === false) r.followsLimits = false;
     return r;
   });
   const msg: PlugMessage = {

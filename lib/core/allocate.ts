@@ -106,8 +106,16 @@ function classify(f: Frame): Classified {
     const onSupply = p.phase !== null && (threePhase || p.phase === 'L1');
     if (cpOff) {
       // R-OFF-3: whatever its status here (even disabled), the device runs its offline mode.
-      if (onSupply) reservedA[phaseIdx(p.phase as Phase)] += reservedForPlug(cp, p, params, now);
+      // A device that ignores limits may draw its maximum offline too, whatever its mode (issue 12).
+      if (onSupply) reservedA[phaseIdx(p.phase as Phase)] += p.ignoresLimits ? p.maxCurrentA : reservedForPlug(cp, p, params, now);
       continue; // its last setpoint stays as what it was told
+    }
+    if (p.ignoresLimits && p.pilot !== 'A') {
+      // Issue 12: a device that does not follow limits may draw its maximum whatever it is told:
+      // reserve that on its phase, and share only the rest (the promise holds).
+      if (onSupply) reservedA[phaseIdx(p.phase as Phase)] += p.maxCurrentA;
+      if (p.setpointA > 0) cut(d.plug(i), params, now);
+      continue;
     }
     const status = plugStatus(cp, p, params, now);
     if (onSupply && cp.enabled && status !== 'ERR_CFG') enabledCount[p.phase as Phase][p.priority ? 'prio' : 'normal']++;

@@ -139,6 +139,8 @@ function syncPlugs(d: Draft, cp: ChargePointState, m: PlugMessage, now: number):
     p.measuredA = r.measuredA;
     p.energyWh = r.energyWh;
     p.fault = r.fault ? String(r.fault) : null;
+    if (r.followsLimits === false) p.ignoresLimits = true;
+    else delete p.ignoresLimits;
     // R-VEH: a queued vehicle that asks for current by itself (B → C) rejoins the normal queue.
     if (p.queued && prevPilot === 'B' && (r.pilot === 'C' || r.pilot === 'D')) {
       p.queued = false;

@@ -89,13 +89,20 @@ function arrayOf(v: unknown, path: string, max: number, item: (x: unknown, path:
 }
 
 /** An object with exactly the fields of `shape`, each checked; sub-objects may use `deep`. */
+type OptionalCheck = Check & { optional?: true };
+/** A field that may be absent (a stored state from before it existed); checked when present. */
+const optional = (c: Check): OptionalCheck => Object.assign((x: unknown) => c(x), { optional: true as const });
+
 function record(v: unknown, path: string, shape: Record<string, Check>, deep: Record<string, (x: unknown, path: string) => Found> = {}): Found {
   if (!isObj(v)) return `${path} must be an object`;
   for (const k of Object.keys(v)) {
     if (!(k in shape) && !(k in deep)) return `${path} has an unexpected field ${boundedText(k, 40)}`;
   }
   for (const [k, c] of Object.entries(shape)) {
-    if (!(k in v)) return `${path}.${k} is missing`;
+    if (!(k in v)) {
+      if ((c as OptionalCheck).optional) continue;
+      return `${path}.${k} is missing`;
+    }
     const p = at(`${path}.${k}`, c(v[k]));
     if (p) return p;
   }
@@ -208,6 +215,8 @@ const PLUG: Record<string, Check> = {
   underSince: nullable(time),
   released: bool,
   queued: bool,
+  // Issue 12: the device does not follow limits (an OCPP charger seen drawing above its profile).
+  ignoresLimits: optional(bool),
   retriesUsed: count,
   nextRetryAt: nullable(time),
 };

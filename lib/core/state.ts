@@ -45,6 +45,8 @@ export interface PlugState {
   nextRetryAt: number | null;
   /** Open charging session (R-MON-5). */
   session: TransactionRecord | null;
+  /** The device said it does not follow limits (issue 12): reserved at its maximum while a vehicle is connected. */
+  ignoresLimits?: boolean;
 }
 
 /** A charge point as the balancer keeps it. */

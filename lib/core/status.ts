@@ -22,6 +22,7 @@ function reasonOf(state: BalancerState, p: PlugState, now: number): string | nul
     case 'OFFLINE': return `no contact: offline mode ${cp.offline.mode}`;
     case 'FAULTED': return p.fault || `pilot state ${p.pilot}`;
     case 'PAUSED':
+      if (p.ignoresLimits) return 'does not follow limits: reserved at its maximum';
       if (state.errors.length) return 'site parameters invalid';
       if (p.queued) {
         return p.nextRetryAt !== null

@@ -60,6 +60,7 @@ function plugEntryProblem(index: number, name: string, q: Record<string, unknown
   if (q.fault !== undefined && q.fault !== null && (typeof q.fault !== 'string' || q.fault.length > FAULT_MAX_LENGTH || CONTROL.test(q.fault))) {
     return `plug fault must be text of at most ${FAULT_MAX_LENGTH} characters, no control characters`;
   }
+  if (q.followsLimits !== undefined && typeof q.followsLimits !== 'boolean') return 'plug followsLimits must be true or false';
   return plateError(q.plate);
 }
 

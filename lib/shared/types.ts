@@ -178,6 +178,8 @@ export interface PlugReport {
   fault?: string;
   /** Licence plate / identifier, "-" for none, never empty (R-CP-6). */
   plate: string;
+  /** false = the device does not follow limits: the balancer reserves the plug's maximum (issue 12). Absent = it does. */
+  followsLimits?: boolean;
 }
 
 /** topic "plug": charge-point → dlm-balancer. One message per charge point, all its plugs. */
@@ -236,6 +238,8 @@ export interface DevicePlugReport {
   energyWh?: number;
   /** A device error text; any non-empty text makes the plug FAULTED. */
   fault?: string;
+  /** false = the device is known not to follow limits (e.g. an OCPP charger seen drawing above its profile). */
+  followsLimits?: boolean;
 }
 
 /** Input of charge-point from its device (msg.topic "device", msg.payload). */

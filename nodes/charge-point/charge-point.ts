@@ -156,6 +156,9 @@ export = function (RED: NodeRED) {
 
     // R-SEC-3: the guard checks every message before any handler reads it.
     onGuardedInput(node, (msg, send, done) => {
+      // One transport node may serve many devices (ocpp-central): a device report or plate
+      // carrying another charge point's address is not for this node (ignored, no error).
+      if ((msg.topic === 'device' || msg.topic === 'plate') && typeof msg.address === 'string' && msg.address !== cfg.address) return done();
       switch (msg.topic) {
         case 'device': return onDevice(msg.payload, send, done);
         case 'setpoint': return onSetpoint(msg.payload, send, done);

@@ -17,6 +17,7 @@ export interface PlugSpec {
   energyWh?: number;
   plate?: string;
   fault?: string;
+  followsLimits?: boolean;
 }
 
 export interface CpSpec {
@@ -50,6 +51,7 @@ export function plugMsg(cp: CpSpec, now: number): PlugMessage {
       energyWh: p.energyWh ?? 0,
       plate: p.plate ?? '-',
       ...(p.fault ? { fault: p.fault } : {}),
+      ...(p.followsLimits === false ? { followsLimits: false } : {}),
     })),
     timestamp: now,
   };

@@ -1,0 +1,108 @@
+/**
+ * The ocpp-central node's editor configuration → a typed, validated value (issue 12). The
+ * allow-list of charger identities, each with its plug count and options; passwords come from
+ * Node-RED's credentials store (a JSON object identity → password). Pure.
+ */
+import { DEFAULT_PARAMS } from '../shared/params';
+import { CONTROL_CHARS } from '../shared/plate';
+
+export interface OcppChargerConfig {
+  /** OCPP identity: the last segment of the connection URL (≤ 48 characters, no control characters, no "/"). */
+  identity: string;
+  /** Plugs of the charge-point node it feeds (1 or 2): connectors 1 (A) and 2 (B). */
+  plugs: 1 | 2;
+  /** Send whole amps only (chargers that round down or refuse decimals). */
+  wholeAmps: boolean;
+  /** Send the idTag of a transaction to the charge point as the plug's plate. */
+  plateFromIdTag: boolean;
+  /** Security profile 1 password; "" = none (security profile 0, warned at start). */
+  password: string;
+}
+
+export interface OcppCentralConfig {
+  /** Listen address ("0.0.0.0" = every interface, "127.0.0.1" = this machine only). */
+  host: string;
+  port: number;
+  /** URL path before the identity, without slashes, e.g. "ocpp" → ws://host:port/ocpp/<identity>. */
+  path: string;
+  /** Security profile 2: PEM files. */
+  tls: { keyFile: string; certFile: string } | null;
+  chargers: OcppChargerConfig[];
+  /** Grace before "does not follow limits", s: the vehicle reaction delay plus two meter samples. */
+  reactionDelayS: number;
+  /** idTags allowed to charge; empty = every transaction is accepted (the load manager manages current, not access). */
+  idTags: string[];
+}
+
+export const OCPP_CENTRAL_DEFAULTS = Object.freeze({ host: '0.0.0.0', port: 8180, path: 'ocpp' });
+
+const CONTROL = CONTROL_CHARS;
+
+/** Is `x` an identity we can allow-list? */
+export function identityProblem(x: unknown): string | null {
+  if (typeof x !== 'string' || !x.length) return 'identity must be non-empty text';
+  if (x.length > 48) return 'identity must be at most 48 characters';
+  if (CONTROL.test(x) || x.includes('/')) return 'identity must not contain control characters or "/"';
+  return null;
+}
+
+function str(x: unknown, dflt: string): string {
+  return typeof x === 'string' && x.trim() ? x.trim() : dflt;
+}
+
+/** Parses the editor fields and the credentials. */
+export function centralConfigFromEditor(n: Record<string, unknown>, credentials: Record<string, unknown> | undefined):
+  { ok: true; config: OcppCentralConfig; warnings: string[] } | { ok: false; errors: string[] } {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const port = Number(n.port ?? OCPP_CENTRAL_DEFAULTS.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) errors.push('port must be an integer 0–65535');
+  const host = str(n.host, OCPP_CENTRAL_DEFAULTS.host);
+  if (host.length > 255 || CONTROL.test(host)) errors.push('listen address is not valid');
+  const path = str(n.path, OCPP_CENTRAL_DEFAULTS.path).replace(/^\/+|\/+$/g, '');
+  if (!/^[A-Za-z0-9._~\-/]{0,100}$/.test(path)) errors.push('path may contain letters, digits and . _ ~ - / only');
+  let tls: OcppCentralConfig['tls'] = null;
+  if (n.tls === true || n.tls === 'true') {
+    const keyFile = str(n.keyFile, '');
+    const certFile = str(n.certFile, '');
+    if (!keyFile || !certFile) errors.push('TLS needs a key file and a certificate file');
+    tls = { keyFile, certFile };
+  }
+  let passwords: Record<string, unknown> = {};
+  const raw = credentials?.passwords;
+  if (typeof raw === 'string' && raw.trim()) {
+    try {
+      const p = JSON.parse(raw);
+      if (p && typeof p === 'object' && !Array.isArray(p)) passwords = p;
+      else errors.push('stored passwords are not an object');
+    } catch {
+      errors.push('stored passwords are not valid JSON');
+    }
+  }
+  const chargers: OcppChargerConfig[] = [];
+  const list = Array.isArray(n.chargers) ? n.chargers : [];
+  if (list.length > 500) errors.push('at most 500 chargers');
+  const seen = new Set<string>();
+  list.slice(0, 500).forEach((entry: unknown, i: number) => {
+    const at = `charger ${i + 1}`;
+    const c: Record<string, unknown> = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>) : {};
+    const idErr = identityProblem(c.identity);
+    if (idErr) { errors.push(`${at}: ${idErr}`); return; }
+    const identity = c.identity as string;
+    if (seen.has(identity)) errors.push(`${at}: identity listed twice`);
+    seen.add(identity);
+    const plugs = Number(c.plugs ?? 2);
+    if (plugs !== 1 && plugs !== 2) errors.push(`${at}: plugs must be 1 or 2`);
+    const pw = Object.prototype.hasOwnProperty.call(passwords, identity) ? passwords[identity] : '';
+    if (typeof pw !== 'string' || pw.length > 40) errors.push(`${at}: password must be text of at most 40 characters`);
+    else if (!pw) warnings.push(`${identity} has no password (security profile 0)`);
+    chargers.push({ identity, plugs: plugs === 1 ? 1 : 2, wholeAmps: c.wholeAmps === true, plateFromIdTag: c.plateFromIdTag === true, password: typeof pw === 'string' ? pw : '' });
+  });
+  const reactionDelayS = n.reactionDelayS === undefined || n.reactionDelayS === '' ? DEFAULT_PARAMS.reactionDelayS : Number(n.reactionDelayS);
+  if (!(reactionDelayS >= 0 && reactionDelayS <= 60)) errors.push('reaction delay must be 0–60 s');
+  const idTags = typeof n.idTags === 'string' ? n.idTags.split(/[\s,;]+/).filter(Boolean) : [];
+  if (idTags.length > 10000) errors.push('at most 10000 idTags');
+  if (idTags.some((t) => t.length > 20 || CONTROL.test(t))) errors.push('an idTag has at most 20 characters (OCPP 1.6 IdToken) and no control characters');
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, config: { host, port, path, tls, chargers, reactionDelayS, idTags }, warnings };
+}
