@@ -44,6 +44,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** Longest error text a node or the API returns (R-SEC-3). */
 export const MAX_ERROR_TEXT = 200;
 
+/** Longest `msg.topic` accepted, characters. */
+export const TOPIC_MAX_LENGTH = 64;
+
 /**
  * Why an untrusted value cannot be accepted, or null when it stays within the bounds. `what`
  * names the value in the reason ("payload", "body"). Never throws, whatever `x` is (a Proxy that
@@ -145,7 +148,7 @@ function pushChildren(o: object, depth: number, stack: Frame[], what: string, li
 export function topicProblem(topic: unknown): string | null {
   if (topic === undefined || topic === null) return null;
   if (typeof topic !== 'string') return 'msg.topic must be text';
-  if (topic.length > 64) return 'msg.topic is longer than 64 characters';
+  if (topic.length > TOPIC_MAX_LENGTH) return `msg.topic is longer than ${TOPIC_MAX_LENGTH} characters`;
   return null;
 }
 
