@@ -21,6 +21,7 @@ const defaults = JSON.stringify({
   specs: params.PARAM_SPECS,
   offline: params.DEFAULT_OFFLINE,
   offlineLimits: params.OFFLINE_LIMITS,
+  plugCount: params.DEFAULT_PLUG_COUNT,
   plugMaxA: params.DEFAULT_PLUG_MAX_A,
   plugMaxLimits: params.PLUG_MAX_LIMITS,
   schedule: params.DEFAULT_SCHEDULE,
@@ -32,6 +33,7 @@ const defaults = JSON.stringify({
   nameMaxLength: params.NAME_MAX_LENGTH,
   indexMax: params.INDEX_MAX,
   evSimLimits: params.EV_SIM_LIMITS,
+  evSimSeed: params.EV_SIM_DEFAULT_SEED,
   evSimSeedMax: params.EV_SIM_SEED_MAX,
 });
 

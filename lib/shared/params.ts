@@ -101,6 +101,9 @@ export const OFFLINE_LIMITS = Object.freeze({
   currentA: { min: IEC_MIN_CURRENT_A, max: 80 },
 });
 
+/** Plugs of a new charge point (and of a simulated one): the manual's dual charger (R-CP-1). */
+export const DEFAULT_PLUG_COUNT = 2;
+
 /** Plug defaults (R-CP-1): 32 A maximum, no priority. */
 export const DEFAULT_PLUG_MAX_A = 32;
 export const PLUG_MAX_LIMITS = Object.freeze({ min: IEC_MIN_CURRENT_A, max: 80 });
@@ -413,6 +416,9 @@ export const EV_SIM_LIMITS = Object.freeze({
   timeScale: Object.freeze({ min: 0.1, max: 3600, default: 1 }),
   arrivals: Object.freeze({ min: 0, max: 100, default: 0 }),
 });
+
+/** Seed of a new ev-sim node. */
+export const EV_SIM_DEFAULT_SEED = 1;
 
 /** Largest ev-sim seed (a 32-bit unsigned integer). */
 export const EV_SIM_SEED_MAX = 2 ** 32 - 1;

@@ -13,10 +13,16 @@ import {
   checkParam,
   configValue,
   DEFAULT_OFFLINE,
+  DEFAULT_PARAMS,
+  DEFAULT_PLUG_COUNT,
+  DEFAULT_PLUG_MAX_A,
+  DEFAULT_SCHEDULE,
+  EV_SIM_DEFAULT_SEED,
   EV_SIM_LIMITS,
   EV_SIM_SEED_MAX,
   INDEX_MAX,
   isValidTimeZone,
+  METER_DEFAULTS,
   METER_LIMITS,
   NAME_MAX_LENGTH,
   OFFLINE_LIMITS,
@@ -129,6 +135,16 @@ describe('editors: every limit injected from lib/shared/params.ts (issue 10)', (
       for (const v of [lim.min - 0.05, lim.min, lim.max, lim.max + 0.05]) assert.equal(defs[field].validate!.call({}, String(v)), evSimConfig({ [field]: String(v) }).ok, `${field} ${v}`);
     }
     for (const v of [EV_SIM_SEED_MAX, EV_SIM_SEED_MAX + 1]) assert.equal(defs.seed.validate!.call({}, String(v)), evSimConfig({ seed: String(v) }).ok, `seed ${v}`);
+  });
+
+  it('every editor default is the default of lib/shared/params.ts', () => {
+    const value = (node: string, field: string, type = node) => JSON.parse(JSON.stringify(definitionsOf(node)[type].defaults[field].value)); // out of the editor's realm
+    for (const spec of PARAM_SPECS) assert.deepEqual(value('dlm-balancer', spec.key), DEFAULT_PARAMS[spec.key], spec.key);
+    assert.deepEqual(['plugCount', 'maxCurrentA', 'maxCurrentB'].map((f) => value('charge-point', f)), [DEFAULT_PLUG_COUNT, DEFAULT_PLUG_MAX_A, DEFAULT_PLUG_MAX_A]);
+    assert.deepEqual(['heartbeatS', 'mode', 'currentA'].map((f) => value('offline-mode-config', f)), [DEFAULT_OFFLINE.heartbeatS, DEFAULT_OFFLINE.mode, DEFAULT_OFFLINE.currentA]);
+    assert.deepEqual(['unitId', 'fc', 'pollS', 'watchdogS'].map((f) => value('cvm-mini-reader', f)), [METER_DEFAULTS.unitId, METER_DEFAULTS.fc, METER_DEFAULTS.pollS, METER_DEFAULTS.watchdogS]);
+    assert.deepEqual(['plugCount', 'seed'].map((f) => value('ev-sim', f)), [DEFAULT_PLUG_COUNT, EV_SIM_DEFAULT_SEED]);
+    assert.deepEqual(['enabled', 'slots', 'timeZone'].map((f) => value('priority-schedule', f)), [DEFAULT_SCHEDULE.enabled, DEFAULT_SCHEDULE.slots, DEFAULT_PARAMS.timeZone]);
   });
 
   it('priority-schedule: the time zone check is the runtime isValidTimeZone (length bound included)', () => {
