@@ -41,7 +41,7 @@ const defaults = JSON.stringify({
 // are self-contained), so the editor's deploy warning and the runtime compute the same figures.
 const budgetScript = `{ fallbackBudget: (${budget.fallbackBudget.toString()}), phaseLimitA: (${params.phaseLimitA.toString()}) }`;
 
-// The parameter checks (lib/shared/params.ts checkParam, isValidTimeZone, configValue), compiled
+// The parameter checks (lib/shared/params.ts checkParam, isValidTimeZone, configValue, isMultipleOf), compiled
 // once and shipped whole: the editor refuses exactly what the runtime refuses. The functions are
 // put in one scope with the module-level names they use (tsc writes an exported constant as
 // `exports.NAME`); test/nodes/editors.test.ts runs this text alone and compares it with the runtime.
@@ -52,7 +52,8 @@ const checkScript = `(function () {
   ${params.isValidTimeZone.toString()}
   ${params.checkParam.toString()}
   ${params.configValue.toString()}
-  return { checkParam: checkParam, isValidTimeZone: isValidTimeZone, configValue: configValue };
+  ${params.isMultipleOf.toString()}
+  return { checkParam: checkParam, isValidTimeZone: isValidTimeZone, configValue: configValue, isMultipleOf: isMultipleOf };
 })()`;
 
 /** An editor file with its build-time placeholders replaced. */

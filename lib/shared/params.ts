@@ -184,6 +184,15 @@ export function checkParam(spec: ParamSpec, value: unknown): string | null {
 }
 
 /**
+ * Is `value` a whole number of `step`s (within floating-point noise)? The rule tying the minimum
+ * current to the setpoint resolution (R-ALLOC-3); shipped to the balancer editor.
+ */
+export function isMultipleOf(value: number, step: number): boolean {
+  const steps = value / step;
+  return Math.abs(steps - Math.round(steps)) <= 1e-9;
+}
+
+/**
  * Validates a complete parameter set: each value in range, plus the rules that tie values
  * together. Returns the list of errors (empty = valid).
  */
@@ -195,8 +204,7 @@ export function validateParams(p: SiteParams): string[] {
   }
   if (errors.length) return errors;
   // Setpoints are rounded down to the resolution; I_min must be reachable exactly (R-ALLOC-3).
-  const steps = p.minCurrentA / p.resolutionA;
-  if (Math.abs(steps - Math.round(steps)) > 1e-9) {
+  if (!isMultipleOf(p.minCurrentA, p.resolutionA)) {
     errors.push(`Min. charging current (${p.minCurrentA} A) must be a multiple of the setpoint resolution (${p.resolutionA} A)`);
   }
   return errors;

@@ -21,6 +21,7 @@ import {
   EV_SIM_LIMITS,
   EV_SIM_SEED_MAX,
   INDEX_MAX,
+  isMultipleOf,
   isValidTimeZone,
   METER_DEFAULTS,
   METER_LIMITS,
@@ -30,6 +31,7 @@ import {
   PLUG_MAX_LIMITS,
   TIME_ZONE_MAX_LENGTH,
   validateOffline,
+  validateParams,
   type ParamSpec,
 } from '../../lib/shared/params';
 import { configFromEditor as evSimConfig } from '../../lib/sim/ev-sim-config';
@@ -65,9 +67,9 @@ describe('editors: every limit injected from lib/shared/params.ts (issue 10)', (
     for (const node of NODES) assert.ok(!/\/\*@DLM_[A-Z]+@\*\//.test(builtHtml(node)), node);
   });
 
-  it('the injected checkParam / isValidTimeZone / configValue run alone (self-contained) and are the compiled runtime functions', () => {
+  it('the injected checkParam / isValidTimeZone / configValue / isMultipleOf run alone (self-contained) and are the compiled runtime functions', () => {
     const html = builtHtml('dlm-balancer');
-    for (const fn of [checkParam, isValidTimeZone, configValue]) assert.ok(html.includes(fn.toString()), `${fn.name} shipped as compiled`);
+    for (const fn of [checkParam, isValidTimeZone, configValue, isMultipleOf]) assert.ok(html.includes(fn.toString()), `${fn.name} shipped as compiled`);
     const script = /const CHECK = (\(function \(\) \{[\s\S]*?\}\)\(\));/.exec(html)![1];
     const CHECK = vm.runInNewContext(script, { Intl });
     for (const spec of PARAM_SPECS) {
@@ -93,6 +95,9 @@ describe('editors: every limit injected from lib/shared/params.ts (issue 10)', (
     assert.equal(minCurrent(String(minSpec.min! - 1)), false);
     assert.equal(minCurrent(String(minSpec.max)), true);
     assert.equal(minCurrent(String(minSpec.max! + 1)), false);
+    // With a 0.5 A resolution: I_min must be a multiple of it, as validateParams says (R-ALLOC-3).
+    const onHalf = (v: string) => defs.minCurrentA.validate!.call({ resolutionA: 0.5 }, v);
+    for (const v of ['6.5', '6.3', '7', '6.25']) assert.equal(onHalf(v), validateParams({ ...DEFAULT_PARAMS, resolutionA: 0.5, minCurrentA: Number(v) }).length === 0, v);
   });
 
   it('charge-point: name up to NAME_MAX_LENGTH, index up to INDEX_MAX, plug maximum within PLUG_MAX_LIMITS', () => {
