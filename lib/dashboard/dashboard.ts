@@ -5,7 +5,7 @@
  * the browser. No Node-RED, no timers, no clock reads: time is an argument.
  */
 import { validatePlate } from '../shared/plate';
-import { checkParam, LINK_MAX_LENGTH, TRANSACTION_ROWS_DEFAULT, mergeParams, NO_PLATE, PARAM_SPECS, PLATE_MAX_LENGTH, type ParamSpec } from '../shared/params';
+import { checkParam, LINK_MAX_LENGTH, POWER_LIVE_SAMPLES_MAX, TRANSACTION_ROWS_DEFAULT, mergeParams, NO_PLATE, PARAM_SPECS, PLATE_MAX_LENGTH, type ParamSpec } from '../shared/params';
 import { MAX_ERROR_TEXT } from '../shared/guard';
 import { validateSchedule } from '../shared/schedule';
 import type { GroupName, LoadState, Phase, PhaseGroupRow, PlugStatus, PowerView, Schedule, SiteParams, StatusMessage, TransactionRecord } from '../shared/types';
@@ -597,8 +597,8 @@ export interface PowerHistory {
 export const POWER_BUCKET_MS = 60_000;
 export const POWER_HISTORY_MS = 24 * 3600_000;
 export const POWER_LIVE_MS = 10 * 60_000;
-/** At most this many raw samples are kept for the live graph. */
-export const POWER_LIVE_MAX = 600;
+/** At most this many raw samples are kept for the live graph (lib/shared/params.ts). */
+export const POWER_LIVE_MAX = POWER_LIVE_SAMPLES_MAX;
 
 /** An empty history. */
 export function emptyPowerHistory(bucketMs = POWER_BUCKET_MS): PowerHistory {

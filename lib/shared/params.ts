@@ -357,6 +357,9 @@ export const TRANSACTION_ROWS_DEFAULT = 50;
 /** Time zone offsets remembered by the simulator clock before the memo is cleared (memory stays flat). */
 export const ZONE_OFFSETS_CACHED_MAX = 10000;
 
+/** Raw power samples kept for the live power graph (dlm-ui power; memory stays flat). */
+export const POWER_LIVE_SAMPLES_MAX = 600;
+
 /** Longest CSV link of the transactions widget, characters. */
 export const LINK_MAX_LENGTH = 512;
 

@@ -4,7 +4,8 @@
  * of lib/shared/guard.ts, which params.ts depends on). This test reads the sources — lib/**.ts and
  * the editor scripts of nodes/<n>/<n>.html — and fails, naming file:line, wherever one of those
  * limits' values is written as a bare number in a bound position: a comparison (`x > 64`,
- * `6 <= x`), a range entry (`max: 100000`, `[0.1, 3600]`), a length cut (`slice(0, 200)`,
+ * `6 <= x`), a range entry (`max: 100000`, `[0.1, 3600]`), a bound named outside its home
+ * (`const POWER_LIVE_MAX = 600`), a length cut (`slice(0, 200)`,
  * `boundedText(t, 40)`) or a length/count argument of a checker (`text(0, 10000)`,
  * `arrayOf(v, path, 1442, …)`).
  */
@@ -60,7 +61,7 @@ const BOUND_PATTERNS: RegExp[] = [
   new RegExp(String.raw`(?<![=<>\-!])[<>]=?(?![=>])\s*-?${NUM}(?![\w.])`, 'g'), //          x > 64, x <= 1e9
   new RegExp(String.raw`(?<![\w.])${NUM}\s*[<>]=?(?![=>])(?!\s*[<>])`, 'g'), //            6 <= x
   new RegExp(String.raw`\b(?:min|max)\w*\s*:\s*-?${NUM}(?![\w.])`, 'gi'), //               max: 100000, maxDepth: 16
-  new RegExp(String.raw`\b(?:min|max)\w*\s*=\s*["']?-?${NUM}(?![\w.])`, 'gi'), //          const MAX_INDEX = 100000, max="1000"
+  new RegExp(String.raw`\b\w*(?:min|max|limit)\w*\s*=\s*["']?-?${NUM}(?![\w.])`, 'gi'), // const MAX_INDEX = 100000, POWER_LIVE_MAX = 600, max="1000"
   new RegExp(String.raw`\[\s*-?[\d.]+\s*,\s*${NUM}\s*\]`, 'g'), //                        [0.1, 3600]
   new RegExp(String.raw`\bslice\(\s*0\s*,\s*${NUM}\s*\)`, 'g'), //                        slice(0, 200)
   new RegExp(String.raw`\bboundedText\([^()]*,\s*${NUM}\s*\)`, 'g'), //                   boundedText(t, 40)
@@ -134,6 +135,7 @@ describe('limits: one home for every limit (issue 10)', () => {
       'if (6 <= a) x();',
       'const L = { max: 100000 };',
       'const MAX_INDEX = 100000;',
+      'export const POWER_LIVE_MAX = 600;',
       'const lim = [0.1, 3600];',
       'w.slice(0, 200)',
       'boundedText(k, 40)',
