@@ -7,6 +7,14 @@
  * problem and never quotes the input.
  */
 
+/*
+ * The walk's own bounds (UNTRUSTED_LIMITS, STATUS_LIMITS, MAX_ERROR_TEXT, TOPIC_MAX_LENGTH) live
+ * here as named constants, the one exception to "every limit in lib/shared/params.ts": params.ts
+ * uses this module (describeValue, UntrustedLimits), so this module cannot import params.ts
+ * without a cycle. Every domain limit, including the bounds of stored values, is in params.ts
+ * (test/lib/limits.test.ts checks that no other file writes one as a number).
+ */
+
 /** Bounds of an untrusted value. */
 export interface UntrustedLimits {
   /** Deepest nesting of objects and arrays (the value itself is depth 0). */

@@ -1,7 +1,10 @@
 /**
  * The one source of truth for every default and every allowed range (DESIGN "one source of
  * truth"). The editor (.html) receives these same tables at build time (tools/copy-assets.js
- * injects them), the runtime validates with them, the tests read them.
+ * injects them, with the compiled checkParam, isValidTimeZone, configValue and isMultipleOf),
+ * the runtime validates with them, the tests read them. No other file writes a limit as a number
+ * (test/lib/limits.test.ts); the one other home is lib/shared/guard.ts for the bounds of its own
+ * walk over untrusted values (see there why).
  */
 import type { OfflineConfig, SiteParams, Schedule } from './types';
 import { describeValue, type UntrustedLimits } from './guard';
