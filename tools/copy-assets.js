@@ -2,8 +2,9 @@
 // After `tsc`: puts each node's editor file (.html) beside its compiled .js in dist/nodes/<name>/,
 // copies the package icons/ into each node folder (Node-RED looks for icons beside the .js), and
 // injects the defaults and ranges of dist/lib/shared/params.js into the editor files wherever they say
-// /*@DLM_DEFAULTS@*/null, and the fallback budget functions wherever they say /*@DLM_BUDGET@*/null —
-// so the editor and the runtime share one source of truth.
+// /*@DLM_DEFAULTS@*/null, the fallback budget functions wherever they say /*@DLM_BUDGET@*/null and the
+// parameter checks wherever they say /*@DLM_CHECK@*/null — so the editor and the runtime share one
+// source of truth.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -20,6 +21,7 @@ const defaults = JSON.stringify({
   specs: params.PARAM_SPECS,
   offline: params.DEFAULT_OFFLINE,
   offlineLimits: params.OFFLINE_LIMITS,
+  plugCount: params.DEFAULT_PLUG_COUNT,
   plugMaxA: params.DEFAULT_PLUG_MAX_A,
   plugMaxLimits: params.PLUG_MAX_LIMITS,
   schedule: params.DEFAULT_SCHEDULE,
@@ -28,11 +30,39 @@ const defaults = JSON.stringify({
   iecMinA: params.IEC_MIN_CURRENT_A,
   noPlate: params.NO_PLATE,
   plateMaxLength: params.PLATE_MAX_LENGTH,
+  nameMaxLength: params.NAME_MAX_LENGTH,
+  indexMax: params.INDEX_MAX,
+  evSimLimits: params.EV_SIM_LIMITS,
+  evSimSeed: params.EV_SIM_DEFAULT_SEED,
+  evSimSeedMax: params.EV_SIM_SEED_MAX,
 });
 
 // The fallback budget (R-SEC-4) for the balancer editor: the compiled functions themselves (they
 // are self-contained), so the editor's deploy warning and the runtime compute the same figures.
 const budgetScript = `{ fallbackBudget: (${budget.fallbackBudget.toString()}), phaseLimitA: (${params.phaseLimitA.toString()}) }`;
+
+// The parameter checks (lib/shared/params.ts checkParam, isValidTimeZone, configValue, isMultipleOf), compiled
+// once and shipped whole: the editor refuses exactly what the runtime refuses. The functions are
+// put in one scope with the module-level names they use (tsc writes an exported constant as
+// `exports.NAME`); test/nodes/editors.test.ts runs this text alone and compares it with the runtime.
+const checkScript = `(function () {
+  var exports = { TIME_ZONE_MAX_LENGTH: ${JSON.stringify(params.TIME_ZONE_MAX_LENGTH)} };
+  var TIME_ZONE_MAX_LENGTH = exports.TIME_ZONE_MAX_LENGTH;
+  var knownZones = new Set();
+  ${params.isValidTimeZone.toString()}
+  ${params.checkParam.toString()}
+  ${params.configValue.toString()}
+  ${params.isMultipleOf.toString()}
+  return { checkParam: checkParam, isValidTimeZone: isValidTimeZone, configValue: configValue, isMultipleOf: isMultipleOf };
+})()`;
+
+/** An editor file with its build-time placeholders replaced. */
+function inject(html) {
+  return html
+    .split('/*@DLM_DEFAULTS@*/null').join(defaults)
+    .split('/*@DLM_BUDGET@*/null').join(budgetScript)
+    .split('/*@DLM_CHECK@*/null').join(checkScript);
+}
 
 function copyTree(src, out) {
   for (const entry of fs.readdirSync(src, { withFileTypes: true })) {
@@ -43,7 +73,7 @@ function copyTree(src, out) {
     } else if (!entry.name.endsWith('.ts')) {
       fs.mkdirSync(out, { recursive: true });
       if (entry.name.endsWith('.html')) {
-        fs.writeFileSync(to, fs.readFileSync(from, 'utf8').split('/*@DLM_DEFAULTS@*/null').join(defaults).split('/*@DLM_BUDGET@*/null').join(budgetScript));
+        fs.writeFileSync(to, inject(fs.readFileSync(from, 'utf8')));
       } else {
         fs.copyFileSync(from, to);
       }

@@ -32,6 +32,13 @@ const EXAMPLES = {
 const DASHBOARD_PATH = { 3: '/ui', 2: '/dashboard' };
 const SIM_METER = path.join(ROOT, 'dist', 'tools', 'sim-meter.js');
 const OCPP_DEMO = path.join(ROOT, 'dist', 'tools', 'ocpp-demo.js');
+const PARAMS = path.join(ROOT, 'dist', 'lib', 'shared', 'params.js');
+
+/** The package's limits and defaults (lib/shared/params.ts), as built. */
+function builtParams() {
+  if (!fs.existsSync(PARAMS)) fail('the package is not built: run `npm run build` first (npm start does it)');
+  return require(PARAMS);
+}
 const FLOW_FILE = 'flows.json';
 
 const HELP = `npm start -- [options]     (or: node tools/start.js [options], after npm run build)
@@ -80,8 +87,9 @@ function parseArgs(argv) {
       case '--speed': {
         const v = value();
         const n = Number(v);
-        // The ev-sim node's time scale range (lib/sim/ev-sim-config.ts EV_SIM_LIMITS).
-        if (!/^\d+(\.\d+)?$/.test(v) || n < 0.1 || n > 3600) fail(`--speed must be a number from 0.1 to 3600, not ${JSON.stringify(v)}`);
+        // The ev-sim node's time scale range (EV_SIM_LIMITS of lib/shared/params.ts, built).
+        const lim = builtParams().EV_SIM_LIMITS.timeScale;
+        if (!/^\d+(\.\d+)?$/.test(v) || n < lim.min || n > lim.max) fail(`--speed must be a number from ${lim.min} to ${lim.max}, not ${JSON.stringify(v)}`);
         o.speed = n;
         break;
       }

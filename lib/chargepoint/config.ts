@@ -3,7 +3,7 @@
  * validated in one place, before the node is built from them.
  */
 import { PLUG_LETTERS, indexFromName, lettersOf } from '../shared/ids';
-import { ADDRESS_MAX_LENGTH, DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, INDEX_MAX, NAME_MAX_LENGTH, PLUG_MAX_LIMITS, validateOffline } from '../shared/params';
+import { ADDRESS_MAX_LENGTH, DEFAULT_OFFLINE, DEFAULT_PLUG_COUNT, DEFAULT_PLUG_MAX_A, INDEX_MAX, NAME_MAX_LENGTH, PLUG_MAX_LIMITS, validateOffline } from '../shared/params';
 import { CONTROL_CHARS } from '../shared/plate';
 import { PHASES } from '../shared/types';
 import type { ChargePointConfig, OfflineConfig, Phase } from '../shared/types';
@@ -68,7 +68,7 @@ export function configFromEditor(
   const index = indexRaw === undefined
     ? (typeof name === 'string' ? indexFromName(name) : null)
     : editorNumber(indexRaw);
-  const plugCount = editorNumber(raw.plugCount ?? 2); // the editor's default
+  const plugCount = editorNumber(raw.plugCount ?? DEFAULT_PLUG_COUNT); // the editor's default
   const phase = (p: unknown): unknown => (p === '' || p === undefined || p === null ? null : p);
   const max = (m: unknown): number => (m === '' || m === undefined || m === null ? DEFAULT_PLUG_MAX_A : editorNumber(m));
   const enabled = editorBoolean(raw.enabled);

@@ -3,7 +3,7 @@
  * meter, zero when the analyser is disabled, or the offline assumption (offline current or the
  * recent peak, whichever is higher) when the meter is lost or stale.
  */
-import { SANITY } from '../shared/params';
+import { FREQUENCY_MAX_HZ, METER_REASON_MAX_LENGTH, METER_SAMPLES_MAX, SANITY } from '../shared/params';
 import type { MeterMessage, SiteParams, Triple } from '../shared/types';
 
 
@@ -25,8 +25,6 @@ export interface MeterState {
   peaks: { minute: number; a: Triple }[];
 }
 
-/** Bound on kept samples, whatever the window: memory stays flat with a fast meter. */
-const MAX_SAMPLES = 600;
 
 export function initialMeter(): MeterState {
   return { online: false, lastValidAt: null, realtimeA: [0, 0, 0], samples: [], reason: 'no reading yet', peaks: [] };
@@ -50,7 +48,7 @@ export function validateMeterMessage(m: unknown): string | null {
   const msg = m as Record<string, unknown>;
   if (typeof msg.online !== 'boolean') return 'meter.online must be true or false';
   if (msg.timestamp !== undefined && !(isNum(msg.timestamp) && msg.timestamp >= 0)) return 'meter.timestamp must be a time in ms since 1970';
-  if (msg.reason !== undefined && msg.reason !== null && (typeof msg.reason !== 'string' || msg.reason.length > 200)) return 'meter.reason must be text of at most 200 characters';
+  if (msg.reason !== undefined && msg.reason !== null && (typeof msg.reason !== 'string' || msg.reason.length > METER_REASON_MAX_LENGTH)) return `meter.reason must be text of at most ${METER_REASON_MAX_LENGTH} characters`;
   if (!msg.online) return null;
   const optional: [string, number, number, string][] = [
     ['voltageV', 0, SANITY.maxVoltageV, 'V'],
@@ -66,7 +64,7 @@ export function validateMeterMessage(m: unknown): string | null {
   }
   const maxW = 3 * SANITY.maxCurrentA * SANITY.maxVoltageV;
   if (msg.totalPowerW !== undefined && !(isNum(msg.totalPowerW) && Math.abs(msg.totalPowerW) <= maxW)) return `meter.totalPowerW must be a number between -${maxW} and ${maxW} W`;
-  if (msg.frequencyHz !== undefined && !(isNum(msg.frequencyHz) && msg.frequencyHz >= 0 && msg.frequencyHz <= 100)) return 'meter.frequencyHz must be a number between 0 and 100 Hz';
+  if (msg.frequencyHz !== undefined && !(isNum(msg.frequencyHz) && msg.frequencyHz >= 0 && msg.frequencyHz <= FREQUENCY_MAX_HZ)) return `meter.frequencyHz must be a number between 0 and ${FREQUENCY_MAX_HZ} Hz`;
   return null;
 }
 
@@ -90,7 +88,7 @@ export function takeReading(
   const windowStart = now - params.meterAverageS * 1000;
   const samples = meter.samples.filter((s) => s.t > windowStart && s.t <= now);
   samples.push({ t: now, a: building });
-  while (samples.length > MAX_SAMPLES) samples.shift();
+  while (samples.length > METER_SAMPLES_MAX) samples.shift();
   return { online: true, lastValidAt: now, realtimeA: building, samples, reason: null, peaks: notePeak(meter.peaks, building, params, now) };
 }
 

@@ -11,32 +11,15 @@ import { validatePlate } from '../shared/plate';
 import { isValidTimeZone, PARAM_SPECS, SANITY, validateOffline, validateParams } from '../shared/params';
 import { validateSchedule } from '../shared/schedule';
 import { RECENT_TRANSACTIONS, STATE_VERSION, type BalancerState } from './state';
-import { TRANSACTION_HISTORY } from '../shared/params';
-import { boundedText, untrustedProblem, type UntrustedLimits } from '../shared/guard';
-import { PHASES, PILOT_STATES, type TransactionRecord } from '../shared/types';
+import { CONFIG_HASH_MAX_LENGTH, FIELD_NAME_SHOWN_MAX_LENGTH, INDEX_MAX, NAME_MAX_LENGTH, STORED_COUNT_MAX, STORED_ERRORS_MAX, STORED_HISTORY_LIMITS, STORED_PEAKS_MAX, STORED_RECORD_LIMITS, STORED_SAMPLES_MAX, STORED_STATE_LIMITS, STORED_TEXT_MAX_LENGTH, TRANSACTION_HISTORY } from '../shared/params';
+import { boundedText, untrustedProblem } from '../shared/guard';
+import { LOAD_STATES, PHASES, PILOT_STATES, type TransactionRecord } from '../shared/types';
 
-/**
- * Bounds of a stored balancer state, checked before anything else reads it. The state is far
- * shallower than 16 levels but can hold many values (a big car park, 600 meter samples, the
- * recent sessions), so the value count is much higher than a message's.
- */
-export const STORED_STATE_LIMITS: UntrustedLimits = Object.freeze({
-  maxDepth: 16,
-  maxValues: 2_000_000,
-  maxStringLength: 10000,
-  maxBytes: 0,
-});
-
-/** Bounds of a stored transaction history (`TRANSACTION_HISTORY` records of 9 fields). */
-export const STORED_HISTORY_LIMITS: UntrustedLimits = Object.freeze({
-  maxDepth: 4,
-  maxValues: TRANSACTION_HISTORY * 12 + 16,
-  maxStringLength: 10000,
-  maxBytes: 0,
-});
+/** Bounds of a stored balancer state and history: lib/shared/params.ts (one home of every limit). */
+export { STORED_HISTORY_LIMITS, STORED_STATE_LIMITS };
 
 /** Largest charge point index (as the `plug` message check) and the plug ids it gives (R-CP-2). */
-const MAX_INDEX = 100000;
+const MAX_INDEX = INDEX_MAX;
 /** Times are ms since the epoch: finite and within the range of a JavaScript Date. */
 const MAX_TIME = 8.64e15;
 
@@ -67,7 +50,7 @@ const nullable = (c: Check): Check => (v) => (v === null ? null : c(v));
 
 const time = num(-MAX_TIME, MAX_TIME);
 const current = num(0, SANITY.maxCurrentA);
-const count = num(0, 1e9, true);
+const count = num(0, STORED_COUNT_MAX, true);
 
 /** A plate as the core may keep it: one the plate check accepts (the core keeps it untrimmed). */
 const plate: Check = (v) => (validatePlate(v).ok ? null : 'must be a valid plate (R-CP-6)');
@@ -96,7 +79,7 @@ const optional = (c: Check): OptionalCheck => Object.assign((x: unknown) => c(x)
 function record(v: unknown, path: string, shape: Record<string, Check>, deep: Record<string, (x: unknown, path: string) => Found> = {}): Found {
   if (!isObj(v)) return `${path} must be an object`;
   for (const k of Object.keys(v)) {
-    if (!(k in shape) && !(k in deep)) return `${path} has an unexpected field ${boundedText(k, 40)}`;
+    if (!(k in shape) && !(k in deep)) return `${path} has an unexpected field ${boundedText(k, FIELD_NAME_SHOWN_MAX_LENGTH)}`;
   }
   for (const [k, c] of Object.entries(shape)) {
     if (!(k in v)) {
@@ -129,7 +112,7 @@ const triple = (v: unknown, path: string): Found => {
 
 const TRANSACTION: Record<string, Check> = {
   plugId: num(1, 2 * MAX_INDEX, true),
-  chargePoint: text(1, 64),
+  chargePoint: text(1, NAME_MAX_LENGTH),
   letter: oneOf(['A', 'B']),
   plate,
   start: time,
@@ -165,7 +148,7 @@ function lastSentProblem(v: unknown, path: string): Found {
   if (v === null) return null;
   if (!isObj(v)) return `${path} must be null or an object`;
   for (const k of Object.keys(v)) {
-    if (k !== 'A' && k !== 'B') return `${path} has an unexpected field ${boundedText(k, 40)}`;
+    if (k !== 'A' && k !== 'B') return `${path} has an unexpected field ${boundedText(k, FIELD_NAME_SHOWN_MAX_LENGTH)}`;
     const p = at(`${path}.${k}`, current(v[k]));
     if (p) return p;
   }
@@ -180,9 +163,9 @@ function lettersProblem(v: unknown, path: string): Found {
 }
 
 const CHARGE_POINT: Record<string, Check> = {
-  name: text(1, 64),
+  name: text(1, NAME_MAX_LENGTH),
   index: num(1, MAX_INDEX, true),
-  address: text(0, 10000),
+  address: text(0, STORED_TEXT_MAX_LENGTH),
   enabled: bool,
   online: bool,
   devicePlugs: nullable(oneOf([1, 2])),
@@ -195,7 +178,7 @@ const CHARGE_POINT_DEEP = { offline: offlineProblem, letters: lettersProblem, la
 
 const PLUG: Record<string, Check> = {
   id: num(1, 2 * MAX_INDEX, true),
-  chargePoint: text(1, 64),
+  chargePoint: text(1, NAME_MAX_LENGTH),
   letter: oneOf(['A', 'B']),
   phase: nullable(oneOf(PHASES)),
   priority: bool,
@@ -203,7 +186,7 @@ const PLUG: Record<string, Check> = {
   pilot: oneOf(PILOT_STATES),
   measuredA: current,
   energyWh: energy,
-  fault: nullable(text(0, 10000)),
+  fault: nullable(text(0, STORED_TEXT_MAX_LENGTH)),
   plate,
   reportedPlate: plate,
   setpointA: current,
@@ -224,17 +207,17 @@ const PLUG_DEEP = { session: (v: unknown, path: string) => (v === null ? null : 
 
 const SAMPLE_DEEP = { t: (v: unknown, path: string) => at(path, time(v)), a: triple };
 
-const METER: Record<string, Check> = { online: bool, lastValidAt: nullable(time), reason: nullable(text(0, 10000)) };
+const METER: Record<string, Check> = { online: bool, lastValidAt: nullable(time), reason: nullable(text(0, STORED_TEXT_MAX_LENGTH)) };
 const PEAK_DEEP = { minute: (v: unknown, path: string) => at(path, time(v)), a: triple };
 const METER_DEEP = {
   realtimeA: triple,
-  samples: (v: unknown, path: string) => arrayOf(v, path, 10000, (x, q) => record(x, q, {}, SAMPLE_DEEP)),
+  samples: (v: unknown, path: string) => arrayOf(v, path, STORED_SAMPLES_MAX, (x, q) => record(x, q, {}, SAMPLE_DEEP)),
   // One per minute of the peak window (R-MTR-4 amended; at most 1 440 minutes plus the current one).
-  peaks: (v: unknown, path: string) => arrayOf(v, path, 1442, (x, q) => record(x, q, {}, PEAK_DEEP)),
+  peaks: (v: unknown, path: string) => arrayOf(v, path, STORED_PEAKS_MAX, (x, q) => record(x, q, {}, PEAK_DEEP)),
 };
 
 const ROW: Record<string, Check> = {
-  state: num(1, 5, true),
+  state: oneOf(LOAD_STATES),
   maxAllowed: count,
   charging: count,
   paused: count,
@@ -249,7 +232,7 @@ function perPhaseProblem(v: unknown, path: string): Found {
   if (v === null) return null;
   if (!isObj(v)) return `${path} must be null or an object`;
   for (const k of Object.keys(v)) {
-    if (!PHASES.includes(k as never)) return `${path} has an unexpected field ${boundedText(k, 40)}`;
+    if (!PHASES.includes(k as never)) return `${path} has an unexpected field ${boundedText(k, FIELD_NAME_SHOWN_MAX_LENGTH)}`;
     const p = record(v[k], `${path}.${k}`, ROW);
     if (p) return p;
   }
@@ -282,7 +265,7 @@ const STATE_DEEP = {
   params: paramsProblem,
   // Replaced by the editor configuration at every start (R-SEC-2); still checked, like every field.
   deployed: paramsProblem,
-  errors: (v: unknown, path: string) => arrayOf(v, path, 100, (x, q) => at(q, text(0, 10000)(x))),
+  errors: (v: unknown, path: string) => arrayOf(v, path, STORED_ERRORS_MAX, (x, q) => at(q, text(0, STORED_TEXT_MAX_LENGTH)(x))),
   schedule: scheduleProblem,
   meter: (v: unknown, path: string) => record(v, path, METER, METER_DEEP),
   chargePoints: (v: unknown, path: string) => arrayOf(v, path, MAX_INDEX, (x, q) => record(x, q, CHARGE_POINT, CHARGE_POINT_DEEP)),
@@ -388,7 +371,7 @@ export function storedProblem(x: unknown, now?: number): string | null {
   try {
     if (!isObj(x)) return 'stored value is not an object';
     if (x.version !== 1) return 'stored value has an unknown format';
-    if (typeof x.configHash !== 'string' || x.configHash.length > 100000) return 'stored value has no configuration hash';
+    if (typeof x.configHash !== 'string' || x.configHash.length > CONFIG_HASH_MAX_LENGTH) return 'stored value has no configuration hash';
     return restoreProblem(x.state, now);
   } catch {
     return 'stored value cannot be read';
@@ -418,7 +401,7 @@ function readLargeHistory(x: unknown[]): { records: TransactionRecord[]; dropped
   const n = Math.min(x.length, 10 * TRANSACTION_HISTORY);
   for (let i = x.length - n; i < x.length; i++) {
     const r = x[i];
-    if (untrustedProblem(r, 'record', { maxDepth: 2, maxValues: 32, maxStringLength: 10000, maxBytes: 0 }) === null && transactionProblem(r, 'record', false) === null) {
+    if (untrustedProblem(r, 'record', STORED_RECORD_LIMITS) === null && transactionProblem(r, 'record', false) === null) {
       records.push({ ...(r as TransactionRecord) });
     }
   }

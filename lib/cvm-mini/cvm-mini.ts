@@ -9,7 +9,7 @@
  * map. See docs/cvm-mini.md.
  */
 import type { MeterMessage } from '../shared/types';
-import { METER_DEFAULTS, METER_LIMITS, SANITY } from '../shared/params';
+import { FREQUENCY_PLAUSIBLE_HZ, METER_DEFAULTS, METER_LIMITS, SANITY } from '../shared/params';
 import { describeValue } from '../shared/guard';
 
 /** Where a register comes from (docs/cvm-mini.md). */
@@ -160,8 +160,8 @@ export function words(value: number): [number, number] {
   return [(v >>> 16) & 0xffff, v & 0xffff];
 }
 
-/** Frequencies outside this band are treated as "not provided" (0x28 is not in the CVM-MINI manual). */
-const FREQ_PLAUSIBLE_HZ = { min: 40, max: 70 };
+/** Frequencies outside FREQUENCY_PLAUSIBLE_HZ (params.ts) are treated as "not provided" (0x28 is not in the CVM-MINI manual). */
+const FREQ_PLAUSIBLE_HZ = FREQUENCY_PLAUSIBLE_HZ;
 
 /**
  * Decodes the 42 registers 0x00..0x29 (an array of 16-bit registers or the raw 84-byte reply

@@ -5,7 +5,8 @@
  * the browser. No Node-RED, no timers, no clock reads: time is an argument.
  */
 import { validatePlate } from '../shared/plate';
-import { checkParam, mergeParams, NO_PLATE, PARAM_SPECS, PLATE_MAX_LENGTH, type ParamSpec } from '../shared/params';
+import { checkParam, LINK_MAX_LENGTH, POWER_LIVE_SAMPLES_MAX, TRANSACTION_ROWS_DEFAULT, mergeParams, NO_PLATE, PARAM_SPECS, PLATE_MAX_LENGTH, type ParamSpec } from '../shared/params';
+import { MAX_ERROR_TEXT } from '../shared/guard';
 import { validateSchedule } from '../shared/schedule';
 import type { GroupName, LoadState, Phase, PhaseGroupRow, PlugStatus, PowerView, Schedule, SiteParams, StatusMessage, TransactionRecord } from '../shared/types';
 import { PHASES, PLUG_STATUSES } from '../shared/types';
@@ -390,7 +391,7 @@ export function consumptionView(status: StatusMessage): ConsumptionWidgetView {
       over: x.totalA > x.limitA,
     };
   });
-  return { phases, rows, bars, fallbackWarning: fbOk && fb.ok === false && typeof fb.warning === 'string' ? fb.warning.slice(0, 200) : null };
+  return { phases, rows, bars, fallbackWarning: fbOk && fb.ok === false && typeof fb.warning === 'string' ? fb.warning.slice(0, MAX_ERROR_TEXT) : null };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -541,7 +542,7 @@ export interface TransactionRowView {
 }
 
 /** The recent sessions, newest first (open sessions on top), at most `max` rows. */
-export function transactionsView(status: StatusMessage, max = 50): { rows: TransactionRowView[]; total: number } {
+export function transactionsView(status: StatusMessage, max = TRANSACTION_ROWS_DEFAULT): { rows: TransactionRowView[]; total: number } {
   const tz = zoneOf(status);
   const list = [...status.transactions].sort((a, b) => {
     if ((a.stop === null) !== (b.stop === null)) return a.stop === null ? -1 : 1;
@@ -596,8 +597,8 @@ export interface PowerHistory {
 export const POWER_BUCKET_MS = 60_000;
 export const POWER_HISTORY_MS = 24 * 3600_000;
 export const POWER_LIVE_MS = 10 * 60_000;
-/** At most this many raw samples are kept for the live graph. */
-export const POWER_LIVE_MAX = 600;
+/** At most this many raw samples are kept for the live graph (lib/shared/params.ts). */
+export const POWER_LIVE_MAX = POWER_LIVE_SAMPLES_MAX;
 
 /** An empty history. */
 export function emptyPowerHistory(bucketMs = POWER_BUCKET_MS): PowerHistory {
@@ -836,7 +837,7 @@ export function scheduleEdit(payload: unknown): EditResult {
 export function safeLink(x: unknown): string | null {
   if (typeof x !== 'string') return null;
   const s = x.trim();
-  if (s.length === 0 || s.length > 512) return null;
+  if (s.length === 0 || s.length > LINK_MAX_LENGTH) return null;
   if (/^\/(?!\/)[^\s"'<>\\]*$/.test(s)) return s;
   if (/^https?:\/\/[^\s"'<>\\]+$/i.test(s)) return s;
   return null;

@@ -3,7 +3,7 @@
  * allow-list of charger identities, each with its plug count and options; passwords come from
  * Node-RED's credentials store (a JSON object identity → password). Pure.
  */
-import { DEFAULT_PARAMS } from '../shared/params';
+import { DEFAULT_PARAMS, OCPP_LIMITS } from '../shared/params';
 import { CONTROL_CHARS } from '../shared/plate';
 
 export interface OcppChargerConfig {
@@ -81,9 +81,9 @@ export function centralConfigFromEditor(n: Record<string, unknown>, credentials:
   }
   const chargers: OcppChargerConfig[] = [];
   const list = Array.isArray(n.chargers) ? n.chargers : [];
-  if (list.length > 500) errors.push('at most 500 chargers');
+  if (list.length > OCPP_LIMITS.chargersMax) errors.push(`at most ${OCPP_LIMITS.chargersMax} chargers`);
   const seen = new Set<string>();
-  list.slice(0, 500).forEach((entry: unknown, i: number) => {
+  list.slice(0, OCPP_LIMITS.chargersMax).forEach((entry: unknown, i: number) => {
     const at = `charger ${i + 1}`;
     const c: Record<string, unknown> = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>) : {};
     const idErr = identityProblem(c.identity);
@@ -94,14 +94,14 @@ export function centralConfigFromEditor(n: Record<string, unknown>, credentials:
     const plugs = Number(c.plugs ?? 2);
     if (plugs !== 1 && plugs !== 2) errors.push(`${at}: plugs must be 1 or 2`);
     const pw = Object.prototype.hasOwnProperty.call(passwords, identity) ? passwords[identity] : '';
-    if (typeof pw !== 'string' || pw.length > 40) errors.push(`${at}: password must be text of at most 40 characters`);
+    if (typeof pw !== 'string' || pw.length > OCPP_LIMITS.passwordMaxLength) errors.push(`${at}: password must be text of at most ${OCPP_LIMITS.passwordMaxLength} characters`);
     else if (!pw) warnings.push(`${identity} has no password (security profile 0)`);
     chargers.push({ identity, plugs: plugs === 1 ? 1 : 2, wholeAmps: c.wholeAmps === true, plateFromIdTag: c.plateFromIdTag === true, password: typeof pw === 'string' ? pw : '' });
   });
   const reactionDelayS = n.reactionDelayS === undefined || n.reactionDelayS === '' ? DEFAULT_PARAMS.reactionDelayS : Number(n.reactionDelayS);
   if (!(reactionDelayS >= 0 && reactionDelayS <= 60)) errors.push('reaction delay must be 0–60 s');
   const idTags = typeof n.idTags === 'string' ? n.idTags.split(/[\s,;]+/).filter(Boolean) : [];
-  if (idTags.length > 10000) errors.push('at most 10000 idTags');
+  if (idTags.length > OCPP_LIMITS.idTagsMax) errors.push(`at most ${OCPP_LIMITS.idTagsMax} idTags`);
   if (idTags.some((t) => t.length > 20 || CONTROL.test(t))) errors.push('an idTag has at most 20 characters (OCPP 1.6 IdToken) and no control characters');
   if (errors.length) return { ok: false, errors };
   return { ok: true, config: { host, port, path, tls, chargers, reactionDelayS, idTags }, warnings };

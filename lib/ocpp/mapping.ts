@@ -7,6 +7,7 @@
  */
 import type { PilotState, PlugLetter } from '../shared/types';
 import type { ChargePointStatus, ChargePointErrorCode, KeyValue, MeterValue } from './messages';
+import { OCPP_LIMITS } from '../shared/params';
 
 /** Connector 1 = plug A, 2 = plug B (a charge point here has at most two plugs, R-CP-1). */
 export function connectorLetter(connectorId: number): PlugLetter | null {
@@ -31,7 +32,7 @@ export function statusToPilot(status: ChargePointStatus, errorCode: ChargePointE
 }
 
 /** Largest current a reading may carry before it is treated as broken, A (the largest plug maximum). */
-export const MAX_READING_A = 80;
+export const MAX_READING_A = OCPP_LIMITS.readingMaxA;
 /** Largest energy register accepted, Wh (10 GWh: far beyond any charger's life). */
 export const MAX_REGISTER_WH = 1e10;
 
@@ -49,7 +50,7 @@ export interface MeterReading {
 
 /** Reads a decimal text; null unless a finite number in [0, max]. */
 function reading(text: string, max: number): number | null {
-  if (typeof text !== 'string' || text.length > 32 || !/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text)) return null;
+  if (typeof text !== 'string' || text.length > OCPP_LIMITS.numberTextMaxLength || !/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text)) return null;
   const v = Number(text);
   return Number.isFinite(v) && v >= 0 && v <= max ? v : null;
 }
@@ -113,7 +114,7 @@ export interface ChargerCapability {
 }
 
 function listOf(v: string | undefined): string[] {
-  return typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean).slice(0, 32) : [];
+  return typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean).slice(0, OCPP_LIMITS.listEntriesMax) : [];
 }
 
 /** Reads the GetConfiguration answer. A charger that cannot take profiles in A is not smart-chargeable here. */
@@ -124,10 +125,10 @@ export function readCapability(keys: readonly KeyValue[] | undefined): ChargerCa
   const units = listOf(get('ChargingScheduleAllowedChargingRateUnit'));
   const rot = get('ConnectorPhaseRotation');
   return {
-    connectors: Number.isInteger(n) && n >= 1 && n <= 16 ? n : null,
+    connectors: Number.isInteger(n) && n >= 1 && n <= OCPP_LIMITS.connectorsMax ? n : null,
     smartCharging: listOf(get('SupportedFeatureProfiles')).includes('SmartCharging'),
     currentUnit: units.length === 0 || units.includes('Current'),
-    phaseRotation: typeof rot === 'string' ? rot.slice(0, 100) : null,
+    phaseRotation: typeof rot === 'string' ? rot.slice(0, OCPP_LIMITS.rotationTextMaxLength) : null,
     maxStackLevel: Number.isInteger(stack) && stack >= 0 ? stack : null,
   };
 }

@@ -24,7 +24,7 @@
  *   has one period and needs no refresh at all.
  * Pure: time is an argument.
  */
-import { IEC_MIN_CURRENT_A } from '../shared/params';
+import { IEC_MIN_CURRENT_A, OCPP_MIN_WRITE_INTERVAL_S } from '../shared/params';
 import type { OfflineConfig } from '../shared/types';
 import type { ChargingProfile, ChargingSchedulePeriod } from './messages';
 
@@ -44,7 +44,7 @@ export const OCPP_DEFAULTS = Object.freeze({
   /** An increase smaller than this is not written, A (decreases always are). */
   deadbandA: 1,
   /** Increases are written at most this often per connector, s (decreases at once). */
-  minIntervalS: 10,
+  minIntervalS: OCPP_MIN_WRITE_INTERVAL_S,
   /** A live profile with a fallback period is re-written after this fraction of the heartbeat. */
   refreshFraction: 0.5,
   /** Slack for the reconcile tick and call latency between a due refresh and its write, s. */

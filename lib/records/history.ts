@@ -9,11 +9,11 @@
 import { untrustedProblem } from '../shared/guard';
 import { transactionProblem } from '../core/restore';
 import { RECENT_TRANSACTIONS, type BalancerState, type PlugState } from '../core/state';
-import { TRANSACTION_HISTORY } from '../shared/params';
+import { LOG_LINE_MAX_LENGTH, LOG_RECORD_LIMITS, TRANSACTION_HISTORY } from '../shared/params';
 import type { TransactionRecord } from '../shared/types';
 
-/** Longest line read from the log; a record is a few hundred characters. */
-export const MAX_LOG_LINE = 4096;
+/** Longest line read from the log; a record is a few hundred characters (lib/shared/params.ts). */
+export const MAX_LOG_LINE = LOG_LINE_MAX_LENGTH;
 /** The log is rewritten with the newest `TRANSACTION_HISTORY` records once it holds this many lines. */
 export const LOG_COMPACT_AT = 2 * TRANSACTION_HISTORY;
 
@@ -34,7 +34,7 @@ export interface ParsedLog {
   lines: number;
 }
 
-const RECORD_LIMITS = { maxDepth: 2, maxValues: 32, maxStringLength: 1000, maxBytes: 0 };
+const RECORD_LIMITS = LOG_RECORD_LIMITS;
 
 /** The log's text back to records. Never throws. */
 export function parseRecordLog(text: string): ParsedLog {

@@ -7,6 +7,14 @@
  * problem and never quotes the input.
  */
 
+/*
+ * The walk's own bounds (UNTRUSTED_LIMITS, STATUS_LIMITS, MAX_ERROR_TEXT, TOPIC_MAX_LENGTH) live
+ * here as named constants, the one exception to "every limit in lib/shared/params.ts": params.ts
+ * uses this module (describeValue, UntrustedLimits), so this module cannot import params.ts
+ * without a cycle. Every domain limit, including the bounds of stored values, is in params.ts
+ * (test/lib/limits.test.ts checks that no other file writes one as a number).
+ */
+
 /** Bounds of an untrusted value. */
 export interface UntrustedLimits {
   /** Deepest nesting of objects and arrays (the value itself is depth 0). */
@@ -43,6 +51,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Longest error text a node or the API returns (R-SEC-3). */
 export const MAX_ERROR_TEXT = 200;
+
+/** Longest `msg.topic` accepted, characters. */
+export const TOPIC_MAX_LENGTH = 64;
 
 /**
  * Why an untrusted value cannot be accepted, or null when it stays within the bounds. `what`
@@ -145,7 +156,7 @@ function pushChildren(o: object, depth: number, stack: Frame[], what: string, li
 export function topicProblem(topic: unknown): string | null {
   if (topic === undefined || topic === null) return null;
   if (typeof topic !== 'string') return 'msg.topic must be text';
-  if (topic.length > 64) return 'msg.topic is longer than 64 characters';
+  if (topic.length > TOPIC_MAX_LENGTH) return `msg.topic is longer than ${TOPIC_MAX_LENGTH} characters`;
   return null;
 }
 

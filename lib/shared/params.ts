@@ -1,10 +1,13 @@
 /**
  * The one source of truth for every default and every allowed range (DESIGN "one source of
  * truth"). The editor (.html) receives these same tables at build time (tools/copy-assets.js
- * injects them), the runtime validates with them, the tests read them.
+ * injects them, with the compiled checkParam, isValidTimeZone, configValue and isMultipleOf),
+ * the runtime validates with them, the tests read them. No other file writes a limit as a number
+ * (test/lib/limits.test.ts); the one other home is lib/shared/guard.ts for the bounds of its own
+ * walk over untrusted values (see there why).
  */
 import type { OfflineConfig, SiteParams, Schedule } from './types';
-import { describeValue } from './guard';
+import { describeValue, type UntrustedLimits } from './guard';
 
 /** IEC 61851-1 Mode 3 minimum current, A (R-SITE-3). */
 export const IEC_MIN_CURRENT_A = 6;
@@ -101,6 +104,9 @@ export const OFFLINE_LIMITS = Object.freeze({
   currentA: { min: IEC_MIN_CURRENT_A, max: 80 },
 });
 
+/** Plugs of a new charge point (and of a simulated one): the manual's dual charger (R-CP-1). */
+export const DEFAULT_PLUG_COUNT = 2;
+
 /** Plug defaults (R-CP-1): 32 A maximum, no priority. */
 export const DEFAULT_PLUG_MAX_A = 32;
 export const PLUG_MAX_LIMITS = Object.freeze({ min: IEC_MIN_CURRENT_A, max: 80 });
@@ -136,9 +142,12 @@ export const BALANCER_TICK_S = 1;
 /** Physical sanity limits for any current or voltage we accept. */
 export const SANITY = Object.freeze({ maxCurrentA: 10000, maxVoltageV: 500 });
 
+/** Longest IANA time zone name accepted, characters (the longest real one has 32). */
+export const TIME_ZONE_MAX_LENGTH = 64;
+
 /** Is `tz` an IANA time zone this runtime knows? */
 export function isValidTimeZone(tz: unknown): tz is string {
-  if (typeof tz !== 'string' || tz.length === 0 || tz.length > 64) return false;
+  if (typeof tz !== 'string' || tz.length === 0 || tz.length > TIME_ZONE_MAX_LENGTH) return false;
   if (knownZones.has(tz)) return true;
   try {
     new Intl.DateTimeFormat('en-GB', { timeZone: tz });
@@ -178,6 +187,15 @@ export function checkParam(spec: ParamSpec, value: unknown): string | null {
 }
 
 /**
+ * Is `value` a whole number of `step`s (within floating-point noise)? The rule tying the minimum
+ * current to the setpoint resolution (R-ALLOC-3); shipped to the balancer editor.
+ */
+export function isMultipleOf(value: number, step: number): boolean {
+  const steps = value / step;
+  return Math.abs(steps - Math.round(steps)) <= 1e-9;
+}
+
+/**
  * Validates a complete parameter set: each value in range, plus the rules that tie values
  * together. Returns the list of errors (empty = valid).
  */
@@ -189,8 +207,7 @@ export function validateParams(p: SiteParams): string[] {
   }
   if (errors.length) return errors;
   // Setpoints are rounded down to the resolution; I_min must be reachable exactly (R-ALLOC-3).
-  const steps = p.minCurrentA / p.resolutionA;
-  if (Math.abs(steps - Math.round(steps)) > 1e-9) {
+  if (!isMultipleOf(p.minCurrentA, p.resolutionA)) {
     errors.push(`Min. charging current (${p.minCurrentA} A) must be a multiple of the setpoint resolution (${p.resolutionA} A)`);
   }
   return errors;
@@ -265,6 +282,19 @@ export function phaseLimitA(p: Pick<SiteParams, 'mccbA' | 'contractedKW' | 'volt
 }
 
 /**
+ * One parameter as the editor stores it (numbers may be text, booleans "true"/"false") turned into
+ * the value checkParam expects; anything else is returned unchanged for checkParam to refuse.
+ * Shipped to the balancer editor (tools/copy-assets.js), so the form and the runtime read alike.
+ */
+export function configValue(spec: ParamSpec, v: unknown): unknown {
+  if ((spec.type === 'number' || spec.type === 'integer' || (spec.type === 'enum' && typeof spec.options![0] === 'number')) && typeof v === 'string') {
+    return v.trim() === '' ? NaN : Number(v);
+  }
+  if (spec.type === 'boolean' && typeof v === 'string') return v === 'true' ? true : v === 'false' ? false : v;
+  return v;
+}
+
+/**
  * Reads site parameters from a node's editor configuration: numbers may arrive as text, booleans
  * as "true"/"false"; a missing key takes its default. Returns the parameters (defaults where a
  * value was unusable) and every problem found, so a bad configuration is reported, not guessed.
@@ -272,13 +302,9 @@ export function phaseLimitA(p: Pick<SiteParams, 'mccbA' | 'contractedKW' | 'volt
 export function paramsFromConfig(raw: Record<string, unknown>): { params: SiteParams; errors: string[] } {
   const out: Record<string, unknown> = { ...DEFAULT_PARAMS };
   for (const spec of PARAM_SPECS) {
-    let v = raw[spec.key];
+    const v = raw[spec.key];
     if (v === undefined || v === '') continue;
-    if ((spec.type === 'number' || spec.type === 'integer' || (spec.type === 'enum' && typeof spec.options![0] === 'number')) && typeof v === 'string') {
-      v = v.trim() === '' ? NaN : Number(v);
-    }
-    if (spec.type === 'boolean' && typeof v === 'string') v = v === 'true' ? true : v === 'false' ? false : v;
-    out[spec.key] = v;
+    out[spec.key] = configValue(spec, v);
   }
   const params = out as unknown as SiteParams;
   const errors = validateParams(params);
@@ -315,3 +341,143 @@ export const MEASURED_MAX_A = PLUG_MAX_LIMITS.max;
 
 /** Closed sessions kept by the balancer node (oldest dropped first). */
 export const TRANSACTION_HISTORY = 10000;
+
+/** Longest `meter.reason` text accepted, characters (docs/messages.md). */
+export const METER_REASON_MAX_LENGTH = 200;
+
+/** Building current samples kept for the average, whatever the window: memory stays flat with a fast meter. */
+export const METER_SAMPLES_MAX = 600;
+
+/** A `meter.frequencyHz` above this is not a measurement but a broken report, Hz. */
+export const FREQUENCY_MAX_HZ = 100;
+
+/** Frequencies outside this band are treated as "not provided" by the CVM-MINI decoder (register 0x28). */
+export const FREQUENCY_PLAUSIBLE_HZ = Object.freeze({ min: 40, max: 70 });
+
+/** Rows of the transactions view when the widget does not say (dlm-ui maxRows default). */
+export const TRANSACTION_ROWS_DEFAULT = 50;
+
+/** Time zone offsets remembered by the simulator clock before the memo is cleared (memory stays flat). */
+export const ZONE_OFFSETS_CACHED_MAX = 10000;
+
+/** Raw power samples kept for the live power graph (dlm-ui power; memory stays flat). */
+export const POWER_LIVE_SAMPLES_MAX = 600;
+
+/** Longest CSV link of the transactions widget, characters. */
+export const LINK_MAX_LENGTH = 512;
+
+// ---------------------------------------------------------------------------------------------
+// Limits of stored values (lib/core/restore.ts, lib/records/history.ts): untrusted on the way back
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Bounds of a stored balancer state, checked before anything else reads it. The state is far
+ * shallower than 16 levels but can hold many values (a big car park, 600 meter samples, the
+ * recent sessions), so the value count is much higher than a message's.
+ */
+export const STORED_STATE_LIMITS: UntrustedLimits = Object.freeze({
+  maxDepth: 16,
+  maxValues: 2_000_000,
+  maxStringLength: 10000,
+  maxBytes: 0,
+});
+
+/** Bounds of a stored transaction history (`TRANSACTION_HISTORY` records of 9 fields). */
+export const STORED_HISTORY_LIMITS: UntrustedLimits = Object.freeze({
+  maxDepth: 4,
+  maxValues: TRANSACTION_HISTORY * 12 + 16,
+  maxStringLength: STORED_STATE_LIMITS.maxStringLength,
+  maxBytes: 0,
+});
+
+/** Bounds of one stored transaction record (a flat object of 9 fields). */
+export const STORED_RECORD_LIMITS: UntrustedLimits = Object.freeze({ maxDepth: 2, maxValues: 32, maxStringLength: STORED_STATE_LIMITS.maxStringLength, maxBytes: 0 });
+
+/** Bounds of one line of the transaction log (records/history.ts): a record is a few hundred characters. */
+export const LOG_RECORD_LIMITS: UntrustedLimits = Object.freeze({ maxDepth: 2, maxValues: 32, maxStringLength: 1000, maxBytes: 0 });
+
+/** Longest line read from the transaction log, characters. */
+export const LOG_LINE_MAX_LENGTH = 4096;
+
+/** Longest text field (address, fault, reason, error) of a stored state, characters. */
+export const STORED_TEXT_MAX_LENGTH = STORED_STATE_LIMITS.maxStringLength;
+
+/** Most meter samples a stored state may hold (older versions kept more than METER_SAMPLES_MAX). */
+export const STORED_SAMPLES_MAX = 10000;
+
+/** Most per-minute peaks a stored state may hold: the longest peak window plus the current minute and one spare. */
+export const STORED_PEAKS_MAX = (PARAM_SPECS.find((s) => s.key === 'meterPeakWindowMin')!.max as number) + 2;
+
+/** Largest count (plugs charging, allowed, paused…) a stored state may hold. */
+export const STORED_COUNT_MAX = 1e9;
+
+/** Longest unexpected field name quoted in a refusal of a stored state, characters. */
+export const FIELD_NAME_SHOWN_MAX_LENGTH = 40;
+
+/** Most recent error texts a stored state may hold. */
+export const STORED_ERRORS_MAX = 100;
+
+/** Longest configuration hash of a stored state, characters. */
+export const CONFIG_HASH_MAX_LENGTH = 100_000;
+
+// ---------------------------------------------------------------------------------------------
+// Simulator limits (lib/sim: ev-sim node, vehicle messages)
+// ---------------------------------------------------------------------------------------------
+
+/** Ranges and defaults of the ev-sim node's editor fields. */
+export const EV_SIM_LIMITS = Object.freeze({
+  reportS: Object.freeze({ min: 1, max: 3600, default: 5 }),
+  timeScale: Object.freeze({ min: 0.1, max: 3600, default: 1 }),
+  arrivals: Object.freeze({ min: 0, max: 100, default: 0 }),
+});
+
+/** Seed of a new ev-sim node. */
+export const EV_SIM_DEFAULT_SEED = 1;
+
+/** Largest ev-sim seed (a 32-bit unsigned integer). */
+export const EV_SIM_SEED_MAX = 2 ** 32 - 1;
+
+/** IEC 61851-1: a vehicle has this long to follow a lower pilot limit, s. */
+export const MAX_REACTION_DELAY_S = 5;
+
+/** Ranges [min, max] of each field of a simulated vehicle's spec (lib/sim/vehicle.ts VehicleSpec). */
+export const VEHICLE_SPEC_LIMITS = Object.freeze({
+  capacityKWh: [1, 300],
+  socPct: [0, 100],
+  targetSocPct: [1, 100],
+  obcMaxA: [IEC_MIN_CURRENT_A, PLUG_MAX_LIMITS.max],
+  reactionDelayS: [0.1, MAX_REACTION_DELAY_S],
+  taperStartPct: [1, 100],
+  restEveryH: [0, 10000],
+  restMinS: [1, 86400],
+  restMaxS: [1, 86400],
+  faultEveryH: [0, 100000],
+  faultMinS: [1, 86400],
+  faultMaxS: [1, 86400],
+} as const);
+
+/**
+ * Bounds of the OCPP 1.6J central system (issue 12, docs/ocpp.md): its editor configuration and
+ * what it accepts from a charger's configuration and meter values.
+ */
+export const OCPP_LIMITS = Object.freeze({
+  /** Chargers on one ocpp-central node's allow-list. */
+  chargersMax: 500,
+  /** A charger's basic-auth password (OCPP 1.6 security profile 1: 16–40 characters). */
+  passwordMaxLength: 40,
+  /** Accepted idTags in the optional list. */
+  idTagsMax: 10000,
+  /** A measured current above this is a broken reading, A (no socket is configured above PLUG_MAX_LIMITS.max). */
+  readingMaxA: PLUG_MAX_LIMITS.max,
+  /** Longest number text read from a MeterValues sample or a configuration value. */
+  numberTextMaxLength: 32,
+  /** Most entries read from a comma-separated configuration list. */
+  listEntriesMax: 32,
+  /** Connectors a charger may report (NumberOfConnectors). */
+  connectorsMax: 16,
+  /** Longest ConnectorPhaseRotation text kept. */
+  rotationTextMaxLength: 100,
+});
+
+/** Increases written to a charger at most this often per connector, s (profiles go to flash, issue 12). */
+export const OCPP_MIN_WRITE_INTERVAL_S = 10;

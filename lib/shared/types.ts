@@ -36,6 +36,7 @@ export type OfflineMode = 0 | 1 | 2 | 3;
 
 /** Load management state per phase and group, SPEC §4 table: 1..5. */
 export type LoadState = 1 | 2 | 3 | 4 | 5;
+export const LOAD_STATES: readonly LoadState[] = [1, 2, 3, 4, 5];
 
 /** Group of plugs sharing one available current (R-ALLOC-2). */
 export type GroupName = 'PRIORITY' | 'NORMAL' | 'ALL';

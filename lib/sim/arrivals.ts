@@ -19,8 +19,8 @@ const SHAPE_MAX = Math.max(...ARRIVAL_SHAPE);
 export function dwellFor(rng: Rng, h: number): number {
   const hour = Math.floor(h);
   let hours: number;
-  if (hour >= 6 && hour < 10) hours = rng.uniform(4, 9.5);
-  else if (hour >= 10 && hour < 16) hours = rng.uniform(0.5, 4);
+  if (hour >= 6 && hour < 10) hours = rng.uniform(4, 9.5); // limits: not a limit (hours of the day)
+  else if (hour >= 10 && hour < 16) hours = rng.uniform(0.5, 4); // limits: not a limit (hours of the day)
   else if (hour >= 16 && hour < 22) hours = rng.chance(0.3) ? rng.uniform(9, 14) : rng.uniform(1, 3.5);
   else hours = rng.uniform(2, 8);
   return Math.round(hours * 3600);

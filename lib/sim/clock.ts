@@ -3,6 +3,8 @@
  * time in ms and an IANA time zone. Pure: Intl only, no clock. The UTC offset is looked up once
  * per UTC hour and cached, so a day simulated second by second stays cheap.
  */
+import { ZONE_OFFSETS_CACHED_MAX } from '../shared/params';
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 const offsets = new Map<string, number>();
 
@@ -27,7 +29,7 @@ export function utcOffsetMs(now: number, timeZone: string): number {
   for (const p of formatter(timeZone).formatToParts(new Date(base))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
   const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
   const off = asUtc - base;
-  if (offsets.size > 10000) offsets.clear();
+  if (offsets.size > ZONE_OFFSETS_CACHED_MAX) offsets.clear();
   offsets.set(hourKey, off);
   return off;
 }

@@ -11,7 +11,7 @@
  * current. The next command that names a plug ends the offline mode.
  * Pure model in virtual time: no timers, no clock, no I/O.
  */
-import { DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, IEC_MIN_CURRENT_A, validateOffline } from '../shared/params';
+import { DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, IEC_MIN_CURRENT_A, PLUG_MAX_LIMITS, validateOffline } from '../shared/params';
 import type { DeviceCommand, DevicePlugReport, DeviceReport, OfflineConfig, PilotState, PlugLetter } from '../shared/types';
 import { Vehicle } from './vehicle';
 
@@ -51,8 +51,8 @@ export function validateDeviceCommand(x: unknown, letters: readonly PlugLetter[]
     for (const [letter, v] of Object.entries(c.plugs as Record<string, unknown>)) {
       if (!letters.includes(letter as PlugLetter)) {
         errors.push(`command names plug ${JSON.stringify(letter)}; this device has ${letters.join(', ')}`);
-      } else if (typeof v !== 'number' || !Number.isFinite(v) || (v !== 0 && (v < IEC_MIN_CURRENT_A || v > 80))) {
-        errors.push(`command for plug ${letter} must be 0 (pause) or ${IEC_MIN_CURRENT_A}..80 A`);
+      } else if (typeof v !== 'number' || !Number.isFinite(v) || (v !== 0 && (v < IEC_MIN_CURRENT_A || v > PLUG_MAX_LIMITS.max))) {
+        errors.push(`command for plug ${letter} must be 0 (pause) or ${IEC_MIN_CURRENT_A}..${PLUG_MAX_LIMITS.max} A`);
       }
     }
   }

@@ -3,15 +3,12 @@
  * without Node-RED and the node stays a thin shell.
  */
 import type { PlugLetter } from '../shared/types';
+import { DEFAULT_PLUG_COUNT, EV_SIM_DEFAULT_SEED, EV_SIM_LIMITS, EV_SIM_SEED_MAX } from '../shared/params';
 import { validateScript, type ScriptedArrival } from './arrivals';
 import { validateVehicleSpec, type VehicleSpec } from './vehicle';
 
-/** Editor limits (the .html repeats them for its validators). */
-export const EV_SIM_LIMITS = Object.freeze({
-  reportS: { min: 1, max: 3600, default: 5 },
-  timeScale: { min: 0.1, max: 3600, default: 1 },
-  arrivals: { min: 0, max: 100, default: 0 },
-});
+/** Editor limits: lib/shared/params.ts, injected into ev-sim.html at build time. */
+export { EV_SIM_LIMITS };
 
 /** Fields a `vehicle` message may carry besides letter and action. */
 const VEHICLE_FIELDS = ['socPct', 'obcMaxA', 'capacityKWh', 'targetSocPct', 'reactionDelayS'] as const;
@@ -36,10 +33,10 @@ function num(x: unknown, d: number): number {
 /** Builds and checks the node's configuration from the editor fields. */
 export function configFromEditor(n: Record<string, unknown>): { ok: true; config: EvSimConfig } | { ok: false; errors: string[] } {
   const errors: string[] = [];
-  const plugCount = num(n.plugCount, 2);
+  const plugCount = num(n.plugCount, DEFAULT_PLUG_COUNT);
   if (plugCount !== 1 && plugCount !== 2) errors.push('plug count must be 1 or 2');
-  const seed = num(n.seed, 1);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) errors.push('seed must be a whole number 0..4294967295');
+  const seed = num(n.seed, EV_SIM_DEFAULT_SEED);
+  if (!Number.isInteger(seed) || seed < 0 || seed > EV_SIM_SEED_MAX) errors.push(`seed must be a whole number 0..${EV_SIM_SEED_MAX}`);
   const check = (key: keyof typeof EV_SIM_LIMITS, label: string): number => {
     const lim = EV_SIM_LIMITS[key];
     const v = num(n[key], lim.default);

@@ -6,12 +6,12 @@
  * Random events are drawn from the vehicle's own seeded generator and scheduled in absolute
  * virtual time, so the same seed gives the same vehicle whatever step sizes `advance` is given.
  */
-import { IEC_MIN_CURRENT_A } from '../shared/params';
+import { IEC_MIN_CURRENT_A, MAX_REACTION_DELAY_S, VEHICLE_SPEC_LIMITS } from '../shared/params';
 import type { PilotState } from '../shared/types';
 import { Rng } from './random';
 
-/** IEC 61851-1: a vehicle has this long to follow a lower pilot limit, s. */
-export const MAX_REACTION_DELAY_S = 5;
+/** IEC 61851-1: a vehicle has this long to follow a lower pilot limit, s (lib/shared/params.ts). */
+export { MAX_REACTION_DELAY_S };
 
 /** What a vehicle is. All fields are plain numbers so a spec can travel in a message. */
 export interface VehicleSpec {
@@ -57,7 +57,7 @@ export const VEHICLE_DEFAULTS: Readonly<VehicleSpec> = Object.freeze({
 
 /** At 100 % the taper leaves this fraction of the on-board charger maximum. */
 const TAPER_FLOOR = 0.1;
-/** Longest integration step, ms: keeps the taper (current falls as SoC rises) accurate. */
+/** Longest integration step, ms: keeps the taper (current falls as SoC rises) accurate (limits: not a limit, a step size). */
 const MAX_STEP_MS = 10_000;
 
 /** A plausible fleet on single-phase sockets: battery, on-board charger and habits vary. */
@@ -72,20 +72,7 @@ export function randomVehicleSpec(rng: Rng): VehicleSpec {
   };
 }
 
-const NUMERIC_LIMITS: Record<keyof VehicleSpec, [number, number]> = {
-  capacityKWh: [1, 300],
-  socPct: [0, 100],
-  targetSocPct: [1, 100],
-  obcMaxA: [IEC_MIN_CURRENT_A, 80],
-  reactionDelayS: [0.1, MAX_REACTION_DELAY_S],
-  taperStartPct: [1, 100],
-  restEveryH: [0, 10000],
-  restMinS: [1, 86400],
-  restMaxS: [1, 86400],
-  faultEveryH: [0, 100000],
-  faultMinS: [1, 86400],
-  faultMaxS: [1, 86400],
-};
+const NUMERIC_LIMITS: Readonly<Record<keyof VehicleSpec, readonly [number, number]>> = VEHICLE_SPEC_LIMITS;
 
 /** Checks a (partial) vehicle spec: known fields, numbers in range. Returns the errors. */
 export function validateVehicleSpec(x: unknown): string[] {
