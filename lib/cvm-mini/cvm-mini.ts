@@ -282,6 +282,7 @@ function asBytes(v: unknown): Uint8Array | null {
   // A Buffer that went through JSON: {type: 'Buffer', data: [...]}.
   if (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
     const data = (v as { data: unknown[] }).data;
+    // limits: not a limit — a byte is 0..255
     if (data.every((b) => Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255)) return Uint8Array.from(data as number[]);
   }
   return null;

@@ -3,7 +3,7 @@
  * allow-list of charger identities, each with its plug count and options; passwords come from
  * Node-RED's credentials store (a JSON object identity → password). Pure.
  */
-import { DEFAULT_PARAMS, OCPP_LIMITS } from '../shared/params';
+import { DEFAULT_PARAMS, OCPP_LIMITS, PARAM_SPECS } from '../shared/params';
 import { CONTROL_CHARS } from '../shared/plate';
 
 export interface OcppChargerConfig {
@@ -55,10 +55,27 @@ export function centralConfigFromEditor(n: Record<string, unknown>, credentials:
   { ok: true; config: OcppCentralConfig; warnings: string[] } | { ok: false; errors: string[] } {
   const errors: string[] = [];
   const warnings: string[] = [];
+  const { host, port, path, tls } = listenerFromEditor(n, errors);
+  const passwords = storedPasswords(credentials, errors);
+  const chargers = allowListFromEditor(n.chargers, passwords, errors, warnings);
+  const reactionDelayS = n.reactionDelayS === undefined || n.reactionDelayS === '' ? DEFAULT_PARAMS.reactionDelayS : Number(n.reactionDelayS);
+  const delay = PARAM_SPECS.find((spec) => spec.key === 'reactionDelayS')!; // the balancer's own range (R-ALLOC-7)
+  if (!(reactionDelayS >= delay.min! && reactionDelayS <= delay.max!)) errors.push(`reaction delay must be ${delay.min}–${delay.max} s`);
+  const idTags = typeof n.idTags === 'string' ? n.idTags.split(/[\s,;]+/).filter(Boolean) : [];
+  if (idTags.length > OCPP_LIMITS.idTagsMax) errors.push(`at most ${OCPP_LIMITS.idTagsMax} idTags`);
+  if (idTags.some((t) => t.length > OCPP_LIMITS.idTagMaxLength || CONTROL.test(t))) {
+    errors.push(`an idTag has at most ${OCPP_LIMITS.idTagMaxLength} characters (OCPP 1.6 IdToken) and no control characters`);
+  }
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, config: { host, port, path, tls, chargers, reactionDelayS, idTags }, warnings };
+}
+
+/** Where the central system listens: address, port, path, TLS files. */
+function listenerFromEditor(n: Record<string, unknown>, errors: string[]): Pick<OcppCentralConfig, 'host' | 'port' | 'path' | 'tls'> {
   const port = Number(n.port ?? OCPP_CENTRAL_DEFAULTS.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) errors.push('port must be an integer 0–65535');
+  if (!Number.isInteger(port) || port < 0 || port > OCPP_LIMITS.portMax) errors.push(`port must be an integer 0–${OCPP_LIMITS.portMax}`);
   const host = str(n.host, OCPP_CENTRAL_DEFAULTS.host);
-  if (host.length > 255 || CONTROL.test(host)) errors.push('listen address is not valid');
+  if (host.length > OCPP_LIMITS.hostMaxLength || CONTROL.test(host)) errors.push('listen address is not valid');
   const path = str(n.path, OCPP_CENTRAL_DEFAULTS.path).replace(/^\/+|\/+$/g, '');
   if (!/^[A-Za-z0-9._~\-/]{0,100}$/.test(path)) errors.push('path may contain letters, digits and . _ ~ - / only');
   let tls: OcppCentralConfig['tls'] = null;
@@ -68,41 +85,48 @@ export function centralConfigFromEditor(n: Record<string, unknown>, credentials:
     if (!keyFile || !certFile) errors.push('TLS needs a key file and a certificate file');
     tls = { keyFile, certFile };
   }
-  let passwords: Record<string, unknown> = {};
+  return { host, port, path, tls };
+}
+
+/** The passwords kept in Node-RED's credentials store (JSON text: identity → password). */
+function storedPasswords(credentials: Record<string, unknown> | undefined, errors: string[]): Record<string, unknown> {
   const raw = credentials?.passwords;
-  if (typeof raw === 'string' && raw.trim()) {
-    try {
-      const p = JSON.parse(raw);
-      if (p && typeof p === 'object' && !Array.isArray(p)) passwords = p;
-      else errors.push('stored passwords are not an object');
-    } catch {
-      errors.push('stored passwords are not valid JSON');
-    }
+  if (typeof raw !== 'string' || !raw.trim()) return {};
+  try {
+    const p = JSON.parse(raw);
+    if (p && typeof p === 'object' && !Array.isArray(p)) return p;
+    errors.push('stored passwords are not an object');
+  } catch {
+    errors.push('stored passwords are not valid JSON');
   }
+  return {};
+}
+
+/** The allow-list (R-SEC-5): each charger's identity, plug count, options and password. */
+function allowListFromEditor(raw: unknown, passwords: Record<string, unknown>, errors: string[], warnings: string[]): OcppChargerConfig[] {
   const chargers: OcppChargerConfig[] = [];
-  const list = Array.isArray(n.chargers) ? n.chargers : [];
+  const list = Array.isArray(raw) ? raw : [];
   if (list.length > OCPP_LIMITS.chargersMax) errors.push(`at most ${OCPP_LIMITS.chargersMax} chargers`);
   const seen = new Set<string>();
   list.slice(0, OCPP_LIMITS.chargersMax).forEach((entry: unknown, i: number) => {
     const at = `charger ${i + 1}`;
     const c: Record<string, unknown> = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>) : {};
     const idErr = identityProblem(c.identity);
-    if (idErr) { errors.push(`${at}: ${idErr}`); return; }
+    if (idErr) {
+      errors.push(`${at}: ${idErr}`);
+      return;
+    }
     const identity = c.identity as string;
     if (seen.has(identity)) errors.push(`${at}: identity listed twice`);
     seen.add(identity);
     const plugs = Number(c.plugs ?? 2);
     if (plugs !== 1 && plugs !== 2) errors.push(`${at}: plugs must be 1 or 2`);
     const pw = Object.prototype.hasOwnProperty.call(passwords, identity) ? passwords[identity] : '';
-    if (typeof pw !== 'string' || pw.length > OCPP_LIMITS.passwordMaxLength) errors.push(`${at}: password must be text of at most ${OCPP_LIMITS.passwordMaxLength} characters`);
-    else if (!pw) warnings.push(`${identity} has no password (security profile 0)`);
-    chargers.push({ identity, plugs: plugs === 1 ? 1 : 2, wholeAmps: c.wholeAmps === true, plateFromIdTag: c.plateFromIdTag === true, password: typeof pw === 'string' ? pw : '' });
+    if (typeof pw !== 'string' || pw.length > OCPP_LIMITS.passwordMaxLength) {
+      errors.push(`${at}: password must be text of at most ${OCPP_LIMITS.passwordMaxLength} characters`);
+    } else if (!pw) warnings.push(`${identity} has no password (security profile 0)`);
+    const password = typeof pw === 'string' ? pw : '';
+    chargers.push({ identity, plugs: plugs === 1 ? 1 : 2, wholeAmps: c.wholeAmps === true, plateFromIdTag: c.plateFromIdTag === true, password });
   });
-  const reactionDelayS = n.reactionDelayS === undefined || n.reactionDelayS === '' ? DEFAULT_PARAMS.reactionDelayS : Number(n.reactionDelayS);
-  if (!(reactionDelayS >= 0 && reactionDelayS <= 60)) errors.push('reaction delay must be 0–60 s');
-  const idTags = typeof n.idTags === 'string' ? n.idTags.split(/[\s,;]+/).filter(Boolean) : [];
-  if (idTags.length > OCPP_LIMITS.idTagsMax) errors.push(`at most ${OCPP_LIMITS.idTagsMax} idTags`);
-  if (idTags.some((t) => t.length > 20 || CONTROL.test(t))) errors.push('an idTag has at most 20 characters (OCPP 1.6 IdToken) and no control characters');
-  if (errors.length) return { ok: false, errors };
-  return { ok: true, config: { host, port, path, tls, chargers, reactionDelayS, idTags }, warnings };
+  return chargers;
 }

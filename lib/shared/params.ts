@@ -477,6 +477,12 @@ export const OCPP_LIMITS = Object.freeze({
   connectorsMax: 16,
   /** Longest ConnectorPhaseRotation text kept. */
   rotationTextMaxLength: 100,
+  /** An idTag (OCPP 1.6 IdToken). */
+  idTagMaxLength: 20,
+  /** Highest TCP port. */
+  portMax: 65535,
+  /** Longest listen address. */
+  hostMaxLength: 255,
 });
 
 /** Increases written to a charger at most this often per connector, s (profiles go to flash, issue 12). */
