@@ -13,9 +13,12 @@
  * Layout (reads like the manual's wiring diagram, docs/example-site.md):
  *   Building meter ─┐
  *   Priority schedule ─┤                       ┌─► L1 charge points (CP01–CP05) ─┐
- *   Dashboard ─────────┼─► [to balancer] Balancer ─► [setpoints] ─┼─► L2 charge points (CP06–CP09) ─┼─► [plugs → balancer]
+ *   Dashboard ─────────┼─► [to balancer] Balancer ═► (joined) ═════┼─► L2 charge points (CP06–CP09) ─┼─► [plugs → balancer]
  *                      │            │          └─► L3 charge points (CP11–CP15) ─┘
  *                      │            └─► [status] Dashboard
+ *
+ * Setpoints reach the charge points without wires: each charge-point node names the balancer
+ * (`balancer` property) and receives only its own setpoints (issue 13, docs/messages.md "setpoint").
  *
  * The HTTP API (GET /dlm/status, POST /dlm/plate, …) is not part of the flow: the package serves it
  * on Node-RED's admin server, behind adminAuth when it is set (nodes/common/http-api.ts, issue 9).
@@ -240,8 +243,9 @@ const balancer = node(gBal, {
   wires: [[], [], []],
 });
 wire(balancerIn, balancer);
-const setpointsOut = linkOut(gBal, 'dlm_out_setpoints', 'setpoints', 560, 280);
-wire(balancer, setpointsOut, 0);
+// Setpoints need no wire (issue 13): every charge point names this balancer (its `balancer`
+// property) and gets its own setpoints directly, O(1) each; output 1 carries only the setpoints of
+// charge points that did not join (none here).
 const statusOut = linkOut(gBal, 'dlm_out_status', 'status', 560, 360);
 wire(balancer, statusOut, 1);
 const txDebug = node(gBal, {
@@ -421,16 +425,6 @@ if (DASHBOARD === 2) {
 const PHASE_COLUMN = { L1: 40, L2: 720, L3: 1400, spare: 720 };
 const ROW0 = 780;
 const ROW_H = 90;
-const setpointsIn = {};
-for (const key of ['L1', 'L2', 'L3', 'spare']) {
-  const g = gPhase[key];
-  const x0 = PHASE_COLUMN[key];
-  const count = key === 'L1' ? 5 : key === 'L2' ? 4 : key === 'L3' ? 5 : 1;
-  const y0 = key === 'spare' ? ROW0 + 5 * ROW_H + 40 : ROW0;
-  const mid = y0 + ((count - 1) * ROW_H) / 2;
-  setpointsIn[key] = linkIn(g, `dlm_in_setpoints_${key.toLowerCase()}`, `setpoints ${key === 'spare' ? 'CP10' : key}`, x0 + 60, mid);
-  link(setpointsOut, setpointsIn[key]);
-}
 const rowOf = { L1: 0, L2: 0, L3: 0, spare: 0 };
 let plugSeq = 0;
 for (let k = 1; k <= 15; k++) {
@@ -457,6 +451,7 @@ for (let k = 1; k <= 15; k++) {
     maxCurrentB: 32,
     enabled,
     offline: offlineOf(name).id,
+    balancer: balancer.id,
     x: x0 + 220,
     y,
     wires: [[], []],
@@ -483,7 +478,6 @@ for (let k = 1; k <= 15; k++) {
     y: y + 45,
     wires: [[]],
   });
-  wire(setpointsIn[key], cp);
   // Each charge point's own link to the balancer: straight wires, none across the chargers.
   const plugsOut = linkOut(g, `dlm_out_plugs_cp${two(k)}`, `${name} plugs → balancer`, x0 + 480, y);
   link(plugsOut, balancerIn);

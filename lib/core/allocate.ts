@@ -218,8 +218,17 @@ function grantIncreases(f: Frame, decided: Decided, offline: ReadonlySet<number>
   }
   for (const { ph, members } of decided.groups) {
     let headroom = decided.usableA[phaseIdx(ph)] - drawn[phaseIdx(ph)];
-    for (const i of members.length === 1 ? members[0] : members[0].concat(members[1])) {
-      headroom -= grantOne(f, i, decided.target[i], headroom);
+    for (const group of members) {
+      // R-ALLOC-5 (issue 13): a batch's starts stay in id order. A plug of the batch that cannot
+      // start yet (its current is still drawn by reduced vehicles) holds back the ones behind it,
+      // even one whose own old current would let it start; they all start after the one delay.
+      let startsBlocked = false;
+      for (const i of group) {
+        const starting = s.plugs[i].setpointA === 0 && decided.target[i] > 0;
+        if (starting && startsBlocked) continue;
+        headroom -= grantOne(f, i, decided.target[i], headroom);
+        if (starting && s.plugs[i].setpointA === 0) startsBlocked = true;
+      }
     }
   }
 }
@@ -264,15 +273,14 @@ function pauseBelowMin(f: Frame, offline: ReadonlySet<number>): void {
 interface GroupResult {
   row: PhaseGroupRow;
   paused: number[];
-  resumed: number | null;
   used: number;
 }
 
 /**
  * One group on one phase (R-ALLOC-3..6): pause highest ids while the share is below I_min,
- * otherwise resume the lowest waiting id when the share would stay ≥ I_min (+ hysteresis for a
- * plug the balancer paused, after its minimum pause time), then water-fill.
- * `members` are positions in state.plugs of requesting plugs, ascending id.
+ * otherwise resume the waiting plugs, lowest id first, as many as the share supports
+ * (resumeBatch), then water-fill. `members` are positions in state.plugs of requesting plugs,
+ * ascending id.
  */
 function allocateGroup(
   plugs: readonly PlugState[],
@@ -290,14 +298,14 @@ function allocateGroup(
   const paused: number[] = [];
   // R-ALLOC-4: pause, highest plug id first, until the rest can charge at ≥ I_min.
   while (active.length > 0 && availableA < active.length * minA - EPS) paused.push(active.pop()!);
-  let resumed = paused.length === 0 ? resumeHead(plugs, active, waiting, availableA, params, now) : null;
+  const resumed = paused.length === 0 ? resumeBatch(plugs, active, waiting, availableA, params, now) : [];
   let shares = share(Math.max(0, availableA), active.map((i) => capOf(plugs[i], params)), params.resolutionA);
   // R-SITE-3: never a share between 0 and I_min, whatever the rounding did: pause more if so.
   while (active.length > 0 && shares.some((x) => x < minA - EPS)) {
-    if (resumed !== null) {
-      active.splice(active.indexOf(resumed), 1); // first undo this step's resume
-      waiting.unshift(resumed);
-      resumed = null;
+    const undo = resumed.pop(); // first undo this step's resumes, highest id first
+    if (undo !== undefined) {
+      active.splice(active.indexOf(undo), 1);
+      waiting.unshift(undo);
     } else paused.push(active.pop()!);
     shares = share(Math.max(0, availableA), active.map((i) => capOf(plugs[i], params)), params.resolutionA);
   }
@@ -308,24 +316,39 @@ function allocateGroup(
   }
   for (const i of waiting) target[i] = 0;
   for (const i of paused) target[i] = 0;
-  return { row: groupRow(plugs, active, waiting, paused, enabledTotal, availableA, minA), paused, resumed, used };
+  return { row: groupRow(plugs, active, waiting, paused, enabledTotal, availableA, minA), paused, used };
 }
 
 /**
- * R-ALLOC-5/6: one at a time, lowest id first; the queue head blocks the others. Moves the head
- * from `waiting` into `active` (kept in id order) when the share allows; returns it, or null.
+ * R-ALLOC-5/6 (issue 13): resume in batches, in order. Waiting plugs come back lowest id first,
+ * as many in one step as the share supports: each only if, with it, every plug of the group still
+ * gets I_min (+ hysteresis for a plug the balancer paused) and its minimum pause is over. The queue
+ * head blocks the others: the first that may not resume ends the batch. Moves the resumed plugs
+ * from `waiting` into `active` (kept in id order); returns them, ascending id.
  */
-function resumeHead(plugs: readonly PlugState[], active: number[], waiting: number[], availableA: number, params: SiteParams, now: number): number | null {
-  if (waiting.length === 0) return null;
-  const head = plugs[waiting[0]];
-  const wasPaused = head.pausedAt !== null;
-  const need = (active.length + 1) * (params.minCurrentA + (wasPaused ? params.resumeHysteresisA : 0));
-  const pauseOver = !wasPaused || now - (head.pausedAt as number) >= params.minPauseS * 1000;
-  if (availableA < need - EPS || !pauseOver) return null;
-  const resumed = waiting.shift()!;
-  let at = active.length;
-  while (at > 0 && plugs[active[at - 1]].id > plugs[resumed].id) at--;
-  active.splice(at, 0, resumed);
+function resumeBatch(plugs: readonly PlugState[], active: number[], waiting: number[], availableA: number, params: SiteParams, now: number): number[] {
+  let k = 0;
+  while (k < waiting.length) {
+    const head = plugs[waiting[k]];
+    const wasPaused = head.pausedAt !== null;
+    const need = (active.length + k + 1) * (params.minCurrentA + (wasPaused ? params.resumeHysteresisA : 0));
+    const pauseOver = !wasPaused || now - (head.pausedAt as number) >= params.minPauseS * 1000;
+    if (availableA < need - EPS || !pauseOver) break;
+    k++;
+  }
+  const resumed = waiting.splice(0, k);
+  if (resumed.length > 0) {
+    // Both ascending by id: one merge keeps `active` in id order.
+    const merged: number[] = [];
+    let a = 0;
+    let r = 0;
+    while (a < active.length || r < resumed.length) {
+      const takeActive = r >= resumed.length || (a < active.length && plugs[active[a]].id < plugs[resumed[r]].id);
+      merged.push(takeActive ? active[a++] : resumed[r++]);
+    }
+    active.length = 0;
+    for (const i of merged) active.push(i);
+  }
   return resumed;
 }
 

@@ -11,6 +11,7 @@ import { applyDeviceReport, ChargePointNodeState, isOnline, markOffline, offline
 import { configFromEditor, configProblems } from '../../lib/chargepoint/config';
 import { initialChargePointState } from '../../lib/chargepoint/device';
 import { FlowsStartedQueue } from '../common/flows-started';
+import { joinSetpoints } from '../common/setpoint-bus';
 import { makeInert, onGuardedInput, type Done, type Send } from '../common/input';
 import { describeValue } from '../../lib/shared/guard';
 import type { NodeConfig, NodeRED, NodeStatus, RedNode } from '../common/red';
@@ -154,6 +155,18 @@ export = function (RED: NodeRED) {
       done();
     }
 
+    // Issue 13: joined to its balancer, setpoints arrive directly (no wire from the balancer).
+    let leaveBalancer: (() => void) | null = null;
+    if (typeof n.balancer === 'string' && n.balancer !== '') {
+      leaveBalancer = joinSetpoints(n.balancer, cfg.name, (sp) => {
+        ready.then(() => {
+          if (closed) return;
+          onSetpoint(sp, (msgs) => node.send(msgs), (err?: Error) => err && node.error(err));
+        });
+      });
+      if (!leaveBalancer) node.error(`${cfg.name}: another charge-point node with this name is already joined to the same balancer; this one takes setpoints from its input only`);
+    }
+
     // R-SEC-3: the guard checks every message before any handler reads it.
     onGuardedInput(node, (msg, send, done) => {
       // One transport node may serve many devices (ocpp-central): a device report or plate
@@ -170,6 +183,7 @@ export = function (RED: NodeRED) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      leaveBalancer?.();
       awaitingStart.delete(announce);
       if (heartbeat) clearTimeout(heartbeat);
       heartbeat = null;

@@ -17,10 +17,11 @@ import { fallbackOf, statusOf } from '../../lib/core/status';
 import { appendHistory, transactionsCsv } from '../../lib/records/transactions';
 import { TRANSACTION_HISTORY } from '../../lib/shared/params';
 import { worstStates } from '../../lib/core/loadstate';
-import type { MeterMessage, PlugMessage, Schedule, SiteParams, TransactionRecord } from '../../lib/shared/types';
+import type { MeterMessage, PlugMessage, Schedule, SetpointMessage, SiteParams, TransactionRecord } from '../../lib/shared/types';
 import { appendRecords, readRecordLog, recordLogPath, rewriteRecords } from '../common/record-log';
 import { onGuardedInput, type Done, type Send } from '../common/input';
 import { attachHttpApi, joinBalancer } from '../common/http-api';
+import { setpointHandlerOf, type SetpointHandler } from '../common/setpoint-bus';
 import type { NodeConfig, NodeRED, RedNode } from '../common/red';
 
 
@@ -125,7 +126,22 @@ export = function (RED: NodeRED) {
       state = r.state;
       persistDirty = true;
       statusDirty = true;
-      const setpoints = r.setpoints.map((sp) => ({ topic: 'setpoint', payload: sp }));
+      // Issue 13: a setpoint goes straight to its own charge point when that one joined this
+      // balancer (nodes/common/setpoint-bus); the others leave on output 1 for wired flows.
+      const setpoints: { topic: string; payload: SetpointMessage }[] = [];
+      const direct: [SetpointHandler, SetpointMessage][] = [];
+      for (const sp of r.setpoints) {
+        const h = setpointHandlerOf(node.id, sp.chargePoint);
+        if (h) direct.push([h, sp]);
+        else setpoints.push({ topic: 'setpoint', payload: sp });
+      }
+      for (const [h, sp] of direct) {
+        try {
+          h(sp);
+        } catch (e) {
+          node.error(boundedText(`setpoint to ${sp.chargePoint} failed: ${(e as Error)?.message ?? 'unknown'}`));
+        }
+      }
       const closedMsgs = r.closedTransactions.map((t) => ({ topic: 'transaction', payload: t }));
       if (r.closedTransactions.length) {
         history = appendHistory(history, r.closedTransactions);

@@ -80,7 +80,7 @@ class Commands {
 
 const meter = (l1: number) => helper.getNode('dlm').receive({ topic: 'meter', payload: { online: true, currentA: [l1, 5, 5], timestamp: Date.now() } });
 
-/** Sends the same building reading a few times (each is a step: one resume per step). */
+/** Sends the same building reading a few times (each is a step; the average settles). */
 async function building(l1: number, times = 6) {
   for (let i = 0; i < times; i++) {
     meter(l1);
