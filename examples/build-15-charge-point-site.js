@@ -37,7 +37,9 @@ const ROOT = path.resolve(__dirname, '..');
 // node-red-dashboard 3, written to its own example file (examples/dashboard-2.js builds that part).
 const DASHBOARD = process.argv.includes('--dashboard') && process.argv[process.argv.indexOf('--dashboard') + 1] === '2' ? 2 : 3;
 const OUT = path.join(__dirname, DASHBOARD === 2 ? '15-charge-point-site-dashboard-2.json' : '15-charge-point-site.json');
-const { DEFAULT_PARAMS, PARAM_SPECS, MANUAL_SCHEDULE_SLOTS, METER_DEFAULTS } = require(path.join(ROOT, 'dist', 'lib', 'shared', 'params.js'));
+const { DEFAULT_PARAMS, PARAM_SPECS, MANUAL_SCHEDULE_SLOTS, METER_DEFAULTS } = require(
+  path.join(ROOT, 'dist', 'lib', 'shared', 'params.js'),
+);
 
 const TAB = 'dlm_site_tab';
 const nodes = [];
@@ -65,7 +67,10 @@ const phaseOf = (k) => (k <= 5 ? 'L1' : k <= 9 ? 'L2' : k === 10 ? null : 'L3');
 function vehicleFor(cp, letter, i) {
   const key = `${cp}/${letter}`;
   if (PRIORITY.has(key)) {
-    return { leaveAt: 10 * 3600, vehicle: { capacityKWh: 77, socPct: 20, targetSocPct: 100, obcMaxA: 32, reactionDelayS: 2, restEveryH: 0, faultEveryH: 0 } };
+    return {
+      leaveAt: 10 * 3600,
+      vehicle: { capacityKWh: 77, socPct: 20, targetSocPct: 100, obcMaxA: 32, reactionDelayS: 2, restEveryH: 0, faultEveryH: 0 },
+    };
   }
   const leaveAt = key === 'CP05/B' ? 45 * 60 : (4 + ((i * 5) % 7)) * 3600 + ((i * 7) % 6) * 600;
   return {
@@ -89,7 +94,7 @@ const tab = add({
   label: '15-charge-point site',
   disabled: false,
   info: [
-    '# The manual\'s 15-charge-point car park',
+    "# The manual's 15-charge-point car park",
     '',
     'CP01–CP05 on L1, CP06–CP09 on L2, CP11–CP15 on L3; CP02, CP12, CP13 and CP15 have one plug;',
     'CP10 is installed but disabled (no phases set). MCCB 50 A, contracted 36 kW, minimum current 8 A,',
@@ -101,15 +106,15 @@ const tab = add({
     'transport of your real charger (Modbus, MQTT, OCPP gateway) to go live. The building meter is a',
     'Circutor CVM-MINI read over Modbus TCP (`node-red-contrib-modbus`) at 127.0.0.1:`METER_PORT`.',
     '',
-    'Flow environment variables (edit the flow\'s properties): `METER_PORT` = the shell\'s `DLM_METER_PORT`',
-    'or 5020; `SIM_SPEED` = the shell\'s `DLM_SIM_SPEED` or 1 (simulated vehicles and arrivals run that',
+    "Flow environment variables (edit the flow's properties): `METER_PORT` = the shell's `DLM_METER_PORT`",
+    "or 5020; `SIM_SPEED` = the shell's `DLM_SIM_SPEED` or 1 (simulated vehicles and arrivals run that",
     'many times faster than real time).',
     '',
-    'HTTP API (served by the package on Node-RED\'s admin server, not by this flow): `GET /dlm/status`,',
+    "HTTP API (served by the package on Node-RED's admin server, not by this flow): `GET /dlm/status`,",
     '`GET /dlm/transactions.csv`, `POST /dlm/plate`, `POST /dlm/params`, `POST /dlm/schedule`; with `adminAuth`',
     'set in settings.js they need a token with the `dlm.read` / `dlm.write` permissions — see docs/example-site.md.',
     '',
-    'Security: the dashboard\'s editing widgets (plates, parameters, schedule) are set to `edits: open` so the',
+    "Security: the dashboard's editing widgets (plates, parameters, schedule) are set to `edits: open` so the",
     'demo works without a login. On a real site put the dashboard behind authentication (`ui.middleware` and',
     '`ui.ioMiddleware` in settings.js) and set them to `protected`, or to `readonly` — see README, Security.',
   ].join('\n'),
@@ -331,7 +336,8 @@ link(schedOut, balancerIn);
 if (DASHBOARD === 2) {
   require('./dashboard-2').addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, statusOut, balancerIn, schedIn, tab });
 } else {
-  tab.info += '\n\nDashboard: node-red-dashboard 3 at `/ui` (needs `node-red-dashboard`). For FlowFuse Dashboard 2.0 import the example\n' +
+  tab.info +=
+    '\n\nDashboard: node-red-dashboard 3 at `/ui` (needs `node-red-dashboard`). For FlowFuse Dashboard 2.0 import the example\n' +
     '`15-charge-point-site-dashboard-2` instead (`npm start -- --dashboard 2`), docs/dashboard.md.';
   // --- Dashboard: node-red-dashboard at /ui, the eight dlm-ui widgets (issue 6) -----------------
   // Config nodes (no tab): the dashboard's site settings, its tabs (screens) and groups (cards).
@@ -358,7 +364,9 @@ if (DASHBOARD === 2) {
     { key: 'power', name: 'Power', icon: 'fa-line-chart' },
     { key: 'tx', name: 'Transactions', icon: 'fa-list' },
   ];
-  UI_TABS.forEach((t, i) => add({ id: `dlm_ui_tab_${t.key}`, type: 'ui_tab', name: t.name, icon: t.icon, order: i + 1, disabled: false, hidden: false }));
+  UI_TABS.forEach((t, i) =>
+    add({ id: `dlm_ui_tab_${t.key}`, type: 'ui_tab', name: t.name, icon: t.icon, order: i + 1, disabled: false, hidden: false }),
+  );
   /** Dashboard groups, in screen order per tab (widest first), and the widget each one holds. */
   const UI_GROUPS = [
     { key: 'consumption', tab: 'site', name: 'Consumption per phase', width: 18, widget: 'dlm-ui-consumption' },
@@ -369,12 +377,29 @@ if (DASHBOARD === 2) {
     { key: 'params', tab: 'lm', name: 'Parameters', width: 14, widget: 'dlm-ui-params', out: 'balancer' },
     { key: 'analyser', tab: 'lm', name: 'Analyser', width: 8, widget: 'dlm-ui-analyser' },
     { key: 'power', tab: 'power', name: 'Building, EV and total power', width: 16, widget: 'dlm-ui-power' },
-    { key: 'tx', tab: 'tx', name: 'Charging sessions', width: 18, widget: 'dlm-ui-transactions', extra: { csvUrl: '/dlm/transactions.csv', maxRows: 50 } },
+    {
+      key: 'tx',
+      tab: 'tx',
+      name: 'Charging sessions',
+      width: 18,
+      widget: 'dlm-ui-transactions',
+      extra: { csvUrl: '/dlm/transactions.csv', maxRows: 50 },
+    },
   ];
   const tabOrder = {};
   for (const g of UI_GROUPS) {
     tabOrder[g.tab] = (tabOrder[g.tab] || 0) + 1;
-    add({ id: `dlm_ui_group_${g.key}`, type: 'ui_group', name: g.name, tab: `dlm_ui_tab_${g.tab}`, order: tabOrder[g.tab], disp: true, width: String(g.width), collapse: false, className: '' });
+    add({
+      id: `dlm_ui_group_${g.key}`,
+      type: 'ui_group',
+      name: g.name,
+      tab: `dlm_ui_tab_${g.tab}`,
+      order: tabOrder[g.tab],
+      disp: true,
+      width: String(g.width),
+      collapse: false,
+      className: '',
+    });
   }
 
   const DASH_X = { in: 2020, widget: 2260, out: 2540 };
@@ -385,7 +410,7 @@ if (DASHBOARD === 2) {
     type: 'comment',
     name: 'Dashboard /ui: the balancer status in, plate / params / schedule edits out',
     info: [
-      'The dlm-ui widgets (node-red-dashboard, http://…/ui) read the balancer\'s status messages from the link in',
+      "The dlm-ui widgets (node-red-dashboard, http://…/ui) read the balancer's status messages from the link in",
       '"status → dashboard". The plug status widget (licence plates) and the parameters widget send their edits',
       'to the balancer, the schedule widget to the priority-schedule node, through the link outs. Each widget',
       'sits in its own dashboard group; tabs: Site, Load management, Power, Transactions (docs/dashboard.md).',
@@ -444,7 +469,7 @@ for (let k = 1; k <= 15; k++) {
     address: 'simulated',
     plugCount,
     phaseA: phase ?? '',
-    phaseB: plugCount === 2 ? phase ?? '' : '',
+    phaseB: plugCount === 2 ? (phase ?? '') : '',
     priorityA: PRIORITY.has(`${name}/A`),
     priorityB: PRIORITY.has(`${name}/B`),
     maxCurrentA: 32,
@@ -504,7 +529,9 @@ const text = JSON.stringify(nodes, null, 2) + '\n';
 if (process.argv.includes('--check')) {
   const current = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
   if (current !== text) {
-    console.error(`${path.relative(ROOT, OUT)} is out of date: run node examples/build-15-charge-point-site.js${DASHBOARD === 2 ? ' --dashboard 2' : ''}`);
+    console.error(
+      `${path.relative(ROOT, OUT)} is out of date: run node examples/build-15-charge-point-site.js${DASHBOARD === 2 ? ' --dashboard 2' : ''}`,
+    );
     process.exit(1);
   }
   console.log(`${path.relative(ROOT, OUT)} is up to date`);

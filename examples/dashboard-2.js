@@ -27,7 +27,14 @@ const GROUPS = [
   { key: 'params', page: 'lm', name: 'Parameters', width: 7, widget: 'dlm-ui2-params', out: 'balancer' },
   { key: 'analyser', page: 'lm', name: 'Analyser', width: 5, widget: 'dlm-ui2-analyser' },
   { key: 'power', page: 'power', name: 'Building, EV and total power', width: 8, widget: 'dlm-ui2-power' },
-  { key: 'tx', page: 'tx', name: 'Charging sessions', width: 12, widget: 'dlm-ui2-transactions', extra: { csvUrl: '/dlm/transactions.csv', maxRows: 50 } },
+  {
+    key: 'tx',
+    page: 'tx',
+    name: 'Charging sessions',
+    width: 12,
+    widget: 'dlm-ui2-transactions',
+    extra: { csvUrl: '/dlm/transactions.csv', maxRows: 50 },
+  },
 ];
 
 /**
@@ -36,7 +43,8 @@ const GROUPS = [
  */
 function addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, statusOut, balancerIn, schedIn, tab }) {
   tab.label += ' (Dashboard 2.0)';
-  tab.info += '\n\nDashboard: FlowFuse Dashboard 2.0 at `/dashboard` (needs `@flowfuse/node-red-dashboard`). For node-red-dashboard 3\n' +
+  tab.info +=
+    '\n\nDashboard: FlowFuse Dashboard 2.0 at `/dashboard` (needs `@flowfuse/node-red-dashboard`). For node-red-dashboard 3\n' +
     'import the example `15-charge-point-site` instead (`npm start`), docs/dashboard.md.';
   add({
     id: 'dlm_ui2_base',
@@ -62,26 +70,28 @@ function addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, s
     colors: { surface: '#ffffff', primary: '#1565c0', bgPage: '#eeeeee', groupBg: '#ffffff', groupOutline: '#cccccc' },
     sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '4px', widgetGap: '12px' },
   });
-  PAGES.forEach((p, i) => add({
-    id: `dlm_ui2_page_${p.key}`,
-    type: 'ui-page',
-    name: p.name,
-    ui: 'dlm_ui2_base',
-    path: p.path,
-    icon: p.icon,
-    layout: 'grid',
-    theme: 'dlm_ui2_theme',
-    breakpoints: [
-      { name: 'Default', px: '0', cols: '3' },
-      { name: 'Tablet', px: '576', cols: '6' },
-      { name: 'Small Desktop', px: '768', cols: '9' },
-      { name: 'Desktop', px: '1024', cols: '12' },
-    ],
-    order: i + 1,
-    className: '',
-    visible: 'true',
-    disabled: 'false',
-  }));
+  PAGES.forEach((p, i) =>
+    add({
+      id: `dlm_ui2_page_${p.key}`,
+      type: 'ui-page',
+      name: p.name,
+      ui: 'dlm_ui2_base',
+      path: p.path,
+      icon: p.icon,
+      layout: 'grid',
+      theme: 'dlm_ui2_theme',
+      breakpoints: [
+        { name: 'Default', px: '0', cols: '3' },
+        { name: 'Tablet', px: '576', cols: '6' },
+        { name: 'Small Desktop', px: '768', cols: '9' },
+        { name: 'Desktop', px: '1024', cols: '12' },
+      ],
+      order: i + 1,
+      className: '',
+      visible: 'true',
+      disabled: 'false',
+    }),
+  );
   const pageOrder = {};
   for (const g of GROUPS) {
     pageOrder[g.page] = (pageOrder[g.page] || 0) + 1;
@@ -109,7 +119,7 @@ function addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, s
     type: 'comment',
     name: 'Dashboard 2.0 /dashboard: the balancer status in, plate / params / schedule edits out',
     info: [
-      'The dlm-ui2 widgets (FlowFuse Dashboard 2.0, http://…/dashboard) read the balancer\'s status messages from the',
+      "The dlm-ui2 widgets (FlowFuse Dashboard 2.0, http://…/dashboard) read the balancer's status messages from the",
       'link in "status → dashboard". The plug status widget (licence plates) and the parameters widget send their edits',
       'to the balancer, the schedule widget to the priority-schedule node, through the link outs. Each widget sits in',
       'its own group; pages: Site, Load management, Power, Transactions (docs/dashboard.md).',

@@ -14,24 +14,28 @@
 const helper = require('node-red-node-test-helper');
 helper.init(require.resolve('node-red'));
 
-const NODES = [
-  require('../nodes/dlm-balancer/dlm-balancer'),
-  require('../nodes/charge-point/charge-point'),
-  sinkNode,
-];
+const NODES = [require('../nodes/dlm-balancer/dlm-balancer'), require('../nodes/charge-point/charge-point'), sinkNode];
 
 let onCommand: ((cp: string, a: number) => void) | null = null;
 
 /** Device stand-in: reports every command it gets. */
 function sinkNode(RED: { nodes: { createNode(n: unknown, c: unknown): void; registerType(t: string, f: unknown): void } }) {
-  RED.nodes.registerType('bench-device', function (this: { on(e: string, f: (msg: { payload?: { chargePoint?: string; plugs?: { A?: number } } }, s: unknown, d: () => void) => void): void }, n: unknown) {
-    RED.nodes.createNode(this, n);
-    this.on('input', (msg, _s, done) => {
-      const a = msg.payload?.plugs?.A;
-      if (onCommand && msg.payload?.chargePoint && typeof a === 'number') onCommand(msg.payload.chargePoint, a);
-      done();
-    });
-  });
+  RED.nodes.registerType(
+    'bench-device',
+    function (
+      this: {
+        on(e: string, f: (msg: { payload?: { chargePoint?: string; plugs?: { A?: number } } }, s: unknown, d: () => void) => void): void;
+      },
+      n: unknown,
+    ) {
+      RED.nodes.createNode(this, n);
+      this.on('input', (msg, _s, done) => {
+        const a = msg.payload?.plugs?.A;
+        if (onCommand && msg.payload?.chargePoint && typeof a === 'number') onCommand(msg.payload.chargePoint, a);
+        done();
+      });
+    },
+  );
 }
 
 type Wiring = 'joined' | 'wired';
@@ -43,9 +47,18 @@ function flow(plugs: number, wiring: Wiring): object[] {
   const nodes: object[] = [
     { id: 'f1', type: 'tab', label: 'bench' },
     {
-      id: 'dlm', z: 'f1', type: 'dlm-balancer', name: 'bench', analyserEnabled: true, meterAverageS: 1, reactionDelayS: 0, minPauseS: 0,
+      id: 'dlm',
+      z: 'f1',
+      type: 'dlm-balancer',
+      name: 'bench',
+      analyserEnabled: true,
+      meterAverageS: 1,
+      reactionDelayS: 0,
+      minPauseS: 0,
       // 8 A per plug at the working limit with the building at 10 % of it: every plug charges.
-      mccbA: Math.min(6300, Math.ceil(perPhase * 2 * 16)), contractedKW: 10000, marginPct: 10,
+      mccbA: Math.min(6300, Math.ceil(perPhase * 2 * 16)),
+      contractedKW: 10000,
+      marginPct: 10,
       wires: [wiring === 'wired' ? ids : [], [], []],
     },
     { id: 'dev', z: 'f1', type: 'bench-device' },
@@ -53,8 +66,21 @@ function flow(plugs: number, wiring: Wiring): object[] {
   ids.forEach((id, i) => {
     const phase = ['L1', 'L2', 'L3'][i % 3];
     nodes.push({
-      id, z: 'f1', type: 'charge-point', name: `CP${i + 1}`, index: i + 1, address: '', plugCount: 2, phaseA: phase, phaseB: phase,
-      priorityA: false, priorityB: false, maxCurrentA: 32, maxCurrentB: 32, enabled: true, balancer: wiring === 'joined' ? 'dlm' : '',
+      id,
+      z: 'f1',
+      type: 'charge-point',
+      name: `CP${i + 1}`,
+      index: i + 1,
+      address: '',
+      plugCount: 2,
+      phaseA: phase,
+      phaseB: phase,
+      priorityA: false,
+      priorityB: false,
+      maxCurrentA: 32,
+      maxCurrentB: 32,
+      enabled: true,
+      balancer: wiring === 'joined' ? 'dlm' : '',
       wires: [['dlm'], ['dev']],
     });
   });
@@ -67,16 +93,35 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-interface Row { plugs: number; wiring: Wiring; firstP50: number; firstP99: number; lastP50: number; lastP99: number; lagP99: number }
+interface Row {
+  plugs: number;
+  wiring: Wiring;
+  firstP50: number;
+  firstP99: number;
+  lastP50: number;
+  lastP99: number;
+  lagP99: number;
+}
 
 async function runOne(plugs: number, wiring: Wiring, rounds: number): Promise<Row> {
   await helper.load(NODES, flow(plugs, wiring));
   const cps = Math.ceil(plugs / 2);
   const bal = helper.getNode('dlm');
   const limit = bal ? Math.min(6300, Math.ceil(Math.ceil(cps / 3) * 2 * 16)) : 0;
-  const meter = (frac: number) => bal.receive({ topic: 'meter', payload: { online: true, currentA: [limit * frac, limit * frac, limit * frac], timestamp: Date.now() } });
+  const meter = (frac: number) =>
+    bal.receive({ topic: 'meter', payload: { online: true, currentA: [limit * frac, limit * frac, limit * frac], timestamp: Date.now() } });
   await sleep(300);
-  for (let i = 0; i < cps; i++) helper.getNode(`cp${i + 1}`).receive({ topic: 'device', payload: { plugs: [{ letter: 'A', pilot: 'C', currentA: 0 }, { letter: 'B', pilot: 'C', currentA: 0 }], devicePlugs: 2 } });
+  for (let i = 0; i < cps; i++)
+    helper.getNode(`cp${i + 1}`).receive({
+      topic: 'device',
+      payload: {
+        plugs: [
+          { letter: 'A', pilot: 'C', currentA: 0 },
+          { letter: 'B', pilot: 'C', currentA: 0 },
+        ],
+        devicePlugs: 2,
+      },
+    });
   const first: number[] = [];
   const last: number[] = [];
   const lags: number[] = [];
@@ -113,7 +158,15 @@ async function runOne(plugs: number, wiring: Wiring, rounds: number): Promise<Ro
     }
   }
   await helper.unload();
-  return { plugs, wiring, firstP50: pct(first, 50), firstP99: pct(first, 99), lastP50: pct(last, 50), lastP99: pct(last, 99), lagP99: lags.length ? pct(lags, 99) : 0 };
+  return {
+    plugs,
+    wiring,
+    firstP50: pct(first, 50),
+    firstP99: pct(first, 99),
+    lastP50: pct(last, 50),
+    lastP99: pct(last, 99),
+    lagP99: lags.length ? pct(lags, 99) : 0,
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -132,12 +185,23 @@ async function main(argv: string[]): Promise<number> {
   const rows: Row[] = [];
   for (const n of sizes) for (const w of wirings) rows.push(await runOne(n, w, rounds));
   const f = (x: number) => `${x.toFixed(1)} ms`;
-  process.stdout.write(`Node-RED delivery benchmark (issue 13) — node ${process.version}, ${rounds} rounds; overload meter reading → device commands\n\n`);
+  process.stdout.write(
+    `Node-RED delivery benchmark (issue 13) — node ${process.version}, ${rounds} rounds; overload meter reading → device commands\n\n`,
+  );
   process.stdout.write('plugs  wiring  first command p50 / p99   last command p50 / p99   event-loop delay p99\n');
   for (const r of rows) {
-    process.stdout.write(`${String(r.plugs).padEnd(5)}  ${r.wiring.padEnd(6)}  ${(f(r.firstP50) + ' / ' + f(r.firstP99)).padEnd(24)}  ${(f(r.lastP50) + ' / ' + f(r.lastP99)).padEnd(23)}  ${f(r.lagP99)}\n`);
+    process.stdout.write(
+      `${String(r.plugs).padEnd(5)}  ${r.wiring.padEnd(6)}  ${(f(r.firstP50) + ' / ' + f(r.firstP99)).padEnd(24)}  ${(f(r.lastP50) + ' / ' + f(r.lastP99)).padEnd(23)}  ${f(r.lagP99)}\n`,
+    );
   }
   return 0;
 }
 
-if (require.main === module) main(process.argv.slice(2)).then((c) => process.exit(c), (e) => { process.stderr.write(String(e?.stack ?? e) + '\n'); process.exit(1); });
+if (require.main === module)
+  main(process.argv.slice(2)).then(
+    (c) => process.exit(c),
+    (e) => {
+      process.stderr.write(String(e?.stack ?? e) + '\n');
+      process.exit(1);
+    },
+  );

@@ -25,7 +25,14 @@
 import { createRequire } from 'module';
 import * as path from 'path';
 import type { BalancerState, DlmEvent, StepResult } from '../lib/core/state';
-import { applyDeviceReport, initialChargePointState, offlinePushCommand, setpointToCommand, toPlugMessage, type ChargePointNodeState } from '../lib/chargepoint/device';
+import {
+  applyDeviceReport,
+  initialChargePointState,
+  offlinePushCommand,
+  setpointToCommand,
+  toPlugMessage,
+  type ChargePointNodeState,
+} from '../lib/chargepoint/device';
 import { DEFAULT_OFFLINE, DEFAULT_PARAMS, DEFAULT_PLUG_MAX_A, phaseLimitA, validateParams } from '../lib/shared/params';
 import type { ChargePointConfig, Phase, SiteParams, Triple } from '../lib/shared/types';
 import { SimDevice } from '../lib/sim/device';
@@ -77,7 +84,10 @@ export function runSite(plugs: number, core: Core, seed = 1): SiteFigures {
   const rng = new Rng(seed);
   let now = Date.UTC(2026, 2, 2, 9, 0, 0);
   const cfgs: ChargePointConfig[] = site.map((c) => ({
-    name: c.name, index: c.index, address: c.address, enabled: true,
+    name: c.name,
+    index: c.index,
+    address: c.address,
+    enabled: true,
     plugs: c.plugs.map((p) => ({ letter: p.letter, phase: p.phase, priority: false, maxCurrentA: DEFAULT_PLUG_MAX_A })),
     offline: { ...DEFAULT_OFFLINE },
   }));
@@ -126,7 +136,11 @@ export function runSite(plugs: number, core: Core, seed = 1): SiteFigures {
     now += SAMPLE_MS;
     for (const d of devices) d.advance(now);
     const whole = (now - start) % 1000 === 0;
-    if (whole) apply({ type: 'meter', meter: { online: true, currentA: buildingA.map((a) => Math.round(a * 100) / 100) as Triple, timestamp: now } });
+    if (whole)
+      apply({
+        type: 'meter',
+        meter: { online: true, currentA: buildingA.map((a) => Math.round(a * 100) / 100) as Triple, timestamp: now },
+      });
     devices.forEach((d, i) => {
       const pilots = d.pilots();
       if ((whole && (now - start - offset[i]) % (REPORT_EVERY_S * 1000) === 0) || pilots !== lastPilots[i]) {
@@ -177,7 +191,15 @@ export function runSite(plugs: number, core: Core, seed = 1): SiteFigures {
     return over <= 1e-6;
   });
   return {
-    plugs, limitA, usableAfterDropA: workingA - limitA * LOW, chargingBefore, chargingAfter, fillS, backWithinS, peakOverA, steps,
+    plugs,
+    limitA,
+    usableAfterDropA: workingA - limitA * LOW,
+    chargingBefore,
+    chargingAfter,
+    fillS,
+    backWithinS,
+    peakOverA,
+    steps,
     wallS: Number(process.hrtime.bigint() - wall0) / 1e9,
   };
 }
@@ -185,13 +207,34 @@ export function runSite(plugs: number, core: Core, seed = 1): SiteFigures {
 const fmtS = (s: number | null): string => (s === null ? `> ${CAP_S} s` : `${s.toFixed(2)} s`);
 
 export function formatTable(rows: SiteFigures[], coreName: string): string {
-  const head = ['plugs', 'limit/phase', 'usable after drop', 'charging before → after', 'drop → ≥ 95 % use', 'jump → within limit', 'peak over', 'steps', 'wall'];
+  const head = [
+    'plugs',
+    'limit/phase',
+    'usable after drop',
+    'charging before → after',
+    'drop → ≥ 95 % use',
+    'jump → within limit',
+    'peak over',
+    'steps',
+    'wall',
+  ];
   const body = rows.map((r) => [
-    String(r.plugs), `${r.limitA.toFixed(1)} A`, `${r.usableAfterDropA.toFixed(1)} A`, `${r.chargingBefore} → ${r.chargingAfter}`,
-    fmtS(r.fillS), fmtS(r.backWithinS), `${r.peakOverA.toFixed(1)} A`, String(r.steps), `${r.wallS.toFixed(1)} s`,
+    String(r.plugs),
+    `${r.limitA.toFixed(1)} A`,
+    `${r.usableAfterDropA.toFixed(1)} A`,
+    `${r.chargingBefore} → ${r.chargingAfter}`,
+    fmtS(r.fillS),
+    fmtS(r.backWithinS),
+    `${r.peakOverA.toFixed(1)} A`,
+    String(r.steps),
+    `${r.wallS.toFixed(1)} s`,
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(w[i]))
+      .join('  ')
+      .trimEnd();
   return [
     `Site benchmark (issue 13) — core: ${coreName}; node ${process.version}; virtual time, ${SAMPLE_MS} ms samples`,
     `Building ${HIGH * 100} % of the limit → ${LOW * 100} % (drop) → ${HIGH * 100} % (jump); a vehicle on every plug`,
@@ -211,7 +254,10 @@ function main(argv: string[]): number {
   let json = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--sizes') sizes = String(argv[++i] ?? '').split(',').map(Number);
+    if (a === '--sizes')
+      sizes = String(argv[++i] ?? '')
+        .split(',')
+        .map(Number);
     else if (a === '--core') coreDir = path.resolve(String(argv[++i] ?? ''));
     else if (a === '--json') json = true;
     else {

@@ -220,7 +220,10 @@ function evolve(cp: SimCp, state: BalancerState, churn: Churn, dtS: number, rng:
 /** Building load per phase: a bounded random walk around 15 % of the phase limit. */
 class BuildingWalk {
   a: [number, number, number];
-  constructor(private limitA: number, private rng: BenchRng) {
+  constructor(
+    private limitA: number,
+    private rng: BenchRng,
+  ) {
     this.a = [0.15 * limitA, 0.12 * limitA, 0.18 * limitA];
   }
   next(): [number, number, number] {
@@ -266,7 +269,11 @@ class Stream {
   private marginHigh = false;
   count = 0;
 
-  constructor(private site: SiteSetup, private rng: BenchRng, public churn: Churn) {
+  constructor(
+    private site: SiteSetup,
+    private rng: BenchRng,
+    public churn: Churn,
+  ) {
     this.order = rng.shuffle(site.cps.map((_, i) => i));
     this.reportsPerS = site.cps.length / REPORT_PERIOD_S;
     this.building = new BuildingWalk(phaseLimitA(site.params), rng);
@@ -281,7 +288,11 @@ class Stream {
     }
     if (this.count % PARAMS_CHANGE_EVERY === 0) {
       this.marginHigh = !this.marginHigh;
-      return { kind: 'params', now: this.now, event: { type: 'params', params: { marginPct: this.marginHigh ? MARGIN_HIGH_PCT : DEFAULT_PARAMS.marginPct } } };
+      return {
+        kind: 'params',
+        now: this.now,
+        event: { type: 'params', params: { marginPct: this.marginHigh ? MARGIN_HIGH_PCT : DEFAULT_PARAMS.marginPct } },
+      };
     }
     if (this.queue.length === 0) this.fillSecond();
     const t = this.queue.shift()!;
@@ -316,7 +327,11 @@ class Stream {
   private fillSecond(): void {
     this.now += 1000;
     const base = this.now;
-    this.queue.push({ kind: 'meter', now: base, event: { type: 'meter', meter: { online: true, currentA: this.building.next(), timestamp: base } } });
+    this.queue.push({
+      kind: 'meter',
+      now: base,
+      event: { type: 'meter', meter: { online: true, currentA: this.building.next(), timestamp: base } },
+    });
     this.acc += this.reportsPerS;
     const n = Math.floor(this.acc);
     this.acc -= n;
@@ -406,13 +421,19 @@ function runSite(plugs: number, seed: number, stepsOverride?: number): SiteResul
     warmupSteps++;
     if (Date.now() - lastLog > 30_000) {
       lastLog = Date.now();
-      process.stderr.write(`bench: ${plugs} plugs: warm-up ${reports}/${site.cps.length} charge points reported (${((lastLog - w0) / 1000).toFixed(0)} s)\n`);
+      process.stderr.write(
+        `bench: ${plugs} plugs: warm-up ${reports}/${site.cps.length} charge points reported (${((lastLog - w0) / 1000).toFixed(0)} s)\n`,
+      );
     }
   }
   const settleUntil = stream.now + SETTLE_S * 1000;
   while (stream.now < settleUntil) {
     stream.now += 1000;
-    apply({ kind: 'meter', now: stream.now, event: { type: 'meter', meter: { online: true, currentA: stream.buildingNext(), timestamp: stream.now } } });
+    apply({
+      kind: 'meter',
+      now: stream.now,
+      event: { type: 'meter', meter: { online: true, currentA: stream.buildingNext(), timestamp: stream.now } },
+    });
     apply({ kind: 'tick', now: stream.now + 999, event: { type: 'tick' } });
     warmupSteps += 2;
   }
@@ -463,7 +484,9 @@ function runSite(plugs: number, seed: number, stepsOverride?: number): SiteResul
   const sorted = Array.from(times).sort((a, b) => a - b);
   const byKind: Record<string, { n: number; medianUs: number }> = {};
   for (const k of new Set(kinds)) {
-    const ks = Array.from(times).filter((_, i) => kinds[i] === k).sort((a, b) => a - b);
+    const ks = Array.from(times)
+      .filter((_, i) => kinds[i] === k)
+      .sort((a, b) => a - b);
     byKind[k] = { n: ks.length, medianUs: quantile(ks, 0.5) };
   }
 
@@ -532,10 +555,12 @@ function fmtUs(us: number): string {
 
 function table(rows: string[][]): string {
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r, i) => {
-    const line = r.map((x, c) => (c === 0 ? x.padEnd(w[c]) : x.padStart(w[c]))).join('  ');
-    return i === 0 ? `${line}\n${w.map((n) => '-'.repeat(n)).join('  ')}` : line;
-  }).join('\n');
+  return rows
+    .map((r, i) => {
+      const line = r.map((x, c) => (c === 0 ? x.padEnd(w[c]) : x.padStart(w[c]))).join('  ');
+      return i === 0 ? `${line}\n${w.map((n) => '-'.repeat(n)).join('  ')}` : line;
+    })
+    .join('\n');
 }
 
 function verdict(r: SiteResult): string {
@@ -546,35 +571,85 @@ function verdict(r: SiteResult): string {
 
 function report(results: SiteResult[], seed: number): string {
   const out: string[] = [];
-  out.push(`Allocation core benchmark — node ${process.version}, ${process.platform}/${process.arch}, ${require('os').cpus().length} CPU(s), seed ${seed}`);
+  out.push(
+    `Allocation core benchmark — node ${process.version}, ${process.platform}/${process.arch}, ${require('os').cpus().length} CPU(s), seed ${seed}`,
+  );
   out.push('');
-  out.push(table([
-    ['plugs', 'steps', 'median', 'p99', 'mean', 'max', 'setpoints/step', 'pauses', 'resumes', 'heap (GC)', 'state JSON', 'target (median)'],
-    ...results.map((r) => [
-      String(r.plugs), String(r.steps), fmtUs(r.medianUs), fmtUs(r.p99Us), fmtUs(r.meanUs), fmtUs(r.maxUs),
-      r.setpointsPerStep.toFixed(2), String(r.pauses), String(r.resumes),
-      `${r.heapUsedMB.toFixed(1)} MB`, `${r.stateJsonKB.toFixed(0)} KB`, verdict(r),
+  out.push(
+    table([
+      [
+        'plugs',
+        'steps',
+        'median',
+        'p99',
+        'mean',
+        'max',
+        'setpoints/step',
+        'pauses',
+        'resumes',
+        'heap (GC)',
+        'state JSON',
+        'target (median)',
+      ],
+      ...results.map((r) => [
+        String(r.plugs),
+        String(r.steps),
+        fmtUs(r.medianUs),
+        fmtUs(r.p99Us),
+        fmtUs(r.meanUs),
+        fmtUs(r.maxUs),
+        r.setpointsPerStep.toFixed(2),
+        String(r.pauses),
+        String(r.resumes),
+        `${r.heapUsedMB.toFixed(1)} MB`,
+        `${r.stateJsonKB.toFixed(0)} KB`,
+        verdict(r),
+      ]),
     ]),
-  ]));
+  );
   out.push('');
   out.push('statusOf() (full status message; the node builds it at most once per second):');
-  out.push(table([
-    ['plugs', 'calls', 'median', 'p99', 'status JSON'],
-    ...results.map((r) => [String(r.plugs), String(r.statusCalls), fmtUs(r.statusMedianUs), fmtUs(r.statusP99Us), `${r.statusJsonKB.toFixed(0)} KB`]),
-  ]));
+  out.push(
+    table([
+      ['plugs', 'calls', 'median', 'p99', 'status JSON'],
+      ...results.map((r) => [
+        String(r.plugs),
+        String(r.statusCalls),
+        fmtUs(r.statusMedianUs),
+        fmtUs(r.statusP99Us),
+        `${r.statusJsonKB.toFixed(0)} KB`,
+      ]),
+    ]),
+  );
   out.push('');
   out.push('Median step time by event kind (count):');
   const kinds: Kind[] = ['meter', 'tick', 'plug', 'offline', 'online', 'schedule', 'params'];
-  out.push(table([
-    ['plugs', ...kinds],
-    ...results.map((r) => [String(r.plugs), ...kinds.map((k) => (r.byKind[k] ? `${fmtUs(r.byKind[k].medianUs)} (${r.byKind[k].n})` : '—'))]),
-  ]));
+  out.push(
+    table([
+      ['plugs', ...kinds],
+      ...results.map((r) => [
+        String(r.plugs),
+        ...kinds.map((k) => (r.byKind[k] ? `${fmtUs(r.byKind[k].medianUs)} (${r.byKind[k].n})` : '—')),
+      ]),
+    ]),
+  );
   out.push('');
   out.push('Site at the end of the timed steps:');
-  out.push(table([
-    ['plugs', 'limit/phase', 'plugged in', 'charging', 'warm-up steps', 'warm-up time', 'heap growth', 'output digest'],
-    ...results.map((r) => [String(r.plugs), `${r.limitA.toFixed(1)} A`, String(r.pluggedIn), String(r.charging), String(r.warmupSteps), `${(r.warmupMs / 1000).toFixed(1)} s`, `${r.heapSiteMB.toFixed(1)} MB`, r.outputDigest]),
-  ]));
+  out.push(
+    table([
+      ['plugs', 'limit/phase', 'plugged in', 'charging', 'warm-up steps', 'warm-up time', 'heap growth', 'output digest'],
+      ...results.map((r) => [
+        String(r.plugs),
+        `${r.limitA.toFixed(1)} A`,
+        String(r.pluggedIn),
+        String(r.charging),
+        String(r.warmupSteps),
+        `${(r.warmupMs / 1000).toFixed(1)} s`,
+        `${r.heapSiteMB.toFixed(1)} MB`,
+        r.outputDigest,
+      ]),
+    ]),
+  );
   if (results.some((r) => !r.gcExposed)) out.push('\nNote: global.gc was not available; heap figures are without a forced GC.');
   out.push('\nTargets (issue 2, median step time on a 2-core machine): 30 plugs ≤ 20 µs, 3 000 ≤ 2 ms, 30 000 ≤ 30 ms.');
   return out.join('\n');
@@ -600,14 +675,26 @@ function main(): void {
     else process.stdout.write(`${report([r], seed)}\n`);
     return;
   }
-  const sites = (arg('sites') ?? SITES.join(',')).split(',').map(Number).filter((n) => n > 0 && n % 2 === 0);
+  const sites = (arg('sites') ?? SITES.join(','))
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0 && n % 2 === 0);
   const results: SiteResult[] = [];
   for (const plugs of sites) {
     process.stderr.write(`bench: site of ${plugs} plugs…\n`);
     const execArgv = process.execArgv.includes('--expose-gc') ? process.execArgv : ['--expose-gc', ...process.execArgv];
     const child = spawnSync(
       process.execPath,
-      [...execArgv, __filename, '--child', '--site', String(plugs), '--seed', String(seed), ...(steps !== undefined ? ['--steps', String(steps)] : [])],
+      [
+        ...execArgv,
+        __filename,
+        '--child',
+        '--site',
+        String(plugs),
+        '--seed',
+        String(seed),
+        ...(steps !== undefined ? ['--steps', String(steps)] : []),
+      ],
       { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const last = (child.stdout ?? '').trim().split('\n').pop() ?? '';

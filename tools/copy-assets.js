@@ -59,9 +59,12 @@ const checkScript = `(function () {
 /** An editor file with its build-time placeholders replaced. */
 function inject(html) {
   return html
-    .split('/*@DLM_DEFAULTS@*/null').join(defaults)
-    .split('/*@DLM_BUDGET@*/null').join(budgetScript)
-    .split('/*@DLM_CHECK@*/null').join(checkScript);
+    .split('/*@DLM_DEFAULTS@*/null')
+    .join(defaults)
+    .split('/*@DLM_BUDGET@*/null')
+    .join(budgetScript)
+    .split('/*@DLM_CHECK@*/null')
+    .join(checkScript);
 }
 
 function copyTree(src, out) {

@@ -12,10 +12,15 @@ let hasApt = false;
 try {
   execSync('command -v apt-get', { stdio: 'ignore', shell: '/bin/sh' });
   hasApt = true;
-} catch (e) { /* no apt */ }
+} catch (e) {
+  /* no apt */
+}
 if (!isRoot || !hasApt) {
   console.error(`Chromium not found at ${exe}. Install it (Debian: sudo apt-get install -y chromium) or set DLM_CHROMIUM.`);
   process.exit(1);
 }
 console.log('Installing Debian chromium for the browser tests (apt-get)…');
-execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null', { stdio: 'inherit', shell: '/bin/sh' });
+execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null', {
+  stdio: 'inherit',
+  shell: '/bin/sh',
+});

@@ -10,7 +10,8 @@ class DlmReporter extends Mocha.reporters.Spec {
     super(runner, options);
     const dir = path.resolve(__dirname, '..', 'test-output');
     // A fresh first run forgets the previous runs' counts.
-    if ((process.env.DLM_TEST_LABEL || 'node-red-4') === 'node-red-4') fs.rmSync(path.join(dir, 'summary-node-red-5.json'), { force: true });
+    if ((process.env.DLM_TEST_LABEL || 'node-red-4') === 'node-red-4')
+      fs.rmSync(path.join(dir, 'summary-node-red-5.json'), { force: true });
     runner.once('end', () => {
       const { passes, failures, pending } = this.stats;
       const label = process.env.DLM_TEST_LABEL || 'node-red-4';

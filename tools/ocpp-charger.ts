@@ -55,7 +55,10 @@ export class TestCharger {
   private connected = false;
   constructor(readonly o: TestChargerOptions) {
     const n = o.connectors ?? 2;
-    this.model = new ChargerModel({ connectors: n, maxCurrentA: o.maxCurrentA ?? 32, reactionMs: o.reactionMs ?? 300, followsLimits: o.followsLimits ?? true }, Date.now());
+    this.model = new ChargerModel(
+      { connectors: n, maxCurrentA: o.maxCurrentA ?? 32, reactionMs: o.reactionMs ?? 300, followsLimits: o.followsLimits ?? true },
+      Date.now(),
+    );
     this.config = {
       NumberOfConnectors: String(n),
       SupportedFeatureProfiles: o.smartCharging === false ? 'Core,RemoteTrigger' : 'Core,SmartCharging,RemoteTrigger',
@@ -74,7 +77,9 @@ export class TestCharger {
       this.connected = true;
       this.boot().catch(() => undefined);
     });
-    this.link.on('disconnect', () => { this.connected = false; });
+    this.link.on('disconnect', () => {
+      this.connected = false;
+    });
   }
 
   private log(method: string, params: any) {
@@ -88,7 +93,9 @@ export class TestCharger {
       this.log('GetConfiguration', req);
       const keys = req.key ?? Object.keys(this.config);
       return {
-        configurationKey: keys.filter((k) => k in this.config).map((k) => ({ key: k, readonly: !/Interval|SampledData/.test(k), value: this.config[k] })),
+        configurationKey: keys
+          .filter((k) => k in this.config)
+          .map((k) => ({ key: k, readonly: !/Interval|SampledData/.test(k), value: this.config[k] })),
         unknownKey: keys.filter((k) => !(k in this.config)),
       };
     });
@@ -117,28 +124,44 @@ export class TestCharger {
     });
     L.handle('GetCompositeSchedule', (req) => {
       this.log('GetCompositeSchedule', req);
-      if (this.o.smartCharging === false || req.connectorId < 1 || req.connectorId > this.model.connectors.length) return { status: 'Rejected' };
+      if (this.o.smartCharging === false || req.connectorId < 1 || req.connectorId > this.model.connectors.length)
+        return { status: 'Rejected' };
       const now = Date.now();
       const c = this.model.connector(req.connectorId);
       const periods = compositeSchedule(this.model.profiles, req.connectorId, now, req.duration, c.tx, this.model.o.maxCurrentA);
       return {
-        status: 'Accepted', connectorId: req.connectorId, scheduleStart: iso(now),
+        status: 'Accepted',
+        connectorId: req.connectorId,
+        scheduleStart: iso(now),
         chargingSchedule: { duration: req.duration, startSchedule: iso(now), chargingRateUnit: 'A', chargingSchedulePeriod: periods },
       };
     });
     L.handle('TriggerMessage', (req) => {
       this.log('TriggerMessage', req);
       const ids = req.connectorId ? [req.connectorId] : this.model.connectors.map((c) => c.id);
-      if (req.requestedMessage === 'StatusNotification') setImmediate(() => { for (const id of ids) this.sendStatus(id, true); });
-      else if (req.requestedMessage === 'MeterValues') setImmediate(() => { for (const id of ids) this.sendMeter(id, Date.now()); });
-      else if (req.requestedMessage === 'Heartbeat') setImmediate(() => { this.link.call('Heartbeat', {}).catch(() => undefined); });
+      if (req.requestedMessage === 'StatusNotification')
+        setImmediate(() => {
+          for (const id of ids) this.sendStatus(id, true);
+        });
+      else if (req.requestedMessage === 'MeterValues')
+        setImmediate(() => {
+          for (const id of ids) this.sendMeter(id, Date.now());
+        });
+      else if (req.requestedMessage === 'Heartbeat')
+        setImmediate(() => {
+          this.link.call('Heartbeat', {}).catch(() => undefined);
+        });
       else return { status: 'NotImplemented' };
       return { status: 'Accepted' };
     });
   }
 
   private async boot() {
-    await this.link.call('BootNotification', { chargePointVendor: 'evdlm', chargePointModel: 'strict-test-charger', firmwareVersion: '1.0.0' });
+    await this.link.call('BootNotification', {
+      chargePointVendor: 'evdlm',
+      chargePointModel: 'strict-test-charger',
+      firmwareVersion: '1.0.0',
+    });
     for (const c of this.model.connectors) this.sendStatus(c.id, true);
   }
 
@@ -158,7 +181,14 @@ export class TestCharger {
     if (!force && this.lastStatus[id - 1] === s) return;
     this.lastStatus[id - 1] = s;
     if (!this.connected) return;
-    this.link.call('StatusNotification', { connectorId: id, errorCode: 'NoError', status: s, timestamp: iso(Date.now() + (this.o.clockOffsetMs ?? 0)) }).catch(() => undefined);
+    this.link
+      .call('StatusNotification', {
+        connectorId: id,
+        errorCode: 'NoError',
+        status: s,
+        timestamp: iso(Date.now() + (this.o.clockOffsetMs ?? 0)),
+      })
+      .catch(() => undefined);
   }
 
   private sendMeter(id: number, now: number) {
@@ -172,7 +202,13 @@ export class TestCharger {
         { value: String(Math.round(c.registerWh)), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' },
       ],
     };
-    this.link.call('MeterValues', { connectorId: id, ...(c.tx && c.tx.transactionId > 0 ? { transactionId: c.tx.transactionId } : {}), meterValue: [mv] }).catch(() => undefined);
+    this.link
+      .call('MeterValues', {
+        connectorId: id,
+        ...(c.tx && c.tx.transactionId > 0 ? { transactionId: c.tx.transactionId } : {}),
+        meterValue: [mv],
+      })
+      .catch(() => undefined);
   }
 
   private tick() {
@@ -218,7 +254,12 @@ export class TestCharger {
     const r = this.model.unplug(id, Date.now());
     this.sendStatus(id);
     if (r && r.transactionId > 0 && this.connected) {
-      await this.link.call('StopTransaction', { transactionId: r.transactionId, meterStop: r.meterStopWh, timestamp: iso(Date.now()), reason: 'EVDisconnected' });
+      await this.link.call('StopTransaction', {
+        transactionId: r.transactionId,
+        meterStop: r.meterStopWh,
+        timestamp: iso(Date.now()),
+        reason: 'EVDisconnected',
+      });
     }
   }
 

@@ -14,10 +14,22 @@ import { TestCharger } from './ocpp-charger';
 
 export const OCPP_CENTRAL_ID = 'dlm_ocpp_central';
 
-interface FlowNode { id: string; type: string; wires?: string[][]; [k: string]: unknown }
+interface FlowNode {
+  id: string;
+  type: string;
+  wires?: string[][];
+  [k: string]: unknown;
+}
 
 /** The OCPP variant of a flow with ev-sim chargers, and the credentials it needs. */
-export function ocppFlow(flow: FlowNode[], passwords?: Record<string, string>): { flow: FlowNode[]; credentials: Record<string, { passwords: string }>; chargers: { identity: string; plugs: number; vehicles: number[] }[] } {
+export function ocppFlow(
+  flow: FlowNode[],
+  passwords?: Record<string, string>,
+): {
+  flow: FlowNode[];
+  credentials: Record<string, { passwords: string }>;
+  chargers: { identity: string; plugs: number; vehicles: number[] }[];
+} {
   const sims = new Map(flow.filter((n) => n.type === 'ev-sim').map((n) => [n.id, n]));
   const cps = flow.filter((n) => n.type === 'charge-point');
   const out: FlowNode[] = [];
@@ -35,7 +47,9 @@ export function ocppFlow(flow: FlowNode[], passwords?: Record<string, string>): 
       try {
         const script = JSON.parse(String(sim?.script ?? '[]'));
         vehicles = script.filter((s: any) => s.at === 0).map((s: any) => Number(s.vehicle?.obcMaxA) || 16);
-      } catch { /* no script */ }
+      } catch {
+        /* no script */
+      }
       chargers.push({ identity: name, plugs: Number(n.plugCount) || 2, vehicles });
       pw[name] ||= crypto.randomBytes(12).toString('hex');
       z = String(n.z);
@@ -46,10 +60,20 @@ export function ocppFlow(flow: FlowNode[], passwords?: Record<string, string>): 
     out.push(n);
   }
   out.push({
-    id: OCPP_CENTRAL_ID, type: 'ocpp-central', z, ...(g ? {} : {}), name: 'OCPP central system', host: '127.0.0.1',
-    port: '${DLM_OCPP_PORT}', path: 'ocpp', tls: false, reactionDelayS: 5,
+    id: OCPP_CENTRAL_ID,
+    type: 'ocpp-central',
+    z,
+    ...(g ? {} : {}),
+    name: 'OCPP central system',
+    host: '127.0.0.1',
+    port: '${DLM_OCPP_PORT}',
+    path: 'ocpp',
+    tls: false,
+    reactionDelayS: 5,
     chargers: chargers.map((c) => ({ identity: c.identity, plugs: c.plugs, wholeAmps: false, plateFromIdTag: false })),
-    x: 120, y: 1600, wires: [cps.map((c) => c.id), []],
+    x: 120,
+    y: 1600,
+    wires: [cps.map((c) => c.id), []],
   });
   return { flow: out, credentials: { [OCPP_CENTRAL_ID]: { passwords: JSON.stringify(pw) } }, chargers };
 }
@@ -73,30 +97,46 @@ export interface DemoChargers {
 
 /** Starts the 15 OCPP chargers against ws://127.0.0.1:<port>/ocpp; they reconnect by themselves. */
 export async function startDemoChargers(opts: {
-  port: number; chargers: { identity: string; plugs: number; vehicles: number[] }[]; passwords: Record<string, string>;
-  speed: number; seed?: number; log?: (t: string) => void;
+  port: number;
+  chargers: { identity: string; plugs: number; vehicles: number[] }[];
+  passwords: Record<string, string>;
+  speed: number;
+  seed?: number;
+  log?: (t: string) => void;
 }): Promise<DemoChargers> {
   const rand = rng(opts.seed ?? 1);
-  const list = opts.chargers.map((c) => new TestCharger({
-    endpoint: `ws://127.0.0.1:${opts.port}/ocpp`, identity: c.identity, password: opts.passwords[c.identity],
-    connectors: c.plugs, reactionMs: 2000, tickMs: 250,
-  }));
+  const list = opts.chargers.map(
+    (c) =>
+      new TestCharger({
+        endpoint: `ws://127.0.0.1:${opts.port}/ocpp`,
+        identity: c.identity,
+        password: opts.passwords[c.identity],
+        connectors: c.plugs,
+        reactionMs: 2000,
+        tickMs: 250,
+      }),
+  );
   // Node-RED may still be starting: retry the first connection for a while.
-  await Promise.all(list.map(async (ch) => {
-    for (let k = 0; ; k++) {
-      try {
-        await ch.start();
-        return;
-      } catch (e) {
-        if (k > 120) throw e;
-        await new Promise((r) => setTimeout(r, 500));
+  await Promise.all(
+    list.map(async (ch) => {
+      for (let k = 0; ; k++) {
+        try {
+          await ch.start();
+          return;
+        } catch (e) {
+          if (k > 120) throw e;
+          await new Promise((r) => setTimeout(r, 500));
+        }
       }
-    }
-  }));
-  await Promise.all(list.map(async (ch, i) => {
-    const v = opts.chargers[i].vehicles;
-    for (let k = 0; k < Math.min(v.length, opts.chargers[i].plugs); k++) await ch.plugIn(k + 1, v[k], `EV${i + 1}${k ? 'B' : 'A'}`).catch(() => undefined);
-  }));
+    }),
+  );
+  await Promise.all(
+    list.map(async (ch, i) => {
+      const v = opts.chargers[i].vehicles;
+      for (let k = 0; k < Math.min(v.length, opts.chargers[i].plugs); k++)
+        await ch.plugIn(k + 1, v[k], `EV${i + 1}${k ? 'B' : 'A'}`).catch(() => undefined);
+    }),
+  );
   // Vehicles come and go: every (60 s / speed) one plug changes.
   const every = Math.max(200, 60000 / Math.max(0.1, opts.speed));
   const timer = setInterval(() => {

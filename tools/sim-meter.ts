@@ -86,8 +86,7 @@ export function prng(seed: number): () => number {
  * of the machine), linearly interpolated: low at night, morning rise, evening peak at 19–20 h.
  */
 export const DAILY_PROFILE: readonly number[] = Object.freeze([
-  0.3, 0.28, 0.27, 0.27, 0.28, 0.32, 0.45, 0.65, 0.8, 0.75, 0.7, 0.7,
-  0.72, 0.7, 0.65, 0.62, 0.65, 0.75, 0.9, 1.0, 0.95, 0.8, 0.6, 0.4,
+  0.3, 0.28, 0.27, 0.27, 0.28, 0.32, 0.45, 0.65, 0.8, 0.75, 0.7, 0.7, 0.72, 0.7, 0.65, 0.62, 0.65, 0.75, 0.9, 1.0, 0.95, 0.8, 0.6, 0.4,
 ]);
 
 /** Profile factor at a time of day given in hours (0..24, fractional). */
@@ -118,7 +117,11 @@ export function readingFor(currentsA: Triple, voltageV: number, pf: number, freq
 }
 
 function checkTriple(a: unknown, name: string): Triple {
-  if (!Array.isArray(a) || a.length !== 3 || !a.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= SANITY.maxCurrentA)) {
+  if (
+    !Array.isArray(a) ||
+    a.length !== 3 ||
+    !a.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= SANITY.maxCurrentA)
+  ) {
     throw new Error(`${name} must be three currents 0..${SANITY.maxCurrentA} A`);
   }
   return [a[0], a[1], a[2]];
@@ -189,8 +192,14 @@ export async function startMeterSim(opts: MeterSimOptions = {}): Promise<MeterSi
     return out;
   };
   const vector = {
-    getInputRegister: (addr: number) => { requests++; return register(addr); },
-    getHoldingRegister: (addr: number) => { requests++; return register(addr); },
+    getInputRegister: (addr: number) => {
+      requests++;
+      return register(addr);
+    },
+    getHoldingRegister: (addr: number) => {
+      requests++;
+      return register(addr);
+    },
     getMultipleInputRegisters: (addr: number, length: number) => block(addr, length),
     getMultipleHoldingRegisters: (addr: number, length: number) => block(addr, length),
   };
@@ -218,8 +227,12 @@ export async function startMeterSim(opts: MeterSimOptions = {}): Promise<MeterSi
     port,
     host,
     unitId,
-    get running() { return server !== null; },
-    get requests() { return requests; },
+    get running() {
+      return server !== null;
+    },
+    get requests() {
+      return requests;
+    },
     setCurrents(a: Triple) {
       base = checkTriple(a, 'currents');
       walk = [...base] as Triple;
@@ -274,18 +287,42 @@ function parseArgs(argv: string[]): MeterSimOptions & { help?: boolean } {
       return x;
     };
     switch (a) {
-      case '--port': o.port = n(); break;
-      case '--host': o.host = v(); break;
-      case '--mode': o.mode = v() as LoadMode; break;
-      case '--amps': o.currentsA = v().split(',').map(Number) as Triple; break;
-      case '--seed': o.seed = n(); break;
-      case '--unit': o.unitId = n(); break;
-      case '--voltage': o.voltageV = n(); break;
-      case '--pf': o.powerFactor = n(); break;
-      case '--step-a': o.stepA = n(); break;
-      case '--max-a': o.maxA = n(); break;
-      case '-h': case '--help': o.help = true; break;
-      default: throw new Error(`unknown option ${a}`);
+      case '--port':
+        o.port = n();
+        break;
+      case '--host':
+        o.host = v();
+        break;
+      case '--mode':
+        o.mode = v() as LoadMode;
+        break;
+      case '--amps':
+        o.currentsA = v().split(',').map(Number) as Triple;
+        break;
+      case '--seed':
+        o.seed = n();
+        break;
+      case '--unit':
+        o.unitId = n();
+        break;
+      case '--voltage':
+        o.voltageV = n();
+        break;
+      case '--pf':
+        o.powerFactor = n();
+        break;
+      case '--step-a':
+        o.stepA = n();
+        break;
+      case '--max-a':
+        o.maxA = n();
+        break;
+      case '-h':
+      case '--help':
+        o.help = true;
+        break;
+      default:
+        throw new Error(`unknown option ${a}`);
     }
   }
   return o;
@@ -308,12 +345,16 @@ async function main() {
     const r = sim.reading();
     console.log(`${sim.running ? 'serving' : 'stopped'}: I = ${r.currentA.join(' / ')} A, U = ${r.voltageV[0]} V, P = ${r.totalPowerW} W`);
   };
-  console.log(`CVM-MINI simulator on ${sim.host}:${sim.port}, unit id ${sim.unitId === 255 ? 'any' : sim.unitId}, mode ${opts.mode ?? 'constant'}`);
+  console.log(
+    `CVM-MINI simulator on ${sim.host}:${sim.port}, unit id ${sim.unitId === 255 ? 'any' : sim.unitId}, mode ${opts.mode ?? 'constant'}`,
+  );
   show();
   const rl = readline.createInterface({ input: process.stdin });
   // Commands run one after the other, in the order typed.
   let queue = Promise.resolve();
-  rl.on('line', (line) => { queue = queue.then(() => command(line)); });
+  rl.on('line', (line) => {
+    queue = queue.then(() => command(line));
+  });
   async function command(line: string) {
     const [cmd, arg = ''] = line.trim().split(/\s+/);
     try {
@@ -321,14 +362,22 @@ async function main() {
       else if (cmd === 'mode') sim.setMode(arg as LoadMode);
       else if (cmd === 'stop') await sim.stop();
       else if (cmd === 'start') await sim.start();
-      else if (cmd === 'quit') { await sim.stop(); process.exit(0); }
-      else if (cmd && cmd !== 'show') { console.log(HELP); return; }
+      else if (cmd === 'quit') {
+        await sim.stop();
+        process.exit(0);
+      } else if (cmd && cmd !== 'show') {
+        console.log(HELP);
+        return;
+      }
       show();
     } catch (e) {
       console.error((e as Error).message);
     }
   }
-  const quit = async () => { await sim.stop(); process.exit(0); };
+  const quit = async () => {
+    await sim.stop();
+    process.exit(0);
+  };
   process.on('SIGINT', quit);
   process.on('SIGTERM', quit);
 }

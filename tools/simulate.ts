@@ -28,7 +28,6 @@ import { Rng } from '../lib/sim/random';
 import { randomVehicleSpec, Vehicle, VEHICLE_DEFAULTS, type VehicleSpec } from '../lib/sim/vehicle';
 import { waterfill } from '../lib/core/share';
 
-
 /** One charge point of the simulated site. */
 export interface SiteChargePoint {
   name: string;
@@ -140,7 +139,13 @@ export function scaledSite(plugs: number): SiteChargePoint[] {
     const phase = PHASES[(k - 1) % 3];
     const letters: PlugLetter[] = left >= 2 ? ['A', 'B'] : ['A'];
     left -= letters.length;
-    out.push({ name: `CP${String(k).padStart(2, '0')}`, index: k, address: `sim-${k}`, enabled: true, plugs: letters.map((letter) => ({ letter, phase })) });
+    out.push({
+      name: `CP${String(k).padStart(2, '0')}`,
+      index: k,
+      address: `sim-${k}`,
+      enabled: true,
+      plugs: letters.map((letter) => ({ letter, phase })),
+    });
   }
   return out;
 }
@@ -227,7 +232,10 @@ export function runSimulation(opts: SimOptions): Kpis {
 
   // Charge points: configuration, the charge-point link state, the simulated device.
   const cfgs: ChargePointConfig[] = site.map((c) => ({
-    name: c.name, index: c.index, address: c.address, enabled: c.enabled,
+    name: c.name,
+    index: c.index,
+    address: c.address,
+    enabled: c.enabled,
     plugs: c.plugs.map((p) => ({ letter: p.letter, phase: p.phase, priority: false, maxCurrentA: DEFAULT_PLUG_MAX_A })),
     offline: { ...DEFAULT_OFFLINE },
   }));
@@ -237,17 +245,42 @@ export function runSimulation(opts: SimOptions): Kpis {
   const sockets: Socket[] = [];
   site.forEach((c, i) => {
     if (!c.enabled) return;
-    for (const p of c.plugs) sockets.push({ cp: i, letter: p.letter, phase: p.phase, key: `${c.name}/${p.letter}`, session: null, vehicle: null });
+    for (const p of c.plugs)
+      sockets.push({ cp: i, letter: p.letter, phase: p.phase, key: `${c.name}/${p.letter}`, session: null, vehicle: null });
   });
   const socketByKey = new Map(sockets.map((s) => [s.key, s]));
 
   let state: BalancerState = initialState(params, start);
   const k: Kpis = {
-    hours: opts.hours, seed, plugs: plugCount, limitA, workingLimitA: workingA, phases: {},
-    overloadAs: 0, invariantViolations: 0, energyDeliveredKWh: 0, energyIdealKWh: 0, energyRatio: 0,
-    jain: null, jainSessions: 0, arrivals: 0, turnedAway: 0, sessionsServed: 0, neverServed: 0,
-    worstWaitS: 0, meanWaitS: 0, pauses: 0, resumes: 0, pausesPerPlugMean: 0, pausesPerPlugMax: 0,
-    vehiclesFull: 0, rests: 0, faults: 0, offlineFallbacks: 0, closedTransactions: 0, balancerSteps: 0,
+    hours: opts.hours,
+    seed,
+    plugs: plugCount,
+    limitA,
+    workingLimitA: workingA,
+    phases: {},
+    overloadAs: 0,
+    invariantViolations: 0,
+    energyDeliveredKWh: 0,
+    energyIdealKWh: 0,
+    energyRatio: 0,
+    jain: null,
+    jainSessions: 0,
+    arrivals: 0,
+    turnedAway: 0,
+    sessionsServed: 0,
+    neverServed: 0,
+    worstWaitS: 0,
+    meanWaitS: 0,
+    pauses: 0,
+    resumes: 0,
+    pausesPerPlugMean: 0,
+    pausesPerPlugMax: 0,
+    vehiclesFull: 0,
+    rests: 0,
+    faults: 0,
+    offlineFallbacks: 0,
+    closedTransactions: 0,
+    balancerSteps: 0,
   };
   for (const ph of phases) k.phases[ph] = { limitA, peakA: 0, overAs: 0 };
   const pausesByPlug = new Map<string, number>(sockets.map((s) => [s.key, 0]));
@@ -356,7 +389,10 @@ export function runSimulation(opts: SimOptions): Kpis {
     const whole = (now - start) % 1000 === 0;
     const buildingA = building.currentAt(now);
     if (whole) {
-      apply({ type: 'meter', meter: { online: true, currentA: buildingA.map((a) => Math.round(a * 100) / 100) as Triple, timestamp: now } }, now);
+      apply(
+        { type: 'meter', meter: { online: true, currentA: buildingA.map((a) => Math.round(a * 100) / 100) as Triple, timestamp: now } },
+        now,
+      );
     }
     // Reports: every reportEveryS (staggered), and at once on a change of pilot.
     devices.forEach((d, i) => {
@@ -405,7 +441,10 @@ export function runSimulation(opts: SimOptions): Kpis {
       deliveredAs += evA[i] * dtS;
       const w = wantCaps[ph];
       if (w.length) {
-        const fair = waterFill(workingA - buildingA[i], w.map((x) => x.cap));
+        const fair = waterFill(
+          workingA - buildingA[i],
+          w.map((x) => x.cap),
+        );
         w.forEach((x, j) => {
           x.s.session!.dueAs += fair[j] * dtS;
           idealAs += fair[j] * dtS;
@@ -456,14 +495,30 @@ export function parseArgs(argv: string[]): { options: SimOptions; json: boolean;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     switch (a) {
-      case '--hours': options.hours = num(a, argv[++i], 0.01, 24 * 365); break;
-      case '--seed': options.seed = num(a, argv[++i], 0, 2 ** 32 - 1, true); break;
-      case '--plugs': options.plugs = num(a, argv[++i], 1, 5000, true); break;
-      case '--start-hour': options.startHour = num(a, argv[++i], 0, 23, true); break;
-      case '--arrivals': options.arrivalsPerPlugPerDay = num(a, argv[++i], 0, 100); break;
-      case '--json': json = true; break;
-      case '--help': case '-h': help = true; break;
-      default: throw new UsageError(`unknown option ${a}`);
+      case '--hours':
+        options.hours = num(a, argv[++i], 0.01, 24 * 365);
+        break;
+      case '--seed':
+        options.seed = num(a, argv[++i], 0, 2 ** 32 - 1, true);
+        break;
+      case '--plugs':
+        options.plugs = num(a, argv[++i], 1, 5000, true);
+        break;
+      case '--start-hour':
+        options.startHour = num(a, argv[++i], 0, 23, true);
+        break;
+      case '--arrivals':
+        options.arrivalsPerPlugPerDay = num(a, argv[++i], 0, 100);
+        break;
+      case '--json':
+        json = true;
+        break;
+      case '--help':
+      case '-h':
+        help = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${a}`);
     }
   }
   return { options, json, help };
@@ -475,7 +530,9 @@ const f2 = (x: number) => x.toFixed(2);
 /** The KPIs as the text table the CLI prints. */
 export function formatKpis(k: Kpis): string {
   const lines: string[] = [];
-  lines.push(`Simulated ${k.hours} h, seed ${k.seed}, ${k.plugs} plugs; I_limit ${f2(k.limitA)} A per phase (working ${f2(k.workingLimitA)} A)`);
+  lines.push(
+    `Simulated ${k.hours} h, seed ${k.seed}, ${k.plugs} plugs; I_limit ${f2(k.limitA)} A per phase (working ${f2(k.workingLimitA)} A)`,
+  );
   lines.push('');
   lines.push('Per phase: highest actual total (building + vehicles) against the limit, and overload');
   for (const [ph, p] of Object.entries(k.phases)) {
@@ -483,13 +540,23 @@ export function formatKpis(k: Kpis): string {
   }
   lines.push(`  overload total: ${f1(k.overloadAs)} A·s;  R-ALLOC-9 setpoint invariant violations: ${k.invariantViolations}`);
   lines.push('');
-  lines.push(`Energy delivered ${f1(k.energyDeliveredKWh)} kWh of an ideal fluid ${f1(k.energyIdealKWh)} kWh (${f1(100 * k.energyRatio)} %)`);
-  lines.push(`Jain's fairness index ${k.jain === null ? 'n/a' : k.jain.toFixed(3)} over ${k.jainSessions} sessions (received / max-min fair entitlement)`);
+  lines.push(
+    `Energy delivered ${f1(k.energyDeliveredKWh)} kWh of an ideal fluid ${f1(k.energyIdealKWh)} kWh (${f1(100 * k.energyRatio)} %)`,
+  );
+  lines.push(
+    `Jain's fairness index ${k.jain === null ? 'n/a' : k.jain.toFixed(3)} over ${k.jainSessions} sessions (received / max-min fair entitlement)`,
+  );
   lines.push(`Pauses ${k.pauses}, resumes ${k.resumes}; pauses per plug: mean ${f2(k.pausesPerPlugMean)}, max ${k.pausesPerPlugMax}`);
-  lines.push(`Wait from plugging in to first current: worst ${f1(k.worstWaitS / 60)} min, mean ${f1(k.meanWaitS / 60)} min; never served ${k.neverServed}`);
+  lines.push(
+    `Wait from plugging in to first current: worst ${f1(k.worstWaitS / 60)} min, mean ${f1(k.meanWaitS / 60)} min; never served ${k.neverServed}`,
+  );
   lines.push('');
-  lines.push(`Vehicles: ${k.arrivals} arrived, ${k.turnedAway} found no free plug, ${k.sessionsServed} served, ${k.vehiclesFull} left full; ${k.rests} rests, ${k.faults} faults`);
-  lines.push(`Balancer steps ${k.balancerSteps}, closed transactions ${k.closedTransactions}, device offline fall-backs ${k.offlineFallbacks}`);
+  lines.push(
+    `Vehicles: ${k.arrivals} arrived, ${k.turnedAway} found no free plug, ${k.sessionsServed} served, ${k.vehiclesFull} left full; ${k.rests} rests, ${k.faults} faults`,
+  );
+  lines.push(
+    `Balancer steps ${k.balancerSteps}, closed transactions ${k.closedTransactions}, device offline fall-backs ${k.offlineFallbacks}`,
+  );
   return lines.join('\n');
 }
 

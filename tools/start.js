@@ -67,7 +67,19 @@ function fail(text) {
 }
 
 function parseArgs(argv) {
-  const o = { port: 1880, meterPort: 5020, speed: 1, load: 'profile', amps: [18, 15, 20], dir: null, reset: false, auth: false, dashboard: 3, ocpp: false, ocppPort: 8180 };
+  const o = {
+    port: 1880,
+    meterPort: 5020,
+    speed: 1,
+    load: 'profile',
+    amps: [18, 15, 20],
+    dir: null,
+    reset: false,
+    auth: false,
+    dashboard: 3,
+    ocpp: false,
+    ocppPort: 8180,
+  };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     const value = () => {
@@ -82,14 +94,19 @@ function parseArgs(argv) {
       return n;
     };
     switch (a) {
-      case '--port': o.port = port(); break;
-      case '--meter-port': o.meterPort = port(); break;
+      case '--port':
+        o.port = port();
+        break;
+      case '--meter-port':
+        o.meterPort = port();
+        break;
       case '--speed': {
         const v = value();
         const n = Number(v);
         // The ev-sim node's time scale range (EV_SIM_LIMITS of lib/shared/params.ts, built).
         const lim = builtParams().EV_SIM_LIMITS.timeScale;
-        if (!/^\d+(\.\d+)?$/.test(v) || n < lim.min || n > lim.max) fail(`--speed must be a number from ${lim.min} to ${lim.max}, not ${JSON.stringify(v)}`);
+        if (!/^\d+(\.\d+)?$/.test(v) || n < lim.min || n > lim.max)
+          fail(`--speed must be a number from ${lim.min} to ${lim.max}, not ${JSON.stringify(v)}`);
         o.speed = n;
         break;
       }
@@ -99,20 +116,39 @@ function parseArgs(argv) {
         o.load = v;
         break;
       }
-      case '--amps': o.amps = parseAmps(value()); if (!o.amps) fail('--amps must be three currents ≥ 0, e.g. 30,26,34'); break;
-      case '--dir': o.dir = path.resolve(value()); break;
-      case '--reset': o.reset = true; break;
-      case '--auth': o.auth = true; break;
+      case '--amps':
+        o.amps = parseAmps(value());
+        if (!o.amps) fail('--amps must be three currents ≥ 0, e.g. 30,26,34');
+        break;
+      case '--dir':
+        o.dir = path.resolve(value());
+        break;
+      case '--reset':
+        o.reset = true;
+        break;
+      case '--auth':
+        o.auth = true;
+        break;
       case '--dashboard': {
         const v = value();
-        if (v !== '2' && v !== '3') fail(`--dashboard must be 2 (FlowFuse Dashboard 2.0) or 3 (node-red-dashboard 3), not ${JSON.stringify(v)}`);
+        if (v !== '2' && v !== '3')
+          fail(`--dashboard must be 2 (FlowFuse Dashboard 2.0) or 3 (node-red-dashboard 3), not ${JSON.stringify(v)}`);
         o.dashboard = Number(v);
         break;
       }
-      case '--ocpp': o.ocpp = true; break;
-      case '--ocpp-port': o.ocppPort = port(); break;
-      case '-h': case '--help': console.log(HELP); process.exit(0); break;
-      default: fail(`unknown option ${a}\n\n${HELP}`);
+      case '--ocpp':
+        o.ocpp = true;
+        break;
+      case '--ocpp-port':
+        o.ocppPort = port();
+        break;
+      case '-h':
+      case '--help':
+        console.log(HELP);
+        process.exit(0);
+        break;
+      default:
+        fail(`unknown option ${a}\n\n${HELP}`);
     }
   }
   if (!o.dir) o.dir = path.join(ROOT, o.ocpp ? '.demo-ocpp' : '.demo');
@@ -120,7 +156,9 @@ function parseArgs(argv) {
 }
 
 function parseAmps(text) {
-  const parts = String(text).split(',').map((s) => s.trim());
+  const parts = String(text)
+    .split(',')
+    .map((s) => s.trim());
   if (parts.length !== 3 || parts.some((s) => !/^\d+(\.\d+)?$/.test(s))) return null;
   return parts.map(Number);
 }
@@ -153,7 +191,20 @@ function settingsText(o) {
 }
 
 /** Files and folders start.js manages in the user directory; --reset removes exactly these. */
-const MANAGED = [FLOW_FILE, '.flows.json.backup', 'flows_cred.json', '.flows_cred.json.backup', 'context', '.config.runtime.json', '.config.runtime.json.backup', '.config.users.json', '.config.users.json.backup', '.config.nodes.json', '.config.nodes.json.backup', 'settings.js'];
+const MANAGED = [
+  FLOW_FILE,
+  '.flows.json.backup',
+  'flows_cred.json',
+  '.flows_cred.json.backup',
+  'context',
+  '.config.runtime.json',
+  '.config.runtime.json.backup',
+  '.config.users.json',
+  '.config.users.json.backup',
+  '.config.nodes.json',
+  '.config.nodes.json.backup',
+  'settings.js',
+];
 
 function prepareUserDir(o) {
   fs.mkdirSync(o.dir, { recursive: true });
@@ -167,7 +218,9 @@ function prepareUserDir(o) {
     const kept = fs.readFileSync(flowPath, 'utf8');
     const keptFamily = kept.includes('"dlm-ui2-') ? 2 : kept.includes('"dlm-ui-') ? 3 : o.dashboard;
     if (keptFamily !== o.dashboard) {
-      fail(`the flow kept in ${flowPath} uses the ${keptFamily === 2 ? 'Dashboard 2.0' : 'node-red-dashboard 3'} widgets: add --reset to start from the --dashboard ${o.dashboard} example, or use another --dir`);
+      fail(
+        `the flow kept in ${flowPath} uses the ${keptFamily === 2 ? 'Dashboard 2.0' : 'node-red-dashboard 3'} widgets: add --reset to start from the --dashboard ${o.dashboard} example, or use another --dir`,
+      );
     }
     flowNote = `kept the flow in ${flowPath} (your edits; --reset starts again from the example)`;
   } else if (o.ocpp) {
@@ -231,7 +284,13 @@ async function main() {
   const child = spawn(process.execPath, [redJs, '--settings', path.join(o.dir, 'settings.js'), '--userDir', o.dir], {
     cwd: o.dir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DLM_METER_PORT: String(sim.port), DLM_SIM_SPEED: String(o.speed), DLM_OCPP_PORT: String(o.ocppPort), NODE_RED_ENABLE_PROJECTS: 'false' },
+    env: {
+      ...process.env,
+      DLM_METER_PORT: String(sim.port),
+      DLM_SIM_SPEED: String(o.speed),
+      DLM_OCPP_PORT: String(o.ocppPort),
+      NODE_RED_ENABLE_PROJECTS: 'false',
+    },
   });
   let ready = false;
   let stopping = false;
@@ -246,9 +305,9 @@ async function main() {
         `  Sessions   ${url}/dlm/transactions.csv`,
         ...(o.auth
           ? [
-            `  Log-in     user admin, password ${o.auth.generated ? o.auth.password + ' (random; set DLM_ADMIN_PASSWORD to choose)' : 'from DLM_ADMIN_PASSWORD'}`,
-            '             the /dlm/… API needs a token: docs/example-site.md, "HTTP API"',
-          ]
+              `  Log-in     user admin, password ${o.auth.generated ? o.auth.password + ' (random; set DLM_ADMIN_PASSWORD to choose)' : 'from DLM_ADMIN_PASSWORD'}`,
+              '             the /dlm/… API needs a token: docs/example-site.md, "HTTP API"',
+            ]
           : ['  Log-in     none (the editor and /dlm/… are open on 127.0.0.1; npm start -- --auth asks for one)']),
         `  Meter      Modbus TCP 127.0.0.1:${sim.port} (unit 1)`,
         ...(o.ocpp ? [`  OCPP       ws://127.0.0.1:${o.ocppPort}/ocpp/<identity> (15 simulated OCPP 1.6J chargers)`] : []),
@@ -267,9 +326,22 @@ async function main() {
         ready = true;
         const announce = () => {
           banner();
-          if (process.send) process.send({ event: 'ready', url, port: o.port, meterPort: sim.port, dir: o.dir, pid: child.pid, auth: o.auth ? { username: o.auth.username, password: o.auth.password } : null });
+          if (process.send)
+            process.send({
+              event: 'ready',
+              url,
+              port: o.port,
+              meterPort: sim.port,
+              dir: o.dir,
+              pid: child.pid,
+              auth: o.auth ? { username: o.auth.username, password: o.auth.password } : null,
+            });
         };
-        if (o.ocpp) startOcppChargers().then(announce, (e) => { console.error(`start: OCPP chargers: ${e.message}`); shutdown(1); });
+        if (o.ocpp)
+          startOcppChargers().then(announce, (e) => {
+            console.error(`start: OCPP chargers: ${e.message}`);
+            shutdown(1);
+          });
         else announce();
       } else if (/EADDRINUSE|port .* in use|Error: listen/i.test(buf)) {
         console.error(`start: port ${o.port} is taken; choose another with --port`);
@@ -288,11 +360,23 @@ async function main() {
     const central = flow.find((n) => n.type === 'ocpp-central');
     if (!central) throw new Error('the flow has no ocpp-central node (start with --reset)');
     let creds = {};
-    try { creds = JSON.parse(fs.readFileSync(path.join(o.dir, 'flows_cred.json'), 'utf8')); } catch { /* none */ }
+    try {
+      creds = JSON.parse(fs.readFileSync(path.join(o.dir, 'flows_cred.json'), 'utf8'));
+    } catch {
+      /* none */
+    }
     const passwords = JSON.parse((creds[central.id] || creds[OCPP_CENTRAL_ID] || {}).passwords || '{}');
-    const vehicles = new Map(ocppFlow(JSON.parse(fs.readFileSync(EXAMPLES[o.dashboard], 'utf8'))).chargers.map((c) => [c.identity, c.vehicles]));
+    const vehicles = new Map(
+      ocppFlow(JSON.parse(fs.readFileSync(EXAMPLES[o.dashboard], 'utf8'))).chargers.map((c) => [c.identity, c.vehicles]),
+    );
     const chargers = central.chargers.map((c) => ({ identity: c.identity, plugs: c.plugs, vehicles: vehicles.get(c.identity) || [] }));
-    ocppChargers = await startDemoChargers({ port: o.ocppPort, chargers, passwords, speed: o.speed, log: (t) => console.log(`start: ${t}`) });
+    ocppChargers = await startDemoChargers({
+      port: o.ocppPort,
+      chargers,
+      passwords,
+      speed: o.speed,
+      log: (t) => console.log(`start: ${t}`),
+    });
   }
 
   async function shutdown(code) {
@@ -326,7 +410,12 @@ async function main() {
   function command(cmd) {
     switch (cmd.cmd) {
       case 'amps': {
-        const a = Array.isArray(cmd.currentsA) && cmd.currentsA.length === 3 && cmd.currentsA.every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x)) ? cmd.currentsA : null;
+        const a =
+          Array.isArray(cmd.currentsA) &&
+          cmd.currentsA.length === 3 &&
+          cmd.currentsA.every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x))
+            ? cmd.currentsA
+            : null;
         if (!a) throw new Error('amps needs three currents ≥ 0, A');
         o.load = 'constant';
         sim.setMode('constant');

@@ -3,7 +3,16 @@
  * validated in one place, before the node is built from them.
  */
 import { PLUG_LETTERS, indexFromName, lettersOf } from '../shared/ids';
-import { ADDRESS_MAX_LENGTH, DEFAULT_OFFLINE, DEFAULT_PLUG_COUNT, DEFAULT_PLUG_MAX_A, INDEX_MAX, NAME_MAX_LENGTH, PLUG_MAX_LIMITS, validateOffline } from '../shared/params';
+import {
+  ADDRESS_MAX_LENGTH,
+  DEFAULT_OFFLINE,
+  DEFAULT_PLUG_COUNT,
+  DEFAULT_PLUG_MAX_A,
+  INDEX_MAX,
+  NAME_MAX_LENGTH,
+  PLUG_MAX_LIMITS,
+  validateOffline,
+} from '../shared/params';
 import { CONTROL_CHARS } from '../shared/plate';
 import { PHASES } from '../shared/types';
 import type { ChargePointConfig, OfflineConfig, Phase } from '../shared/types';
@@ -19,8 +28,11 @@ export function editorNumber(x: unknown): number {
 }
 
 /** Builds the offline configuration from the editor fields; empty fields take the manual's defaults. */
-export function offlineFromEditor(raw: { heartbeatS?: unknown; mode?: unknown; currentA?: unknown }):
-  { ok: true; config: OfflineConfig } | { ok: false; errors: string[] } {
+export function offlineFromEditor(raw: {
+  heartbeatS?: unknown;
+  mode?: unknown;
+  currentA?: unknown;
+}): { ok: true; config: OfflineConfig } | { ok: false; errors: string[] } {
   const pick = (v: unknown, d: number) => (v === undefined || v === null || v === '' ? d : editorNumber(v));
   const candidate = {
     heartbeatS: pick(raw.heartbeatS, DEFAULT_OFFLINE.heartbeatS),
@@ -65,9 +77,7 @@ export function configFromEditor(
 ): { ok: true; config: ChargePointConfig } | { ok: false; errors: string[] } {
   const name = typeof raw.name === 'string' ? raw.name.trim() : raw.name;
   const indexRaw = raw.index === undefined || raw.index === null || raw.index === '' ? undefined : raw.index;
-  const index = indexRaw === undefined
-    ? (typeof name === 'string' ? indexFromName(name) : null)
-    : editorNumber(indexRaw);
+  const index = indexRaw === undefined ? (typeof name === 'string' ? indexFromName(name) : null) : editorNumber(indexRaw);
   const plugCount = editorNumber(raw.plugCount ?? DEFAULT_PLUG_COUNT); // the editor's default
   const phase = (p: unknown): unknown => (p === '' || p === undefined || p === null ? null : p);
   const max = (m: unknown): number => (m === '' || m === undefined || m === null ? DEFAULT_PLUG_MAX_A : editorNumber(m));
@@ -75,7 +85,7 @@ export function configFromEditor(
   const candidate = {
     name,
     index: index ?? NaN,
-    address: typeof raw.address === 'string' ? raw.address.trim() : raw.address ?? '',
+    address: typeof raw.address === 'string' ? raw.address.trim() : (raw.address ?? ''),
     enabled: enabled === undefined ? raw.enabled : enabled,
     plugs: lettersOf(plugCount === 2 ? 2 : 1).map((letter) => ({
       letter,

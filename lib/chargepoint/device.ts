@@ -9,14 +9,24 @@ import { isPlugLetter, plugId } from '../shared/ids';
 import { DEVICE_PLUGS_MAX, FAULT_MAX_LENGTH, IEC_MIN_CURRENT_A, MEASURED_MAX_A, NO_PLATE, validateOffline } from '../shared/params';
 import { CONTROL_CHARS, validatePlate } from '../shared/plate';
 import { PILOT_STATES } from '../shared/types';
-import type { ChargePointConfig, DeviceCommand, DevicePlugReport, PilotState, PlugConfig, PlugLetter, PlugMessage, PlugReport } from '../shared/types';
+import type {
+  ChargePointConfig,
+  DeviceCommand,
+  DevicePlugReport,
+  PilotState,
+  PlugConfig,
+  PlugLetter,
+  PlugMessage,
+  PlugReport,
+} from '../shared/types';
 
 /** Parses a `plate` input `{letter, plate}` for this charge point. */
 export function parsePlateInput(
   config: ChargePointConfig,
   x: unknown,
 ): { ok: true; letter: PlugLetter; plate: string } | { ok: false; error: string } {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) return { ok: false, error: 'plate payload must be an object {letter, plate}' };
+  if (x === null || typeof x !== 'object' || Array.isArray(x))
+    return { ok: false, error: 'plate payload must be an object {letter, plate}' };
   const p = x as Record<string, unknown>;
   const letterErr = checkLetter(config, p.letter);
   if (letterErr) return { ok: false, error: letterErr };
@@ -56,10 +66,7 @@ export interface ChargePointNodeState {
  * State at start: no report yet, so offline (the device may well be running its offline mode,
  * and R-OFF-3 reserves accordingly), pilot A (no vehicle known), plates restored when given.
  */
-export function initialChargePointState(
-  config: ChargePointConfig,
-  plates?: unknown,
-): ChargePointNodeState {
+export function initialChargePointState(config: ChargePointConfig, plates?: unknown): ChargePointNodeState {
   const kept: Partial<Record<PlugLetter, string>> = {};
   for (const p of config.plugs) {
     const saved = plates && typeof plates === 'object' ? (plates as Record<string, unknown>)[p.letter] : undefined;
@@ -88,7 +95,8 @@ export function validateDeviceReport(config: ChargePointConfig, x: unknown): str
   const errors: string[] = [];
   if ('devicePlugs' in r && r.devicePlugs !== undefined) {
     const d = r.devicePlugs;
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > DEVICE_PLUGS_MAX) errors.push(`devicePlugs must be a whole number 1..${DEVICE_PLUGS_MAX}`);
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > DEVICE_PLUGS_MAX)
+      errors.push(`devicePlugs must be a whole number 1..${DEVICE_PLUGS_MAX}`);
   }
   if (!Array.isArray(r.plugs) || r.plugs.length === 0) {
     errors.push('device report plugs must be a non-empty array of {letter, pilot, currentA}');
@@ -257,16 +265,22 @@ export function offlinePushCommand(config: ChargePointConfig, now: number): Devi
 }
 
 /** Short node status text: "A 16 A · B paused", "disabled", "OFFLINE". */
-export function statusText(config: ChargePointConfig, state: ChargePointNodeState, lastCommand: Partial<Record<PlugLetter, number>>): string {
+export function statusText(
+  config: ChargePointConfig,
+  state: ChargePointNodeState,
+  lastCommand: Partial<Record<PlugLetter, number>>,
+): string {
   if (!config.enabled) return 'disabled';
   const problems = configProblems(config);
   if (problems.length) return `ERR_CFG: ${problems.join(', ')}`;
   if (!state.online) return state.lastReportAt === null ? 'waiting for device' : 'OFFLINE';
-  return config.plugs.map((p) => {
-    const live = state.live[p.letter];
-    if (live?.fault || live?.pilot === 'E' || live?.pilot === 'F') return `${p.letter} fault`;
-    const sp = lastCommand[p.letter];
-    if (sp === undefined) return `${p.letter} ${live?.pilot === 'A' ? 'free' : 'no setpoint'}`;
-    return sp === 0 ? `${p.letter} ${live?.pilot === 'A' ? 'free' : 'paused'}` : `${p.letter} ${sp} A`;
-  }).join(' · ');
+  return config.plugs
+    .map((p) => {
+      const live = state.live[p.letter];
+      if (live?.fault || live?.pilot === 'E' || live?.pilot === 'F') return `${p.letter} fault`;
+      const sp = lastCommand[p.letter];
+      if (sp === undefined) return `${p.letter} ${live?.pilot === 'A' ? 'free' : 'no setpoint'}`;
+      return sp === 0 ? `${p.letter} ${live?.pilot === 'A' ? 'free' : 'paused'}` : `${p.letter} ${sp} A`;
+    })
+    .join(' · ');
 }

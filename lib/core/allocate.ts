@@ -16,7 +16,18 @@ import { loadRow } from './loadstate';
 import { buildingUsedA } from './meter';
 import { reservedForPlug } from './reserve';
 import { floorTo, share } from './share';
-import { cpOffline, effectiveA, EPS, offlineIndexes, phaseIdx, plugStatus, requesting, sitePhases, type BalancerState, type PlugState } from './state';
+import {
+  cpOffline,
+  effectiveA,
+  EPS,
+  offlineIndexes,
+  phaseIdx,
+  plugStatus,
+  requesting,
+  sitePhases,
+  type BalancerState,
+  type PlugState,
+} from './state';
 import { capOf, vehicleTimers } from './vehicle';
 import { cpIndexOf } from '../shared/ids';
 import { phaseLimitA } from '../shared/params';
@@ -68,7 +79,10 @@ export function allocate(d: Draft, now: number): void {
   const s = d.state;
   const params = s.params;
   const f: Frame = {
-    d, s, params, now,
+    d,
+    s,
+    params,
+    now,
     priorityActive: isPriorityActive(s.schedule, s.schedule.timeZone ?? params.timeZone, now),
     invalidParams: s.errors.length > 0,
   };
@@ -81,7 +95,15 @@ export function allocate(d: Draft, now: number): void {
   const offline = offlineIndexes(s, now);
   grantIncreases(f, decided, offline);
   pauseBelowMin(f, offline);
-  d.state.view = { priorityActive: f.priorityActive, table: decided.table, limitA, workingLimitA, buildingA, reservedA: c.reservedA, usableA: decided.usableA };
+  d.state.view = {
+    priorityActive: f.priorityActive,
+    table: decided.table,
+    limitA,
+    workingLimitA,
+    buildingA,
+    reservedA: c.reservedA,
+    usableA: decided.usableA,
+  };
 }
 
 /** Phase 1: classify every plug; vehicle timers; reservations of offline charge points (R-OFF-3). */
@@ -299,7 +321,11 @@ function allocateGroup(
   // R-ALLOC-4: pause, highest plug id first, until the rest can charge at ≥ I_min.
   while (active.length > 0 && availableA < active.length * minA - EPS) paused.push(active.pop()!);
   const resumed = paused.length === 0 ? resumeBatch(plugs, active, waiting, availableA, params, now) : [];
-  let shares = share(Math.max(0, availableA), active.map((i) => capOf(plugs[i], params)), params.resolutionA);
+  let shares = share(
+    Math.max(0, availableA),
+    active.map((i) => capOf(plugs[i], params)),
+    params.resolutionA,
+  );
   // R-SITE-3: never a share between 0 and I_min, whatever the rounding did: pause more if so.
   while (active.length > 0 && shares.some((x) => x < minA - EPS)) {
     const undo = resumed.pop(); // first undo this step's resumes, highest id first
@@ -307,7 +333,11 @@ function allocateGroup(
       active.splice(active.indexOf(undo), 1);
       waiting.unshift(undo);
     } else paused.push(active.pop()!);
-    shares = share(Math.max(0, availableA), active.map((i) => capOf(plugs[i], params)), params.resolutionA);
+    shares = share(
+      Math.max(0, availableA),
+      active.map((i) => capOf(plugs[i], params)),
+      params.resolutionA,
+    );
   }
   let used = 0;
   for (let k = 0; k < active.length; k++) {
@@ -326,7 +356,14 @@ function allocateGroup(
  * head blocks the others: the first that may not resume ends the batch. Moves the resumed plugs
  * from `waiting` into `active` (kept in id order); returns them, ascending id.
  */
-function resumeBatch(plugs: readonly PlugState[], active: number[], waiting: number[], availableA: number, params: SiteParams, now: number): number[] {
+function resumeBatch(
+  plugs: readonly PlugState[],
+  active: number[],
+  waiting: number[],
+  availableA: number,
+  params: SiteParams,
+  now: number,
+): number[] {
   let k = 0;
   while (k < waiting.length) {
     const head = plugs[waiting[k]];
@@ -356,8 +393,19 @@ function resumeBatch(plugs: readonly PlugState[], active: number[], waiting: num
  * The table row of a group (SPEC §4): n charging, w waiting for current. `waiting` is ascending
  * and `paused` descending by id, so the lowest waiting id is at an end of each.
  */
-function groupRow(plugs: readonly PlugState[], active: number[], waiting: number[], paused: number[], total: number, availableA: number, minA: number): PhaseGroupRow {
-  const lowestWaiting = Math.min(waiting.length ? plugs[waiting[0]].id : Infinity, paused.length ? plugs[paused[paused.length - 1]].id : Infinity);
+function groupRow(
+  plugs: readonly PlugState[],
+  active: number[],
+  waiting: number[],
+  paused: number[],
+  total: number,
+  availableA: number,
+  minA: number,
+): PhaseGroupRow {
+  const lowestWaiting = Math.min(
+    waiting.length ? plugs[waiting[0]].id : Infinity,
+    paused.length ? plugs[paused[paused.length - 1]].id : Infinity,
+  );
   return loadRow({
     availableA,
     charging: active.length,

@@ -45,7 +45,6 @@ function emptyView(): StepView {
   };
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Setpoints to send (R-OFF-1 refresh, R-OFF-2 push)
 // ---------------------------------------------------------------------------------------------
@@ -94,7 +93,8 @@ function evMeasured(state: BalancerState): Triple {
  * object, no setpoints, and the reason (R-ERR-1).
  */
 export function step(state: BalancerState, event: DlmEvent, now: number): StepResult {
-  if (typeof now !== 'number' || !Number.isFinite(now)) return { state, error: 'time must be a finite number of ms', setpoints: [], closedTransactions: [] };
+  if (typeof now !== 'number' || !Number.isFinite(now))
+    return { state, error: 'time must be a finite number of ms', setpoints: [], closedTransactions: [] };
   const error = validateEvent(state, event);
   if (error) return { state, error, setpoints: [], closedTransactions: [] };
   const d = new Draft(state);
@@ -134,5 +134,3 @@ export function step(state: BalancerState, event: DlmEvent, now: number): StepRe
   const setpoints = collectSetpoints(d, now);
   return { state: d.state, error: null, setpoints, closedTransactions: d.closed };
 }
-
-

@@ -5,7 +5,6 @@
 import { cpPosition, plugIndex, type BalancerState, type ChargePointState, type PlugState } from './state';
 import type { TransactionRecord } from '../shared/types';
 
-
 export class Draft {
   state: BalancerState;
   /** Which array positions already hold this step's own copy (null = the array itself is shared). */
@@ -97,4 +96,3 @@ function spliceFlags(flags: Uint8Array, at: number, delta: 1 | -1): Uint8Array {
   }
   return out;
 }
-

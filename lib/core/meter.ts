@@ -6,7 +6,6 @@
 import { FREQUENCY_MAX_HZ, METER_REASON_MAX_LENGTH, METER_SAMPLES_MAX, SANITY } from '../shared/params';
 import type { MeterMessage, SiteParams, Triple } from '../shared/types';
 
-
 export interface MeterState {
   /** Last meter message said online. */
   online: boolean;
@@ -25,7 +24,6 @@ export interface MeterState {
   peaks: { minute: number; a: Triple }[];
 }
 
-
 export function initialMeter(): MeterState {
   return { online: false, lastValidAt: null, realtimeA: [0, 0, 0], samples: [], reason: 'no reading yet', peaks: [] };
 }
@@ -35,7 +33,8 @@ const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFin
 /** A per-phase array of three finite numbers in [min, max], or the problem. */
 function tripleProblem(x: unknown, name: string, min: number, max: number, unit: string): string | null {
   if (!Array.isArray(x) || x.length !== 3) return `meter.${name} must be an array of 3 values (L1, L2, L3)${unit ? ' in ' + unit : ''}`;
-  for (const v of x) if (!isNum(v) || v < min || v > max) return `meter.${name} values must be numbers between ${min} and ${max}${unit ? ' ' + unit : ''}`;
+  for (const v of x)
+    if (!isNum(v) || v < min || v > max) return `meter.${name} values must be numbers between ${min} and ${max}${unit ? ' ' + unit : ''}`;
   return null;
 }
 
@@ -47,8 +46,10 @@ export function validateMeterMessage(m: unknown): string | null {
   if (m === null || typeof m !== 'object' || Array.isArray(m)) return 'meter payload must be an object';
   const msg = m as Record<string, unknown>;
   if (typeof msg.online !== 'boolean') return 'meter.online must be true or false';
-  if (msg.timestamp !== undefined && !(isNum(msg.timestamp) && msg.timestamp >= 0)) return 'meter.timestamp must be a time in ms since 1970';
-  if (msg.reason !== undefined && msg.reason !== null && (typeof msg.reason !== 'string' || msg.reason.length > METER_REASON_MAX_LENGTH)) return `meter.reason must be text of at most ${METER_REASON_MAX_LENGTH} characters`;
+  if (msg.timestamp !== undefined && !(isNum(msg.timestamp) && msg.timestamp >= 0))
+    return 'meter.timestamp must be a time in ms since 1970';
+  if (msg.reason !== undefined && msg.reason !== null && (typeof msg.reason !== 'string' || msg.reason.length > METER_REASON_MAX_LENGTH))
+    return `meter.reason must be text of at most ${METER_REASON_MAX_LENGTH} characters`;
   if (!msg.online) return null;
   const optional: [string, number, number, string][] = [
     ['voltageV', 0, SANITY.maxVoltageV, 'V'],
@@ -63,8 +64,10 @@ export function validateMeterMessage(m: unknown): string | null {
     if (e) return e;
   }
   const maxW = 3 * SANITY.maxCurrentA * SANITY.maxVoltageV;
-  if (msg.totalPowerW !== undefined && !(isNum(msg.totalPowerW) && Math.abs(msg.totalPowerW) <= maxW)) return `meter.totalPowerW must be a number between -${maxW} and ${maxW} W`;
-  if (msg.frequencyHz !== undefined && !(isNum(msg.frequencyHz) && msg.frequencyHz >= 0 && msg.frequencyHz <= FREQUENCY_MAX_HZ)) return `meter.frequencyHz must be a number between 0 and ${FREQUENCY_MAX_HZ} Hz`;
+  if (msg.totalPowerW !== undefined && !(isNum(msg.totalPowerW) && Math.abs(msg.totalPowerW) <= maxW))
+    return `meter.totalPowerW must be a number between -${maxW} and ${maxW} W`;
+  if (msg.frequencyHz !== undefined && !(isNum(msg.frequencyHz) && msg.frequencyHz >= 0 && msg.frequencyHz <= FREQUENCY_MAX_HZ))
+    return `meter.frequencyHz must be a number between 0 and ${FREQUENCY_MAX_HZ} Hz`;
   return null;
 }
 
@@ -72,13 +75,7 @@ export function validateMeterMessage(m: unknown): string | null {
  * Takes a valid meter message into the meter state. For a grid-position meter (R-MTR-2) the
  * building current is grid − measured EV current per phase (never below 0). Returns a new state.
  */
-export function takeReading(
-  meter: MeterState,
-  msg: MeterMessage,
-  params: SiteParams,
-  evMeasuredA: Triple,
-  now: number,
-): MeterState {
+export function takeReading(meter: MeterState, msg: MeterMessage, params: SiteParams, evMeasuredA: Triple, now: number): MeterState {
   if (!msg.online) return { ...meter, online: false, reason: msg.reason || 'meter reported offline' };
   const c = msg.currentA as Triple;
   const building: Triple =
@@ -89,7 +86,14 @@ export function takeReading(
   const samples = meter.samples.filter((s) => s.t > windowStart && s.t <= now);
   samples.push({ t: now, a: building });
   while (samples.length > METER_SAMPLES_MAX) samples.shift();
-  return { online: true, lastValidAt: now, realtimeA: building, samples, reason: null, peaks: notePeak(meter.peaks, building, params, now) };
+  return {
+    online: true,
+    lastValidAt: now,
+    realtimeA: building,
+    samples,
+    reason: null,
+    peaks: notePeak(meter.peaks, building, params, now),
+  };
 }
 
 const MINUTE_MS = 60000;

@@ -218,5 +218,3 @@ export function closeSession(d: Draft, p: PlugState, now: number): void {
   const recent = d.state.recentTransactions.concat([rec]);
   d.state.recentTransactions = recent.length > RECENT_TRANSACTIONS ? recent.slice(recent.length - RECENT_TRANSACTIONS) : recent;
 }
-
-

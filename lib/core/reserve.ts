@@ -16,13 +16,20 @@ export function reservedForPlug(cp: ChargePointState, p: PlugState, params: Site
   const off = Math.min(cp.offline.currentA, p.maxCurrentA);
   let byMode: number;
   switch (cp.offline.mode) {
-    case 0: byMode = 0; break;
-    case 1: byMode = last; break;
-    case 2: byMode = last > 0 ? Math.min(last, off) : 0; break;
-    default: byMode = off; break;
+    case 0:
+      byMode = 0;
+      break;
+    case 1:
+      byMode = last;
+      break;
+    case 2:
+      byMode = last > 0 ? Math.min(last, off) : 0;
+      break;
+    default:
+      byMode = off;
+      break;
   }
   // The charge point falls back once it has heard nothing from us for its heartbeat interval.
   const fallenBack = cp.lastSentAt === null || now - cp.lastSentAt >= (cp.offline.heartbeatS + params.reactionDelayS) * 1000;
   return fallenBack ? byMode : Math.max(byMode, last);
 }
-

@@ -11,7 +11,21 @@ import { validatePlate } from '../shared/plate';
 import { isValidTimeZone, PARAM_SPECS, SANITY, validateOffline, validateParams } from '../shared/params';
 import { validateSchedule } from '../shared/schedule';
 import { RECENT_TRANSACTIONS, STATE_VERSION, type BalancerState } from './state';
-import { CONFIG_HASH_MAX_LENGTH, FIELD_NAME_SHOWN_MAX_LENGTH, INDEX_MAX, NAME_MAX_LENGTH, STORED_COUNT_MAX, STORED_ERRORS_MAX, STORED_HISTORY_LIMITS, STORED_PEAKS_MAX, STORED_RECORD_LIMITS, STORED_SAMPLES_MAX, STORED_STATE_LIMITS, STORED_TEXT_MAX_LENGTH, TRANSACTION_HISTORY } from '../shared/params';
+import {
+  CONFIG_HASH_MAX_LENGTH,
+  FIELD_NAME_SHOWN_MAX_LENGTH,
+  INDEX_MAX,
+  NAME_MAX_LENGTH,
+  STORED_COUNT_MAX,
+  STORED_ERRORS_MAX,
+  STORED_HISTORY_LIMITS,
+  STORED_PEAKS_MAX,
+  STORED_RECORD_LIMITS,
+  STORED_SAMPLES_MAX,
+  STORED_STATE_LIMITS,
+  STORED_TEXT_MAX_LENGTH,
+  TRANSACTION_HISTORY,
+} from '../shared/params';
 import { boundedText, untrustedProblem } from '../shared/guard';
 import { LOAD_STATES, PHASES, PILOT_STATES, type TransactionRecord } from '../shared/types';
 
@@ -34,19 +48,28 @@ const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof
 
 const bool: Check = (v) => (typeof v === 'boolean' ? null : 'must be true or false');
 
-const num = (min: number, max: number, integer = false): Check => (v) => {
-  if (typeof v !== 'number' || !Number.isFinite(v)) return 'must be a finite number';
-  if (integer && !Number.isInteger(v)) return 'must be a whole number';
-  return v < min || v > max ? `must be between ${min} and ${max}` : null;
-};
+const num =
+  (min: number, max: number, integer = false): Check =>
+  (v) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return 'must be a finite number';
+    if (integer && !Number.isInteger(v)) return 'must be a whole number';
+    return v < min || v > max ? `must be between ${min} and ${max}` : null;
+  };
 
-const text = (min: number, max: number): Check => (v) =>
-  typeof v === 'string' && v.length >= min && v.length <= max ? null : `must be a text of ${min} to ${max} characters`;
+const text =
+  (min: number, max: number): Check =>
+  (v) =>
+    typeof v === 'string' && v.length >= min && v.length <= max ? null : `must be a text of ${min} to ${max} characters`;
 
-const oneOf = (options: readonly unknown[]): Check => (v) =>
-  options.includes(v) ? null : `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}`;
+const oneOf =
+  (options: readonly unknown[]): Check =>
+  (v) =>
+    options.includes(v) ? null : `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}`;
 
-const nullable = (c: Check): Check => (v) => (v === null ? null : c(v));
+const nullable =
+  (c: Check): Check =>
+  (v) =>
+    v === null ? null : c(v);
 
 const time = num(-MAX_TIME, MAX_TIME);
 const current = num(0, SANITY.maxCurrentA);
@@ -76,7 +99,12 @@ type OptionalCheck = Check & { optional?: true };
 /** A field that may be absent (a stored state from before it existed); checked when present. */
 const optional = (c: Check): OptionalCheck => Object.assign((x: unknown) => c(x), { optional: true as const });
 
-function record(v: unknown, path: string, shape: Record<string, Check>, deep: Record<string, (x: unknown, path: string) => Found> = {}): Found {
+function record(
+  v: unknown,
+  path: string,
+  shape: Record<string, Check>,
+  deep: Record<string, (x: unknown, path: string) => Found> = {},
+): Found {
   if (!isObj(v)) return `${path} must be an object`;
   for (const k of Object.keys(v)) {
     if (!(k in shape) && !(k in deep)) return `${path} has an unexpected field ${boundedText(k, FIELD_NAME_SHOWN_MAX_LENGTH)}`;
@@ -245,7 +273,11 @@ const VIEW_DEEP = {
   reservedA: triple,
   usableA: triple,
 };
-const VIEW: Record<string, Check> = { priorityActive: bool, limitA: num(0, Number.MAX_SAFE_INTEGER), workingLimitA: num(0, Number.MAX_SAFE_INTEGER) };
+const VIEW: Record<string, Check> = {
+  priorityActive: bool,
+  limitA: num(0, Number.MAX_SAFE_INTEGER),
+  workingLimitA: num(0, Number.MAX_SAFE_INTEGER),
+};
 
 function paramsProblem(v: unknown, path: string): Found {
   const shape = record(v, path, Object.fromEntries(PARAM_SPECS.map((s) => [s.key, later])));
@@ -255,7 +287,11 @@ function paramsProblem(v: unknown, path: string): Found {
 }
 
 function scheduleProblem(v: unknown, path: string): Found {
-  const shape = record(v, path, { enabled: later, slots: later, timeZone: nullable((z) => (isValidTimeZone(z) ? null : 'must be an IANA time zone')) });
+  const shape = record(v, path, {
+    enabled: later,
+    slots: later,
+    timeZone: nullable((z) => (isValidTimeZone(z) ? null : 'must be an IANA time zone')),
+  });
   if (shape) return shape;
   const errs = validateSchedule(v);
   return errs.length ? `${path}: ${errs[0]}` : null;
@@ -283,7 +319,8 @@ function referenceProblem(st: BalancerState): Found {
   const names = new Set<string>();
   const cps = st.chargePoints;
   for (let i = 0; i < cps.length; i++) {
-    if (i > 0 && !(cps[i - 1].index < cps[i].index)) return `chargePoints[${i}].index is out of order (charge points must be sorted by index, without repeats)`;
+    if (i > 0 && !(cps[i - 1].index < cps[i].index))
+      return `chargePoints[${i}].index is out of order (charge points must be sorted by index, without repeats)`;
     if (names.has(cps[i].name)) return `chargePoints[${i}].name repeats another charge point's name`;
     names.add(cps[i].name);
   }
@@ -298,7 +335,8 @@ function referenceProblem(st: BalancerState): Found {
     if (p.chargePoint !== cp.name) return `${path}.chargePoint is not the name of the charge point with its index`;
     if (!cp.letters.includes(p.letter)) return `${path}.letter is not configured on its charge point`;
     const s = p.session;
-    if (s && (s.plugId !== p.id || s.chargePoint !== p.chargePoint || s.letter !== p.letter)) return `${path}.session belongs to another plug`;
+    if (s && (s.plugId !== p.id || s.chargePoint !== p.chargePoint || s.letter !== p.letter))
+      return `${path}.session belongs to another plug`;
   }
   // Every plug is on a configured letter of its charge point; the counts agree, so every
   // configured letter has its plug (the core looks them up without checking).

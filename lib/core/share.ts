@@ -28,7 +28,11 @@ export function waterfill(available: number, caps: readonly number[]): number[] 
   if (n === 0 || !(available > 0)) return out;
   const order = Array.from(caps.keys());
   let allEqual = true;
-  for (let i = 1; i < n; i++) if (caps[i] !== caps[0]) { allEqual = false; break; }
+  for (let i = 1; i < n; i++)
+    if (caps[i] !== caps[0]) {
+      allEqual = false;
+      break;
+    }
   if (!allEqual) order.sort((a, b) => caps[a] - caps[b]);
   let remaining = available;
   for (let k = 0; k < n; k++) {

@@ -4,7 +4,21 @@
  * pure functions; the step lives in balancer.ts.
  */
 import type { MeterState } from './meter';
-import type { MeterMessage, OfflineConfig, Phase, Triple, PhaseTable, PilotState, PlugLetter, PlugMessage, PlugStatus, Schedule, SetpointMessage, SiteParams, TransactionRecord } from '../shared/types';
+import type {
+  MeterMessage,
+  OfflineConfig,
+  Phase,
+  Triple,
+  PhaseTable,
+  PilotState,
+  PlugLetter,
+  PlugMessage,
+  PlugStatus,
+  Schedule,
+  SetpointMessage,
+  SiteParams,
+  TransactionRecord,
+} from '../shared/types';
 import { PHASES } from '../shared/types';
 import { cpIndexOf } from '../shared/ids';
 
@@ -123,7 +137,6 @@ export interface StepResult {
 /** Closed sessions kept in the state for the status (the node keeps the full history). */
 export const RECENT_TRANSACTIONS = 50;
 
-
 export function plugIndex(plugs: readonly PlugState[], id: number): number {
   let lo = 0;
   let hi = plugs.length - 1;
@@ -226,4 +239,3 @@ export function offlineIndexes(state: BalancerState, now: number): Set<number> {
 export function requesting(p: PlugState): boolean {
   return (p.pilot === 'B' || p.pilot === 'C' || p.pilot === 'D') && !p.queued;
 }
-

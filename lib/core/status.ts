@@ -17,10 +17,14 @@ function reasonOf(state: BalancerState, p: PlugState, now: number): string | nul
   const cp = chargePointOf(state, p);
   const status = plugStatus(cp, p, state.params, now);
   switch (status) {
-    case 'DISABLED': return 'charge point disabled';
-    case 'ERR_CFG': return configError(cp, p, state.params);
-    case 'OFFLINE': return `no contact: offline mode ${cp.offline.mode}`;
-    case 'FAULTED': return p.fault || `pilot state ${p.pilot}`;
+    case 'DISABLED':
+      return 'charge point disabled';
+    case 'ERR_CFG':
+      return configError(cp, p, state.params);
+    case 'OFFLINE':
+      return `no contact: offline mode ${cp.offline.mode}`;
+    case 'FAULTED':
+      return p.fault || `pilot state ${p.pilot}`;
     case 'PAUSED':
       if (p.ignoresLimits) return 'does not follow limits: reserved at its maximum';
       if (state.errors.length) return 'site parameters invalid';
@@ -132,7 +136,10 @@ function analyserBase(state: BalancerState, online: boolean): AnalyserView {
 }
 
 /** Consumption per phase (R-MON-1), the analyser's figures (R-MON-2) and the power totals (R-MON-4). */
-function phaseFigures(state: BalancerState, now: number): { consumption: PerPhase<PhaseConsumption>; analyser: AnalyserView; evW: number; buildingW: number } {
+function phaseFigures(
+  state: BalancerState,
+  now: number,
+): { consumption: PerPhase<PhaseConsumption>; analyser: AnalyserView; evW: number; buildingW: number } {
   const params = state.params;
   const v = state.view;
   const phases = sitePhases(params);

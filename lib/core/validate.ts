@@ -2,7 +2,15 @@
  * Checks of everything that reaches the balancer (R-ERR-1): events. Each returns the problem in
  * words, or null. (A stored state is checked by lib/core/restore.ts, R-ERR-2.)
  */
-import { ADDRESS_MAX_LENGTH, DEVICE_PLUGS_MAX, ENERGY_MAX_WH, FAULT_MAX_LENGTH, INDEX_MAX, MEASURED_MAX_A, NAME_MAX_LENGTH } from '../shared/params';
+import {
+  ADDRESS_MAX_LENGTH,
+  DEVICE_PLUGS_MAX,
+  ENERGY_MAX_WH,
+  FAULT_MAX_LENGTH,
+  INDEX_MAX,
+  MEASURED_MAX_A,
+  NAME_MAX_LENGTH,
+} from '../shared/params';
 import { plugId as plugIdOf } from '../shared/ids';
 import { validatePlate } from '../shared/plate';
 import { validateMeterMessage } from './meter';
@@ -35,11 +43,17 @@ function plugHeaderProblem(p: Record<string, unknown>): string | null {
   if (typeof p.enabled !== 'boolean') return 'plug.enabled must be true or false';
   if (typeof p.online !== 'boolean') return 'plug.online must be true or false';
   if (p.reported !== undefined && typeof p.reported !== 'boolean') return 'plug.reported must be true or false';
-  if (p.address !== undefined && (typeof p.address !== 'string' || p.address.length > ADDRESS_MAX_LENGTH)) return `plug.address must be text of at most ${ADDRESS_MAX_LENGTH} characters`;
-  if (p.devicePlugs !== undefined && p.devicePlugs !== null && !(Number.isInteger(p.devicePlugs) && (p.devicePlugs as number) >= 1 && (p.devicePlugs as number) <= DEVICE_PLUGS_MAX)) {
+  if (p.address !== undefined && (typeof p.address !== 'string' || p.address.length > ADDRESS_MAX_LENGTH))
+    return `plug.address must be text of at most ${ADDRESS_MAX_LENGTH} characters`;
+  if (
+    p.devicePlugs !== undefined &&
+    p.devicePlugs !== null &&
+    !(Number.isInteger(p.devicePlugs) && (p.devicePlugs as number) >= 1 && (p.devicePlugs as number) <= DEVICE_PLUGS_MAX)
+  ) {
     return `plug.devicePlugs must be a whole number from 1 to ${DEVICE_PLUGS_MAX}`;
   }
-  if (p.timestamp !== undefined && !inRange(p.timestamp, 0, Number.MAX_SAFE_INTEGER)) return 'plug.timestamp must be a time in ms since 1970';
+  if (p.timestamp !== undefined && !inRange(p.timestamp, 0, Number.MAX_SAFE_INTEGER))
+    return 'plug.timestamp must be a time in ms since 1970';
   const offErr = validateOffline(p.offline);
   if (offErr.length) return offErr.join('; ');
   if (!Array.isArray(p.plugs) || p.plugs.length > 2) return 'plug.plugs must be an array of at most 2 plugs';
@@ -53,11 +67,16 @@ function plugEntryProblem(index: number, name: string, q: Record<string, unknown
   if (q.id !== expectId) return `plug ${name} ${q.letter} must have id ${expectId} (R-CP-2), not ${describeValue(q.id)}`;
   if (q.phase !== null && !PHASES.includes(q.phase as Phase)) return 'plug phase must be "L1", "L2", "L3" or null';
   if (typeof q.priority !== 'boolean') return 'plug priority must be true or false';
-  if (!inRange(q.maxCurrentA, PLUG_MAX_LIMITS.min, PLUG_MAX_LIMITS.max)) return `plug maxCurrentA must be a current from ${PLUG_MAX_LIMITS.min} to ${PLUG_MAX_LIMITS.max} A`;
+  if (!inRange(q.maxCurrentA, PLUG_MAX_LIMITS.min, PLUG_MAX_LIMITS.max))
+    return `plug maxCurrentA must be a current from ${PLUG_MAX_LIMITS.min} to ${PLUG_MAX_LIMITS.max} A`;
   if (!PILOT_STATES.includes(q.pilot as PilotState)) return 'plug pilot must be one of A, B, C, D, E, F';
   if (!inRange(q.measuredA, 0, MEASURED_MAX_A)) return `plug measuredA must be a current from 0 to ${MEASURED_MAX_A} A`;
   if (!inRange(q.energyWh, 0, ENERGY_MAX_WH)) return `plug energyWh must be a number from 0 to ${ENERGY_MAX_WH} Wh`;
-  if (q.fault !== undefined && q.fault !== null && (typeof q.fault !== 'string' || q.fault.length > FAULT_MAX_LENGTH || CONTROL.test(q.fault))) {
+  if (
+    q.fault !== undefined &&
+    q.fault !== null &&
+    (typeof q.fault !== 'string' || q.fault.length > FAULT_MAX_LENGTH || CONTROL.test(q.fault))
+  ) {
     return `plug fault must be text of at most ${FAULT_MAX_LENGTH} characters, no control characters`;
   }
   if (q.followsLimits !== undefined && typeof q.followsLimits !== 'boolean') return 'plug followsLimits must be true or false';
@@ -106,7 +125,8 @@ export function validateEvent(state: BalancerState, e: unknown): string | null {
     case 'schedule': {
       const errs = validateSchedule(ev.schedule);
       if (errs.length) return errs.join('; ');
-      if (ev.timeZone !== undefined && !isValidTimeZone(ev.timeZone)) return 'schedule time zone must be an IANA time zone such as Europe/Madrid';
+      if (ev.timeZone !== undefined && !isValidTimeZone(ev.timeZone))
+        return 'schedule time zone must be an IANA time zone such as Europe/Madrid';
       return null;
     }
     case 'params': {
@@ -114,7 +134,8 @@ export function validateEvent(state: BalancerState, e: unknown): string | null {
       return r.ok ? null : r.errors.join('; ');
     }
     case 'plate': {
-      if (typeof ev.plugId !== 'number' || !Number.isInteger(ev.plugId)) return `plate.plugId must be a whole number, not ${describeValue(ev.plugId)}`;
+      if (typeof ev.plugId !== 'number' || !Number.isInteger(ev.plugId))
+        return `plate.plugId must be a whole number, not ${describeValue(ev.plugId)}`;
       if (!findPlug(state, ev.plugId)) return `unknown plug id ${ev.plugId}`;
       return plateError(ev.plate);
     }
@@ -122,4 +143,3 @@ export function validateEvent(state: BalancerState, e: unknown): string | null {
       return `unknown event type ${describeValue(ev.type)}`;
   }
 }
-

@@ -6,8 +6,6 @@ import { ceilTo } from './share';
 import type { PlugState } from './state';
 import type { SiteParams } from '../shared/types';
 
-
-
 /** What the vehicle timers change on a plug, or null when nothing changes (the common case). */
 export interface TimerPatch {
   queueNow: boolean;
@@ -25,7 +23,11 @@ function idle(p: PlugState, params: SiteParams): boolean {
   const active = p.setpointA > 0;
   const drawing = p.pilot === 'C' || p.pilot === 'D';
   return (
-    !p.queued && p.bSince === null && p.lowSince === null && p.underSince === null && !p.released &&
+    !p.queued &&
+    p.bSince === null &&
+    p.lowSince === null &&
+    p.underSince === null &&
+    !p.released &&
     !(params.stateBDetection && active && p.pilot === 'B') &&
     !(params.lowConsumption && active && drawing && p.measuredA < params.lowConsumptionA) &&
     !(params.releaseUnused && active && drawing && p.measuredA + params.releaseHeadroomA < p.setpointA)
@@ -39,12 +41,28 @@ function idle(p: PlugState, params: SiteParams): boolean {
  */
 export function vehicleTimers(p: PlugState, params: SiteParams, now: number): TimerPatch | null {
   if (idle(p, params)) return null;
-  const t: TimerPatch = { queueNow: false, queued: p.queued, bSince: p.bSince, lowSince: p.lowSince, nextRetryAt: p.nextRetryAt, retriesUsed: p.retriesUsed, underSince: p.underSince, released: p.released };
+  const t: TimerPatch = {
+    queueNow: false,
+    queued: p.queued,
+    bSince: p.bSince,
+    lowSince: p.lowSince,
+    nextRetryAt: p.nextRetryAt,
+    retriesUsed: p.retriesUsed,
+    underSince: p.underSince,
+    released: p.released,
+  };
   const active = detectQueue(p, params, now, t);
   retry(params, now, t);
   release(p, params, now, active, t);
-  const same = !t.queueNow && t.queued === p.queued && t.bSince === p.bSince && t.lowSince === p.lowSince && t.nextRetryAt === p.nextRetryAt &&
-    t.retriesUsed === p.retriesUsed && t.underSince === p.underSince && t.released === p.released;
+  const same =
+    !t.queueNow &&
+    t.queued === p.queued &&
+    t.bSince === p.bSince &&
+    t.lowSince === p.lowSince &&
+    t.nextRetryAt === p.nextRetryAt &&
+    t.retriesUsed === p.retriesUsed &&
+    t.underSince === p.underSince &&
+    t.released === p.released;
   return same ? null : t;
 }
 
@@ -110,4 +128,3 @@ export function capOf(p: PlugState, params: SiteParams): number {
   const c = ceilTo(p.measuredA + params.releaseHeadroomA, params.resolutionA);
   return Math.min(p.maxCurrentA, Math.max(params.minCurrentA, c));
 }
-

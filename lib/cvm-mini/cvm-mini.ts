@@ -16,14 +16,7 @@ import { describeValue } from '../shared/guard';
 export type RegisterSource = 'CVM-MINI manual §6.1' | 'sibling Circutor meters (CVM-C10 / CVM-NET map)';
 
 /** The physical quantity a register pair holds. */
-export type CvmQuantity =
-  | 'voltage'
-  | 'current'
-  | 'activePower'
-  | 'reactivePower'
-  | 'powerFactor'
-  | 'totalActivePower'
-  | 'frequency';
+export type CvmQuantity = 'voltage' | 'current' | 'activePower' | 'reactivePower' | 'powerFactor' | 'totalActivePower' | 'frequency';
 
 /** One variable of the map: a signed 32-bit value in two registers, high word first. */
 export interface CvmRegister {
@@ -151,7 +144,7 @@ export type DecodeResult = { ok: true; meter: CvmMeterMessage } | { ok: false; e
 
 /** Signed 32-bit value of two 16-bit registers, high word first (manual §6.1). */
 export function int32(high: number, low: number): number {
-  return (((high & 0xffff) << 16) | (low & 0xffff)) | 0;
+  return ((high & 0xffff) << 16) | (low & 0xffff) | 0;
 }
 
 /** The two registers (high word first) of a signed 32-bit value. */
@@ -324,7 +317,8 @@ export function checkModbusRequest(req: unknown): string | null {
     return `response is for address ${describeValue(r.address)}, the CVM-MINI map starts at ${CVM_START_ADDRESS}`;
   }
   const fc = r.fc === undefined ? undefined : Number(r.fc);
-  if (fc !== undefined && fc !== 3 && fc !== 4) return `response is for function ${describeValue(r.fc)}, the CVM-MINI map is read with 3 or 4`;
+  if (fc !== undefined && fc !== 3 && fc !== 4)
+    return `response is for function ${describeValue(r.fc)}, the CVM-MINI map is read with 3 or 4`;
   return null;
 }
 

@@ -5,10 +5,31 @@
  * the browser. No Node-RED, no timers, no clock reads: time is an argument.
  */
 import { validatePlate } from '../shared/plate';
-import { checkParam, LINK_MAX_LENGTH, POWER_LIVE_SAMPLES_MAX, TRANSACTION_ROWS_DEFAULT, mergeParams, NO_PLATE, PARAM_SPECS, PLATE_MAX_LENGTH, type ParamSpec } from '../shared/params';
+import {
+  checkParam,
+  LINK_MAX_LENGTH,
+  POWER_LIVE_SAMPLES_MAX,
+  TRANSACTION_ROWS_DEFAULT,
+  mergeParams,
+  NO_PLATE,
+  PARAM_SPECS,
+  PLATE_MAX_LENGTH,
+  type ParamSpec,
+} from '../shared/params';
 import { MAX_ERROR_TEXT } from '../shared/guard';
 import { validateSchedule } from '../shared/schedule';
-import type { GroupName, LoadState, Phase, PhaseGroupRow, PlugStatus, PowerView, Schedule, SiteParams, StatusMessage, TransactionRecord } from '../shared/types';
+import type {
+  GroupName,
+  LoadState,
+  Phase,
+  PhaseGroupRow,
+  PlugStatus,
+  PowerView,
+  Schedule,
+  SiteParams,
+  StatusMessage,
+  TransactionRecord,
+} from '../shared/types';
 import { PHASES, PLUG_STATUSES } from '../shared/types';
 
 // ---------------------------------------------------------------------------------------------
@@ -48,9 +69,24 @@ export const PLUG_STATUS_INFO: Readonly<Record<PlugStatus, { label: string; colo
     AVAILABLE: { label: 'AVAILABLE', colour: '#2e7d32', text: '#ffffff', definition: 'The plug is available and ready.' },
     CHARGING: { label: 'CHARGING', colour: '#1565c0', text: '#ffffff', definition: 'The vehicle in this plug is charging.' },
     PAUSED: { label: 'PAUSED', colour: '#f9a825', text: '#000000', definition: 'The charging transaction is paused.' },
-    OFFLINE: { label: 'OFFLINE', colour: '#616161', text: '#ffffff', definition: 'No network connection between the load manager and the charge point.' },
-    FAULTED: { label: 'FAULTED', colour: '#c62828', text: '#ffffff', definition: 'The charge point reports an error: contact technical assistance.' },
-    ERR_CFG: { label: 'ERR. CFG', colour: '#6a1b9a', text: '#ffffff', definition: 'The charge point configuration must be corrected (commissioning).' },
+    OFFLINE: {
+      label: 'OFFLINE',
+      colour: '#616161',
+      text: '#ffffff',
+      definition: 'No network connection between the load manager and the charge point.',
+    },
+    FAULTED: {
+      label: 'FAULTED',
+      colour: '#c62828',
+      text: '#ffffff',
+      definition: 'The charge point reports an error: contact technical assistance.',
+    },
+    ERR_CFG: {
+      label: 'ERR. CFG',
+      colour: '#6a1b9a',
+      text: '#ffffff',
+      definition: 'The charge point configuration must be corrected (commissioning).',
+    },
     DISABLED: { label: 'DISABLED', colour: '#9e9e9e', text: '#000000', definition: 'The charge point is disabled.' },
   });
 
@@ -92,7 +128,14 @@ export function slotLabel(h: number): string {
 export function dateTime(t: number | null, timeZone: string): string {
   if (t === null || !Number.isFinite(t)) return '–';
   const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
   }).formatToParts(new Date(t));
   const get = (k: string) => parts.find((p) => p.type === k)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}`;
@@ -123,7 +166,8 @@ export function duration(ms: number): string {
  * message is refused with a reason, nothing changes). Returns the problems (empty = usable).
  */
 export function statusProblems(x: unknown): string[] {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) return ['payload must be the balancer status object (msg.payload of its status output)'];
+  if (x === null || typeof x !== 'object' || Array.isArray(x))
+    return ['payload must be the balancer status object (msg.payload of its status output)'];
   const s = x as Record<string, unknown>;
   const errors: string[] = [];
   const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -320,7 +364,12 @@ export function tableView(status: StatusMessage): TableWidgetView {
     groups: groupNames.map((name) => ({ name, span: phases.length })),
     columns,
     rows,
-    states: ([1, 2, 3, 4, 5] as LoadState[]).map((s) => ({ state: s, name: STATE_NAMES[s], hint: STATE_HINTS[s], colour: STATE_COLOURS[s] })),
+    states: ([1, 2, 3, 4, 5] as LoadState[]).map((s) => ({
+      state: s,
+      name: STATE_NAMES[s],
+      hint: STATE_HINTS[s],
+      colour: STATE_COLOURS[s],
+    })),
   };
 }
 
@@ -391,7 +440,12 @@ export function consumptionView(status: StatusMessage): ConsumptionWidgetView {
       over: x.totalA > x.limitA,
     };
   });
-  return { phases, rows, bars, fallbackWarning: fbOk && fb.ok === false && typeof fb.warning === 'string' ? fb.warning.slice(0, MAX_ERROR_TEXT) : null };
+  return {
+    phases,
+    rows,
+    bars,
+    fallbackWarning: fbOk && fb.ok === false && typeof fb.warning === 'string' ? fb.warning.slice(0, MAX_ERROR_TEXT) : null,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -612,13 +666,22 @@ export function isPowerHistory(x: unknown): x is PowerHistory {
   const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
   return (
     h.version === 1 &&
-    finite(h.bucketMs) && (h.bucketMs as number) > 0 &&
+    finite(h.bucketMs) &&
+    (h.bucketMs as number) > 0 &&
     Array.isArray(h.buckets) &&
     Array.isArray(h.live) &&
-    (h.buckets as unknown[]).every((b) => b !== null && typeof b === 'object' &&
-      ['t', 'n', 'buildingW', 'evW', 'totalW', 'contractedW', 'peakW'].every((k) => finite((b as Record<string, unknown>)[k]))) &&
-    (h.live as unknown[]).every((s) => s !== null && typeof s === 'object' &&
-      ['t', 'buildingW', 'evW', 'totalW', 'contractedW'].every((k) => finite((s as Record<string, unknown>)[k])))
+    (h.buckets as unknown[]).every(
+      (b) =>
+        b !== null &&
+        typeof b === 'object' &&
+        ['t', 'n', 'buildingW', 'evW', 'totalW', 'contractedW', 'peakW'].every((k) => finite((b as Record<string, unknown>)[k])),
+    ) &&
+    (h.live as unknown[]).every(
+      (s) =>
+        s !== null &&
+        typeof s === 'object' &&
+        ['t', 'buildingW', 'evW', 'totalW', 'contractedW'].every((k) => finite((s as Record<string, unknown>)[k])),
+    )
   );
 }
 
@@ -627,28 +690,44 @@ export function isPowerHistory(x: unknown): x is PowerHistory {
  * 24 h at most (≤ 1440 buckets), plus the last 10 min raw for the live graph. A reading older
  * than the last one (a repeated status, the clock set back) is ignored. Pure: `h` is not modified.
  */
-export function addPowerSample(h: PowerHistory, power: PowerView, t: number, historyMs = POWER_HISTORY_MS, liveMs = POWER_LIVE_MS): PowerHistory {
+export function addPowerSample(
+  h: PowerHistory,
+  power: PowerView,
+  t: number,
+  historyMs = POWER_HISTORY_MS,
+  liveMs = POWER_LIVE_MS,
+): PowerHistory {
   const lastLive = h.live[h.live.length - 1];
   if (lastLive && t <= lastLive.t) return h;
   const key = Math.floor(t / h.bucketMs) * h.bucketMs;
   let buckets = h.buckets;
   const last = buckets[buckets.length - 1];
   if (!last || key > last.t) {
-    buckets = buckets.concat([{
-      t: key, n: 1, buildingW: power.buildingW, evW: power.evW, totalW: power.totalW, contractedW: power.contractedW, peakW: power.totalW,
-    }]);
+    buckets = buckets.concat([
+      {
+        t: key,
+        n: 1,
+        buildingW: power.buildingW,
+        evW: power.evW,
+        totalW: power.totalW,
+        contractedW: power.contractedW,
+        peakW: power.totalW,
+      },
+    ]);
   } else if (key === last.t) {
     const n = last.n + 1;
     const avg = (a: number, x: number) => a + (x - a) / n;
-    buckets = buckets.slice(0, -1).concat([{
-      t: key,
-      n,
-      buildingW: avg(last.buildingW, power.buildingW),
-      evW: avg(last.evW, power.evW),
-      totalW: avg(last.totalW, power.totalW),
-      contractedW: avg(last.contractedW, power.contractedW),
-      peakW: Math.max(last.peakW, power.totalW),
-    }]);
+    buckets = buckets.slice(0, -1).concat([
+      {
+        t: key,
+        n,
+        buildingW: avg(last.buildingW, power.buildingW),
+        evW: avg(last.evW, power.evW),
+        totalW: avg(last.totalW, power.totalW),
+        contractedW: avg(last.contractedW, power.contractedW),
+        peakW: Math.max(last.peakW, power.totalW),
+      },
+    ]);
   }
   const from = t - historyMs;
   const firstKept = buckets.findIndex((b) => b.t > from);
@@ -796,7 +875,8 @@ const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typ
 export function plateEdit(status: StatusMessage | null, payload: unknown): EditResult {
   if (!isObject(payload)) return { ok: false, error: 'plate edit must be {plugId, plate}' };
   const id = payload.plugId;
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1) return { ok: false, error: 'plate edit: plugId must be a plug id (1, 2, …)' };
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1)
+    return { ok: false, error: 'plate edit: plugId must be a plug id (1, 2, …)' };
   if (status && !status.plugs.some((p) => p.id === id)) return { ok: false, error: `plate edit: no plug ${id} on this site` };
   const r = validatePlate(payload.plate);
   if (!r.ok) return { ok: false, error: `plate edit refused: ${r.error}` };
@@ -830,7 +910,10 @@ export function scheduleEdit(payload: unknown): EditResult {
   const extra = Object.keys(payload).filter((k) => k !== 'enabled' && k !== 'slots');
   if (extra.length) errors.push(`unknown schedule field(s): ${extra.join(', ')}`);
   if (errors.length) return { ok: false, error: `schedule edit refused: ${errors.join('; ')}` };
-  return { ok: true, msg: { topic: 'schedule', payload: { enabled: payload.enabled as boolean, slots: (payload.slots as boolean[]).slice() } } };
+  return {
+    ok: true,
+    msg: { topic: 'schedule', payload: { enabled: payload.enabled as boolean, slots: (payload.slots as boolean[]).slice() } },
+  };
 }
 
 /** The CSV link of the transactions widget: a path on this server or an http(s) URL, else null. */

@@ -27,7 +27,6 @@ export function editRefusal(mode: unknown, uiSettings: unknown): string | null {
   return 'Edits refused: this dashboard has no login. Set ui.middleware and ui.ioMiddleware in settings.js, or this widget\'s edits to "open".';
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // FlowFuse Dashboard 2.0 (nodes/dlm-ui2)
 // ---------------------------------------------------------------------------------------------

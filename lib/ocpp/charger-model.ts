@@ -35,9 +35,18 @@ export class ChargerModel {
   profiles: InstalledProfile[] = [];
   connectors: ConnectorModel[];
   t: number;
-  constructor(readonly o: ChargerModelOptions, now: number) {
+  constructor(
+    readonly o: ChargerModelOptions,
+    now: number,
+  ) {
     this.connectors = Array.from({ length: o.connectors }, (_, i) => ({
-      id: i + 1, vehicleMaxA: null, idTag: '', tx: null, offered: [[now, 0]], drawnA: 0, registerWh: 1000 * (i + 1),
+      id: i + 1,
+      vehicleMaxA: null,
+      idTag: '',
+      tx: null,
+      offered: [[now, 0]],
+      drawnA: 0,
+      registerWh: 1000 * (i + 1),
     }));
     this.t = now;
   }
@@ -108,7 +117,7 @@ export class ChargerModel {
 
   setProfile(connectorId: number, p: ChargingProfile, now: number): 'Accepted' | 'Rejected' {
     this.advance(now);
-    const tx = connectorId > 0 ? this.connectors[connectorId - 1]?.tx ?? null : null;
+    const tx = connectorId > 0 ? (this.connectors[connectorId - 1]?.tx ?? null) : null;
     const r = installProfile(this.profiles, connectorId, p, this.o.connectors, tx);
     this.profiles = r.profiles;
     this.advance(now);

@@ -93,15 +93,19 @@ function stackedLimit(list: InstalledProfile[], now: number, relativeStart: numb
  * or null when no profile limits it. `tx` is the connector's running transaction (null = none).
  */
 export function compositeLimitAt(
-  profiles: readonly InstalledProfile[], connectorId: number, now: number, tx: ConnectorTransaction | null,
+  profiles: readonly InstalledProfile[],
+  connectorId: number,
+  now: number,
+  tx: ConnectorTransaction | null,
 ): number | null {
   const of = (purpose: string, connector: number) =>
     profiles.filter((ip) => ip.connectorId === connector && ip.profile.chargingProfilePurpose === purpose);
   const relStart = tx ? tx.startedAt : null;
   let txLimit: number | null = null;
   if (tx) {
-    const own = of('TxProfile', connectorId).filter((ip) =>
-      ip.profile.transactionId === undefined || ip.profile.transactionId === tx.transactionId);
+    const own = of('TxProfile', connectorId).filter(
+      (ip) => ip.profile.transactionId === undefined || ip.profile.transactionId === tx.transactionId,
+    );
     txLimit = stackedLimit(own, now, relStart);
   }
   if (txLimit === null) txLimit = stackedLimit(of('TxDefaultProfile', connectorId), now, relStart);
@@ -127,8 +131,11 @@ export interface InstallResult {
  * not strictly increasing, a negative limit, a connector the charge point does not have.
  */
 export function installProfile(
-  profiles: readonly InstalledProfile[], connectorId: number, profile: ChargingProfile,
-  connectors: number, tx: ConnectorTransaction | null,
+  profiles: readonly InstalledProfile[],
+  connectorId: number,
+  profile: ChargingProfile,
+  connectors: number,
+  tx: ConnectorTransaction | null,
 ): InstallResult {
   const reject = (reason: string): InstallResult => ({ status: 'Rejected', profiles: [...profiles], reason });
   if (!Number.isInteger(connectorId) || connectorId < 0 || connectorId > connectors) return reject('unknown connector');
@@ -137,7 +144,8 @@ export function installProfile(
   if (purpose === 'TxProfile') {
     if (connectorId === 0) return reject('TxProfile needs a connector');
     if (!tx) return reject('TxProfile without a transaction');
-    if (profile.transactionId !== undefined && profile.transactionId !== tx.transactionId) return reject('TxProfile for another transaction');
+    if (profile.transactionId !== undefined && profile.transactionId !== tx.transactionId)
+      return reject('TxProfile for another transaction');
   }
   const periods: ChargingSchedulePeriod[] = profile.chargingSchedule.chargingSchedulePeriod;
   if (!periods.length || periods[0].startPeriod !== 0) return reject('the first period must start at 0');
@@ -148,10 +156,13 @@ export function installProfile(
   if (profile.chargingProfileKind !== 'Relative' && Number.isNaN(parseTime(profile.chargingSchedule.startSchedule))) {
     return reject('Absolute and Recurring profiles need startSchedule');
   }
-  const kept = profiles.filter((ip) => !(
-    ip.profile.chargingProfileId === profile.chargingProfileId
-    || (ip.connectorId === connectorId && ip.profile.chargingProfilePurpose === purpose && ip.profile.stackLevel === profile.stackLevel)
-  ));
+  const kept = profiles.filter(
+    (ip) =>
+      !(
+        ip.profile.chargingProfileId === profile.chargingProfileId ||
+        (ip.connectorId === connectorId && ip.profile.chargingProfilePurpose === purpose && ip.profile.stackLevel === profile.stackLevel)
+      ),
+  );
   return { status: 'Accepted', profiles: [...kept, { connectorId, profile: structuredClone(profile) }] };
 }
 
@@ -165,10 +176,11 @@ export interface ClearCriteria {
 
 /** Removes the matching profiles (ClearChargingProfile); `cleared` false = none matched ("Unknown"). */
 export function clearProfiles(profiles: readonly InstalledProfile[], c: ClearCriteria): { profiles: InstalledProfile[]; cleared: boolean } {
-  const match = (ip: InstalledProfile) => (c.id === undefined || ip.profile.chargingProfileId === c.id)
-    && (c.connectorId === undefined || ip.connectorId === c.connectorId)
-    && (c.chargingProfilePurpose === undefined || ip.profile.chargingProfilePurpose === c.chargingProfilePurpose)
-    && (c.stackLevel === undefined || ip.profile.stackLevel === c.stackLevel);
+  const match = (ip: InstalledProfile) =>
+    (c.id === undefined || ip.profile.chargingProfileId === c.id) &&
+    (c.connectorId === undefined || ip.connectorId === c.connectorId) &&
+    (c.chargingProfilePurpose === undefined || ip.profile.chargingProfilePurpose === c.chargingProfilePurpose) &&
+    (c.stackLevel === undefined || ip.profile.stackLevel === c.stackLevel);
   const kept = profiles.filter((ip) => !match(ip));
   return { profiles: kept, cleared: kept.length !== profiles.length };
 }
@@ -185,12 +197,18 @@ export function endTransaction(profiles: readonly InstalledProfile[], connectorI
  * maximum), as the schema requires a number.
  */
 export function compositeSchedule(
-  profiles: readonly InstalledProfile[], connectorId: number, start: number, durationS: number,
-  tx: ConnectorTransaction | null, noLimit: number,
+  profiles: readonly InstalledProfile[],
+  connectorId: number,
+  start: number,
+  durationS: number,
+  tx: ConnectorTransaction | null,
+  noLimit: number,
 ): ChargingSchedulePeriod[] {
   const end = start + durationS * 1000;
   const edges = new Set<number>([start]);
-  const add = (t: number) => { if (t > start && t < end) edges.add(t); };
+  const add = (t: number) => {
+    if (t > start && t < end) edges.add(t);
+  };
   for (const ip of profiles) {
     const p = ip.profile;
     add(parseTime(p.validFrom));

@@ -51,14 +51,17 @@ function str(x: unknown, dflt: string): string {
 }
 
 /** Parses the editor fields and the credentials. */
-export function centralConfigFromEditor(n: Record<string, unknown>, credentials: Record<string, unknown> | undefined):
-  { ok: true; config: OcppCentralConfig; warnings: string[] } | { ok: false; errors: string[] } {
+export function centralConfigFromEditor(
+  n: Record<string, unknown>,
+  credentials: Record<string, unknown> | undefined,
+): { ok: true; config: OcppCentralConfig; warnings: string[] } | { ok: false; errors: string[] } {
   const errors: string[] = [];
   const warnings: string[] = [];
   const { host, port, path, tls } = listenerFromEditor(n, errors);
   const passwords = storedPasswords(credentials, errors);
   const chargers = allowListFromEditor(n.chargers, passwords, errors, warnings);
-  const reactionDelayS = n.reactionDelayS === undefined || n.reactionDelayS === '' ? DEFAULT_PARAMS.reactionDelayS : Number(n.reactionDelayS);
+  const reactionDelayS =
+    n.reactionDelayS === undefined || n.reactionDelayS === '' ? DEFAULT_PARAMS.reactionDelayS : Number(n.reactionDelayS);
   const delay = PARAM_SPECS.find((spec) => spec.key === 'reactionDelayS')!; // the balancer's own range (R-ALLOC-7)
   if (!(reactionDelayS >= delay.min! && reactionDelayS <= delay.max!)) errors.push(`reaction delay must be ${delay.min}–${delay.max} s`);
   const idTags = typeof n.idTags === 'string' ? n.idTags.split(/[\s,;]+/).filter(Boolean) : [];
@@ -126,7 +129,13 @@ function allowListFromEditor(raw: unknown, passwords: Record<string, unknown>, e
       errors.push(`${at}: password must be text of at most ${OCPP_LIMITS.passwordMaxLength} characters`);
     } else if (!pw) warnings.push(`${identity} has no password (security profile 0)`);
     const password = typeof pw === 'string' ? pw : '';
-    chargers.push({ identity, plugs: plugs === 1 ? 1 : 2, wholeAmps: c.wholeAmps === true, plateFromIdTag: c.plateFromIdTag === true, password });
+    chargers.push({
+      identity,
+      plugs: plugs === 1 ? 1 : 2,
+      wholeAmps: c.wholeAmps === true,
+      plateFromIdTag: c.plateFromIdTag === true,
+      password,
+    });
   });
   return chargers;
 }

@@ -24,10 +24,17 @@ export function letterConnector(letter: PlugLetter): number {
  */
 export function statusToPilot(status: ChargePointStatus, errorCode: ChargePointErrorCode): { pilot: PilotState; fault?: string } {
   switch (status) {
-    case 'Charging': return { pilot: 'C' };
-    case 'Preparing': case 'SuspendedEV': case 'SuspendedEVSE': case 'Finishing': return { pilot: 'B' };
-    case 'Faulted': return { pilot: 'F', fault: `OCPP ${errorCode === 'NoError' ? 'Faulted' : errorCode}` };
-    default: return { pilot: 'A' };
+    case 'Charging':
+      return { pilot: 'C' };
+    case 'Preparing':
+    case 'SuspendedEV':
+    case 'SuspendedEVSE':
+    case 'Finishing':
+      return { pilot: 'B' };
+    case 'Faulted':
+      return { pilot: 'F', fault: `OCPP ${errorCode === 'NoError' ? 'Faulted' : errorCode}` };
+    default:
+      return { pilot: 'A' };
   }
 }
 
@@ -50,7 +57,12 @@ export interface MeterReading {
 
 /** Reads a decimal text; null unless a finite number in [0, max]. */
 function reading(text: string, max: number): number | null {
-  if (typeof text !== 'string' || text.length > OCPP_LIMITS.numberTextMaxLength || !/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text)) return null;
+  if (
+    typeof text !== 'string' ||
+    text.length > OCPP_LIMITS.numberTextMaxLength ||
+    !/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text)
+  )
+    return null;
   const v = Number(text);
   return Number.isFinite(v) && v >= 0 && v <= max ? v : null;
 }
@@ -66,7 +78,10 @@ export function readMeterValues(values: readonly MeterValue[]): MeterReading {
   let mv: MeterValue | null = null;
   for (const v of values) {
     const t = Date.parse(v.timestamp);
-    if (!mv || t >= newest) { mv = v; newest = t; }
+    if (!mv || t >= newest) {
+      mv = v;
+      newest = t;
+    }
   }
   if (!mv) return out;
   out.at = Date.parse(mv.timestamp);
@@ -77,8 +92,16 @@ export function readMeterValues(values: readonly MeterValue[]): MeterReading {
     if (measurand === 'Current.Import' && (s.unit === undefined || s.unit === 'A')) {
       const a = reading(s.value, MAX_READING_A * 1.5);
       if (a === null) continue;
-      const ph = s.phase === 'L1' || s.phase === 'L1-N' ? 'L1' : s.phase === 'L2' || s.phase === 'L2-N' ? 'L2'
-        : s.phase === 'L3' || s.phase === 'L3-N' ? 'L3' : s.phase === undefined ? null : undefined;
+      const ph =
+        s.phase === 'L1' || s.phase === 'L1-N'
+          ? 'L1'
+          : s.phase === 'L2' || s.phase === 'L2-N'
+            ? 'L2'
+            : s.phase === 'L3' || s.phase === 'L3-N'
+              ? 'L3'
+              : s.phase === undefined
+                ? null
+                : undefined;
       if (ph === undefined) continue; // neutral or line-to-line: not a phase current of the plug
       if (ph) (out.phasesA ||= {})[ph] = a;
       maxA = Math.max(maxA ?? 0, a);
@@ -95,8 +118,12 @@ export function readMeterValues(values: readonly MeterValue[]): MeterReading {
 
 /** The configuration keys read at boot. */
 export const CONFIG_KEYS = Object.freeze([
-  'NumberOfConnectors', 'SupportedFeatureProfiles', 'ChargingScheduleAllowedChargingRateUnit',
-  'ConnectorPhaseRotation', 'MeterValuesSampledData', 'ChargeProfileMaxStackLevel',
+  'NumberOfConnectors',
+  'SupportedFeatureProfiles',
+  'ChargingScheduleAllowedChargingRateUnit',
+  'ConnectorPhaseRotation',
+  'MeterValuesSampledData',
+  'ChargeProfileMaxStackLevel',
 ]);
 
 /** What GetConfiguration tells the central system. */
@@ -114,7 +141,13 @@ export interface ChargerCapability {
 }
 
 function listOf(v: string | undefined): string[] {
-  return typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean).slice(0, OCPP_LIMITS.listEntriesMax) : [];
+  return typeof v === 'string'
+    ? v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+        .slice(0, OCPP_LIMITS.listEntriesMax)
+    : [];
 }
 
 /** Reads the GetConfiguration answer. A charger that cannot take profiles in A is not smart-chargeable here. */
@@ -137,10 +170,7 @@ export function readCapability(keys: readonly KeyValue[] | undefined): ChargerCa
  * MeterValuesSampledData values to try, in order: the full list first; a charger that rejects it
  * gets the essential measurand alone (the current the balancer needs), then the energy alone.
  */
-export const MEASURAND_PLAN = Object.freeze([
-  'Current.Import,Energy.Active.Import.Register',
-  'Current.Import',
-]);
+export const MEASURAND_PLAN = Object.freeze(['Current.Import,Energy.Active.Import.Register', 'Current.Import']);
 
 /** ChangeConfiguration values at boot, for a charge point with heartbeat `heartbeatS`. */
 export function bootConfiguration(heartbeatS: number): { key: string; value: string }[] {

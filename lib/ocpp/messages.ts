@@ -9,14 +9,25 @@
 export type DateTimeText = string;
 
 export type ChargePointStatus =
-  | 'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'SuspendedEV' | 'Finishing'
-  | 'Reserved' | 'Unavailable' | 'Faulted';
+  'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'SuspendedEV' | 'Finishing' | 'Reserved' | 'Unavailable' | 'Faulted';
 
 export type ChargePointErrorCode =
-  | 'ConnectorLockFailure' | 'EVCommunicationError' | 'GroundFailure' | 'HighTemperature'
-  | 'InternalError' | 'LocalListConflict' | 'NoError' | 'OtherError' | 'OverCurrentFailure'
-  | 'PowerMeterFailure' | 'PowerSwitchFailure' | 'ReaderFailure' | 'ResetFailure' | 'UnderVoltage'
-  | 'OverVoltage' | 'WeakSignal';
+  | 'ConnectorLockFailure'
+  | 'EVCommunicationError'
+  | 'GroundFailure'
+  | 'HighTemperature'
+  | 'InternalError'
+  | 'LocalListConflict'
+  | 'NoError'
+  | 'OtherError'
+  | 'OverCurrentFailure'
+  | 'PowerMeterFailure'
+  | 'PowerSwitchFailure'
+  | 'ReaderFailure'
+  | 'ResetFailure'
+  | 'UnderVoltage'
+  | 'OverVoltage'
+  | 'WeakSignal';
 
 export type RegistrationStatus = 'Accepted' | 'Pending' | 'Rejected';
 export type AuthorizationStatus = 'Accepted' | 'Blocked' | 'Expired' | 'Invalid' | 'ConcurrentTx';
@@ -48,7 +59,9 @@ export interface BootNotificationConf {
 }
 
 export type HeartbeatReq = Record<string, never>;
-export interface HeartbeatConf { currentTime: DateTimeText }
+export interface HeartbeatConf {
+  currentTime: DateTimeText;
+}
 
 export interface StatusNotificationReq {
   connectorId: number;
@@ -62,12 +75,28 @@ export interface StatusNotificationReq {
 export type StatusNotificationConf = Record<string, never>;
 
 export type Measurand =
-  | 'Energy.Active.Export.Register' | 'Energy.Active.Import.Register' | 'Energy.Reactive.Export.Register'
-  | 'Energy.Reactive.Import.Register' | 'Energy.Active.Export.Interval' | 'Energy.Active.Import.Interval'
-  | 'Energy.Reactive.Export.Interval' | 'Energy.Reactive.Import.Interval' | 'Power.Active.Export'
-  | 'Power.Active.Import' | 'Power.Offered' | 'Power.Reactive.Export' | 'Power.Reactive.Import'
-  | 'Power.Factor' | 'Current.Import' | 'Current.Export' | 'Current.Offered' | 'Voltage' | 'Frequency'
-  | 'Temperature' | 'SoC' | 'RPM';
+  | 'Energy.Active.Export.Register'
+  | 'Energy.Active.Import.Register'
+  | 'Energy.Reactive.Export.Register'
+  | 'Energy.Reactive.Import.Register'
+  | 'Energy.Active.Export.Interval'
+  | 'Energy.Active.Import.Interval'
+  | 'Energy.Reactive.Export.Interval'
+  | 'Energy.Reactive.Import.Interval'
+  | 'Power.Active.Export'
+  | 'Power.Active.Import'
+  | 'Power.Offered'
+  | 'Power.Reactive.Export'
+  | 'Power.Reactive.Import'
+  | 'Power.Factor'
+  | 'Current.Import'
+  | 'Current.Export'
+  | 'Current.Offered'
+  | 'Voltage'
+  | 'Frequency'
+  | 'Temperature'
+  | 'SoC'
+  | 'RPM';
 
 export type MeterPhase = 'L1' | 'L2' | 'L3' | 'N' | 'L1-N' | 'L2-N' | 'L3-N' | 'L1-L2' | 'L2-L3' | 'L3-L1';
 
@@ -94,8 +123,12 @@ export interface MeterValuesReq {
 }
 export type MeterValuesConf = Record<string, never>;
 
-export interface AuthorizeReq { idTag: string }
-export interface AuthorizeConf { idTagInfo: IdTagInfo }
+export interface AuthorizeReq {
+  idTag: string;
+}
+export interface AuthorizeConf {
+  idTagInfo: IdTagInfo;
+}
 
 export interface StartTransactionReq {
   connectorId: number;
@@ -105,7 +138,10 @@ export interface StartTransactionReq {
   reservationId?: number;
   timestamp: DateTimeText;
 }
-export interface StartTransactionConf { idTagInfo: IdTagInfo; transactionId: number }
+export interface StartTransactionConf {
+  idTagInfo: IdTagInfo;
+  transactionId: number;
+}
 
 export interface StopTransactionReq {
   transactionId: number;
@@ -115,16 +151,32 @@ export interface StopTransactionReq {
   reason?: string;
   transactionData?: MeterValue[];
 }
-export interface StopTransactionConf { idTagInfo?: IdTagInfo }
+export interface StopTransactionConf {
+  idTagInfo?: IdTagInfo;
+}
 
 // --- Central system → charge point -------------------------------------------------------------
 
-export interface KeyValue { key: string; readonly: boolean; value?: string }
-export interface GetConfigurationReq { key?: string[] }
-export interface GetConfigurationConf { configurationKey?: KeyValue[]; unknownKey?: string[] }
+export interface KeyValue {
+  key: string;
+  readonly: boolean;
+  value?: string;
+}
+export interface GetConfigurationReq {
+  key?: string[];
+}
+export interface GetConfigurationConf {
+  configurationKey?: KeyValue[];
+  unknownKey?: string[];
+}
 
-export interface ChangeConfigurationReq { key: string; value: string }
-export interface ChangeConfigurationConf { status: 'Accepted' | 'Rejected' | 'RebootRequired' | 'NotSupported' }
+export interface ChangeConfigurationReq {
+  key: string;
+  value: string;
+}
+export interface ChangeConfigurationConf {
+  status: 'Accepted' | 'Rejected' | 'RebootRequired' | 'NotSupported';
+}
 
 export type ChargingProfilePurpose = 'ChargePointMaxProfile' | 'TxDefaultProfile' | 'TxProfile';
 export type ChargingProfileKind = 'Absolute' | 'Recurring' | 'Relative';
@@ -155,8 +207,13 @@ export interface ChargingProfile {
   validTo?: DateTimeText;
   chargingSchedule: ChargingSchedule;
 }
-export interface SetChargingProfileReq { connectorId: number; csChargingProfiles: ChargingProfile }
-export interface SetChargingProfileConf { status: 'Accepted' | 'Rejected' | 'NotSupported' }
+export interface SetChargingProfileReq {
+  connectorId: number;
+  csChargingProfiles: ChargingProfile;
+}
+export interface SetChargingProfileConf {
+  status: 'Accepted' | 'Rejected' | 'NotSupported';
+}
 
 export interface ClearChargingProfileReq {
   id?: number;
@@ -164,9 +221,15 @@ export interface ClearChargingProfileReq {
   chargingProfilePurpose?: ChargingProfilePurpose;
   stackLevel?: number;
 }
-export interface ClearChargingProfileConf { status: 'Accepted' | 'Unknown' }
+export interface ClearChargingProfileConf {
+  status: 'Accepted' | 'Unknown';
+}
 
-export interface GetCompositeScheduleReq { connectorId: number; duration: number; chargingRateUnit?: 'A' | 'W' }
+export interface GetCompositeScheduleReq {
+  connectorId: number;
+  duration: number;
+  chargingRateUnit?: 'A' | 'W';
+}
 export interface GetCompositeScheduleConf {
   status: 'Accepted' | 'Rejected';
   connectorId?: number;
@@ -175,10 +238,14 @@ export interface GetCompositeScheduleConf {
 }
 
 export type TriggerableMessage =
-  | 'BootNotification' | 'DiagnosticsStatusNotification' | 'FirmwareStatusNotification' | 'Heartbeat'
-  | 'MeterValues' | 'StatusNotification';
-export interface TriggerMessageReq { requestedMessage: TriggerableMessage; connectorId?: number }
-export interface TriggerMessageConf { status: 'Accepted' | 'Rejected' | 'NotImplemented' }
+  'BootNotification' | 'DiagnosticsStatusNotification' | 'FirmwareStatusNotification' | 'Heartbeat' | 'MeterValues' | 'StatusNotification';
+export interface TriggerMessageReq {
+  requestedMessage: TriggerableMessage;
+  connectorId?: number;
+}
+export interface TriggerMessageConf {
+  status: 'Accepted' | 'Rejected' | 'NotImplemented';
+}
 
 /** Calls the central system makes, request → response (the typed face of the library's `call`). */
 export interface CentralCalls {

@@ -86,10 +86,14 @@ export function setpointLimit(setpointA: number, wholeAmps: boolean): number {
 export function fallbackLimit(offline: OfflineConfig, setpointA: number, wholeAmps: boolean): number | null {
   const off = ocppLimit(offline.currentA, wholeAmps);
   switch (offline.mode) {
-    case 0: return 0;
-    case 1: return null;
-    case 2: return setpointA > 0 ? Math.min(setpointA, off) : 0;
-    default: return setpointA > 0 ? Math.min(setpointA, off) : off;
+    case 0:
+      return 0;
+    case 1:
+      return null;
+    case 2:
+      return setpointA > 0 ? Math.min(setpointA, off) : 0;
+    default:
+      return setpointA > 0 ? Math.min(setpointA, off) : off;
   }
 }
 
@@ -108,8 +112,13 @@ export function txDefaultProfile(offline: OfflineConfig, wholeAmps: boolean): Ch
 
 /** The live TxProfile for one connector's transaction, written at `now`. */
 export function txProfile(
-  connectorId: number, transactionId: number, setpointA: number, offline: OfflineConfig, now: number,
-  wholeAmps: boolean, skewS: number = OCPP_DEFAULTS.skewS,
+  connectorId: number,
+  transactionId: number,
+  setpointA: number,
+  offline: OfflineConfig,
+  now: number,
+  wholeAmps: boolean,
+  skewS: number = OCPP_DEFAULTS.skewS,
 ): ChargingProfile {
   const limit = setpointLimit(setpointA, wholeAmps);
   const fb = fallbackLimit(offline, limit, wholeAmps);
@@ -164,7 +173,11 @@ export interface WriteRules {
  * "refresh" before the fallback period would start), or null to write nothing.
  */
 export function writeReason(
-  last: WrittenProfile | null, transactionId: number, limitA: number, heartbeatS: number, now: number,
+  last: WrittenProfile | null,
+  transactionId: number,
+  limitA: number,
+  heartbeatS: number,
+  now: number,
   rules: WriteRules = OCPP_DEFAULTS,
 ): 'new' | 'decrease' | 'increase' | 'refresh' | null {
   if (!last || last.transactionId !== transactionId) return 'new';

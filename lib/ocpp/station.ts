@@ -68,13 +68,32 @@ export interface StationState {
 
 export function newConnector(): ConnectorState {
   return {
-    status: 'Available', errorCode: 'NoError', currentA: 0, registerWh: null, meterStartWh: null, transactionId: null,
-    lastMeterAt: null, setpointA: null, written: null, overSince: null, strikes: 0, retryAt: 0,
+    status: 'Available',
+    errorCode: 'NoError',
+    currentA: 0,
+    registerWh: null,
+    meterStartWh: null,
+    transactionId: null,
+    lastMeterAt: null,
+    setpointA: null,
+    written: null,
+    overSince: null,
+    strikes: 0,
+    retryAt: 0,
   };
 }
 
 export function newStation(identity: string): StationState {
-  return { identity, connected: false, boot: null, capability: null, connectors: [newConnector(), newConnector()], offline: null, disobedient: false, disobedientWhy: null };
+  return {
+    identity,
+    connected: false,
+    boot: null,
+    capability: null,
+    connectors: [newConnector(), newConnector()],
+    offline: null,
+    disobedient: false,
+    disobedientWhy: null,
+  };
 }
 
 /** The charger can be load-managed: SmartCharging with limits in A (else counted at its maximum). */
@@ -92,9 +111,13 @@ export function deviceReport(s: StationState, plugs: 1 | 2): DeviceReport {
     const c = s.connectors[i];
     const letter = connectorLetter(i + 1)!;
     const { pilot, fault } = statusToPilot(c.status, c.errorCode);
-    const energy = c.transactionId !== null && c.registerWh !== null && c.meterStartWh !== null ? Math.max(0, c.registerWh - c.meterStartWh) : 0;
+    const energy =
+      c.transactionId !== null && c.registerWh !== null && c.meterStartWh !== null ? Math.max(0, c.registerWh - c.meterStartWh) : 0;
     const p: DevicePlugReport & { followsLimits?: boolean } = {
-      letter, pilot, currentA: pilot === 'A' ? 0 : Math.round(c.currentA * 10) / 10, energyWh: Math.round(energy),
+      letter,
+      pilot,
+      currentA: pilot === 'A' ? 0 : Math.round(c.currentA * 10) / 10,
+      energyWh: Math.round(energy),
     };
     if (fault) p.fault = fault;
     if (s.disobedient || (s.capability !== null && !smartChargeable(s))) p.followsLimits = false;

@@ -113,8 +113,18 @@ export function reconcileWithLog(state: BalancerState, logRecords: readonly Tran
     closed++;
     if (!recent.some((r) => recordKey(r) === recordKey(rec))) recent = recent.concat([rec]);
     return {
-      ...p, session: null, pilot: 'A', measuredA: 0, queued: false, retriesUsed: 0, nextRetryAt: null,
-      bSince: null, lowSince: null, underSince: null, released: false, pausedAt: null,
+      ...p,
+      session: null,
+      pilot: 'A',
+      measuredA: 0,
+      queued: false,
+      retriesUsed: 0,
+      nextRetryAt: null,
+      bSince: null,
+      lowSince: null,
+      underSince: null,
+      released: false,
+      pausedAt: null,
     };
   });
   if (!closed) return { state, closed: 0 };

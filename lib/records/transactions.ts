@@ -6,9 +6,12 @@
 import type { TransactionRecord } from '../shared/types';
 import { TRANSACTION_HISTORY } from '../shared/params';
 
-
 /** Appends closed sessions to a history, keeping at most `limit` (newest kept). */
-export function appendHistory(history: readonly TransactionRecord[], closed: readonly TransactionRecord[], limit = TRANSACTION_HISTORY): TransactionRecord[] {
+export function appendHistory(
+  history: readonly TransactionRecord[],
+  closed: readonly TransactionRecord[],
+  limit = TRANSACTION_HISTORY,
+): TransactionRecord[] {
   const all = history.concat(closed);
   return all.length > limit ? all.slice(all.length - limit) : all;
 }

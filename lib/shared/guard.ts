@@ -183,7 +183,11 @@ export function describeValue(x: unknown): string {
  * The problem of an incoming Node-RED message, or null: its topic (short text or absent) and
  * each of `fields` (untrusted values, `payload` by default). Every node calls this first.
  */
-export function messageProblem(msg: unknown, fields: readonly string[] = ['payload'], limits: UntrustedLimits = UNTRUSTED_LIMITS): string | null {
+export function messageProblem(
+  msg: unknown,
+  fields: readonly string[] = ['payload'],
+  limits: UntrustedLimits = UNTRUSTED_LIMITS,
+): string | null {
   if (msg === null || typeof msg !== 'object') return 'the message is not an object';
   const m = msg as Record<string, unknown>;
   const t = topicProblem(m.topic);

@@ -71,12 +71,39 @@ export const PARAM_SPECS: readonly ParamSpec[] = Object.freeze([
   { key: 'contractedKW', label: 'Contracted power', unit: 'kW', type: 'number', min: 1, max: 10000, ref: 'R-SITE-2', safer: 'lower' },
   { key: 'minCurrentA', label: 'Min. charging current', unit: 'A', type: 'number', min: IEC_MIN_CURRENT_A, max: 32, ref: 'R-SITE-3' },
   { key: 'analyserEnabled', label: 'Building analyser enabled', type: 'boolean', ref: 'R-MTR-3', safer: 'higher' },
-  { key: 'meterOfflineCurrentA', label: 'Analyser offline current', unit: 'A', type: 'number', min: 0, max: 6300, ref: 'R-MTR-4', safer: 'higher' },
-  { key: 'meterPeakWindowMin', label: 'Meter lost: peak window', unit: 'min', type: 'number', min: 0, max: 1440, ref: 'R-MTR-4', safer: 'higher' },
+  {
+    key: 'meterOfflineCurrentA',
+    label: 'Analyser offline current',
+    unit: 'A',
+    type: 'number',
+    min: 0,
+    max: 6300,
+    ref: 'R-MTR-4',
+    safer: 'higher',
+  },
+  {
+    key: 'meterPeakWindowMin',
+    label: 'Meter lost: peak window',
+    unit: 'min',
+    type: 'number',
+    min: 0,
+    max: 1440,
+    ref: 'R-MTR-4',
+    safer: 'higher',
+  },
   { key: 'meterTimeoutS', label: 'Analyser timeout', unit: 's', type: 'number', min: 1, max: 300, ref: 'R-MTR-4', safer: 'lower' },
   { key: 'meterAverageS', label: 'Building average window', unit: 's', type: 'number', min: 1, max: 600, ref: 'R-MTR-5' },
   { key: 'meterPosition', label: 'Analyser position', type: 'enum', options: ['building', 'grid'], ref: 'R-MTR-2', safer: 'fixed' },
-  { key: 'marginPct', label: 'Safety margin (working range)', unit: '%', type: 'number', min: 0, max: 50, ref: 'R-ALLOC-1', safer: 'higher' },
+  {
+    key: 'marginPct',
+    label: 'Safety margin (working range)',
+    unit: '%',
+    type: 'number',
+    min: 0,
+    max: 50,
+    ref: 'R-ALLOC-1',
+    safer: 'higher',
+  },
   { key: 'resolutionA', label: 'Setpoint resolution', unit: 'A', type: 'enum', options: [0.1, 0.5, 1], ref: 'R-ALLOC-3' },
   { key: 'resumeHysteresisA', label: 'Resume hysteresis', unit: 'A', type: 'number', min: 0, max: 32, ref: 'R-ALLOC-5' },
   { key: 'reactionDelayS', label: 'Vehicle reaction delay', unit: 's', type: 'number', min: 0, max: 60, ref: 'R-ALLOC-7', safer: 'higher' },
@@ -229,7 +256,13 @@ export function mergeParams(
   }
   const known = new Set(PARAM_SPECS.map((s) => s.key as string));
   const unknown = Object.keys(change).filter((k) => !known.has(k));
-  if (unknown.length) return { ok: false, errors: [`unknown parameter(s): ${unknown.slice(0, 3).map(describeValue).join(', ')}${unknown.length > 3 ? ` and ${unknown.length - 3} more` : ''}`] };
+  if (unknown.length)
+    return {
+      ok: false,
+      errors: [
+        `unknown parameter(s): ${unknown.slice(0, 3).map(describeValue).join(', ')}${unknown.length > 3 ? ` and ${unknown.length - 3} more` : ''}`,
+      ],
+    };
   const merged = { ...base, ...(change as Partial<SiteParams>) } as SiteParams;
   const errors = validateParams(merged);
   if (!errors.length && ceiling) errors.push(...ceilingProblems(ceiling, merged));
@@ -253,8 +286,10 @@ export function ceilingProblems(deployed: SiteParams, proposed: SiteParams): str
     const shown = (v: unknown) => `${String(v)}${spec.unit && typeof v === 'number' ? ' ' + spec.unit : ''}`;
     if (spec.safer === 'fixed') out.push(`${name} can only be changed in the editor (deployed: ${shown(was)})`);
     else if (spec.safer === 'lower' && Number(now) > Number(was)) out.push(`${name} may not be raised above the deployed ${shown(was)}`);
-    else if (spec.safer === 'higher' && typeof was === 'boolean' && was && !now) out.push(`${name} may not be turned off at run time (deployed: on)`);
-    else if (spec.safer === 'higher' && typeof was === 'number' && Number(now) < was) out.push(`${name} may not be set below the deployed ${shown(was)}`);
+    else if (spec.safer === 'higher' && typeof was === 'boolean' && was && !now)
+      out.push(`${name} may not be turned off at run time (deployed: on)`);
+    else if (spec.safer === 'higher' && typeof was === 'number' && Number(now) < was)
+      out.push(`${name} may not be set below the deployed ${shown(was)}`);
   }
   return out;
 }
@@ -287,7 +322,10 @@ export function phaseLimitA(p: Pick<SiteParams, 'mccbA' | 'contractedKW' | 'volt
  * Shipped to the balancer editor (tools/copy-assets.js), so the form and the runtime read alike.
  */
 export function configValue(spec: ParamSpec, v: unknown): unknown {
-  if ((spec.type === 'number' || spec.type === 'integer' || (spec.type === 'enum' && typeof spec.options![0] === 'number')) && typeof v === 'string') {
+  if (
+    (spec.type === 'number' || spec.type === 'integer' || (spec.type === 'enum' && typeof spec.options![0] === 'number')) &&
+    typeof v === 'string'
+  ) {
     return v.trim() === '' ? NaN : Number(v);
   }
   if (spec.type === 'boolean' && typeof v === 'string') return v === 'true' ? true : v === 'false' ? false : v;
@@ -391,7 +429,12 @@ export const STORED_HISTORY_LIMITS: UntrustedLimits = Object.freeze({
 });
 
 /** Bounds of one stored transaction record (a flat object of 9 fields). */
-export const STORED_RECORD_LIMITS: UntrustedLimits = Object.freeze({ maxDepth: 2, maxValues: 32, maxStringLength: STORED_STATE_LIMITS.maxStringLength, maxBytes: 0 });
+export const STORED_RECORD_LIMITS: UntrustedLimits = Object.freeze({
+  maxDepth: 2,
+  maxValues: 32,
+  maxStringLength: STORED_STATE_LIMITS.maxStringLength,
+  maxBytes: 0,
+});
 
 /** Bounds of one line of the transaction log (records/history.ts): a record is a few hundred characters. */
 export const LOG_RECORD_LIMITS: UntrustedLimits = Object.freeze({ maxDepth: 2, maxValues: 32, maxStringLength: 1000, maxBytes: 0 });

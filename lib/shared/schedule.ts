@@ -28,8 +28,14 @@ function fullFormatter(timeZone: string): Intl.DateTimeFormat {
   let f = fullFormatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-GB', {
-      timeZone, hourCycle: 'h23',
-      year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     fullFormatters.set(timeZone, f);
   }
@@ -43,7 +49,9 @@ export function localHour(timeZone: string, now: number): number {
   // are looked up every time.
   const minute = now >= WHOLE_MINUTE_OFFSETS_SINCE ? Math.floor(now / 60_000) : NaN;
   if (hourCache.timeZone === timeZone && hourCache.minute === minute) return hourCache.hour;
-  const part = hourFormatter(timeZone).formatToParts(now).find((p) => p.type === 'hour');
+  const part = hourFormatter(timeZone)
+    .formatToParts(now)
+    .find((p) => p.type === 'hour');
   const h = Number(part?.value);
   // Some ICU versions print midnight as "24" even with h23; it is hour 0.
   const hour = h === 24 ? 0 : h;
@@ -65,7 +73,7 @@ export function utcOffsetMinutes(timeZone: string, now: number): number {
   }
   const hour = parts.hour === 24 ? 0 : parts.hour;
   const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, hour, parts.minute, parts.second);
-  const whole = now - (now % 1000 + 1000) % 1000;
+  const whole = now - (((now % 1000) + 1000) % 1000);
   return Math.round((asUtc - whole) / 60_000);
 }
 
@@ -126,7 +134,9 @@ export function hoursToSlots(hours: readonly number[]): boolean[] {
 /** The priority hours of a slot array, ascending. */
 export function slotsToHours(slots: readonly boolean[]): number[] {
   const hours: number[] = [];
-  slots.forEach((on, h) => { if (on) hours.push(h); });
+  slots.forEach((on, h) => {
+    if (on) hours.push(h);
+  });
   return hours;
 }
 

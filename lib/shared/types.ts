@@ -4,7 +4,6 @@
  * contract documented in docs/messages.md.
  */
 
-
 /** A supply phase. Single-phase sites use L1 only (R-SITE-1). */
 export type Phase = 'L1' | 'L2' | 'L3';
 export const PHASES: readonly Phase[] = ['L1', 'L2', 'L3'];
@@ -14,17 +13,8 @@ export type PilotState = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
 export const PILOT_STATES: readonly PilotState[] = ['A', 'B', 'C', 'D', 'E', 'F'];
 
 /** The seven plug statuses, exactly (R-CP-4). */
-export type PlugStatus =
-  | 'AVAILABLE'
-  | 'CHARGING'
-  | 'PAUSED'
-  | 'OFFLINE'
-  | 'FAULTED'
-  | 'ERR_CFG'
-  | 'DISABLED';
-export const PLUG_STATUSES: readonly PlugStatus[] = [
-  'AVAILABLE', 'CHARGING', 'PAUSED', 'OFFLINE', 'FAULTED', 'ERR_CFG', 'DISABLED',
-];
+export type PlugStatus = 'AVAILABLE' | 'CHARGING' | 'PAUSED' | 'OFFLINE' | 'FAULTED' | 'ERR_CFG' | 'DISABLED';
+export const PLUG_STATUSES: readonly PlugStatus[] = ['AVAILABLE', 'CHARGING', 'PAUSED', 'OFFLINE', 'FAULTED', 'ERR_CFG', 'DISABLED'];
 
 export type PlugLetter = 'A' | 'B';
 

@@ -9,8 +9,7 @@ import { validateVehicleSpec, type VehicleSpec } from './vehicle';
 
 /** Relative arrival rate per local hour 0..23: commuters in the morning, visitors and residents in the evening. */
 export const ARRIVAL_SHAPE: readonly number[] = [
-  0.1, 0.05, 0.05, 0.05, 0.05, 0.2, 0.6, 2.5, 3.0, 2.0, 1.0, 0.8,
-  0.8, 0.9, 0.8, 0.8, 1.2, 1.8, 2.0, 1.5, 0.8, 0.5, 0.3, 0.2,
+  0.1, 0.05, 0.05, 0.05, 0.05, 0.2, 0.6, 2.5, 3.0, 2.0, 1.0, 0.8, 0.8, 0.9, 0.8, 0.8, 1.2, 1.8, 2.0, 1.5, 0.8, 0.5, 0.3, 0.2,
 ];
 const SHAPE_SUM = ARRIVAL_SHAPE.reduce((a, b) => a + b, 0);
 const SHAPE_MAX = Math.max(...ARRIVAL_SHAPE);
@@ -19,8 +18,11 @@ const SHAPE_MAX = Math.max(...ARRIVAL_SHAPE);
 export function dwellFor(rng: Rng, h: number): number {
   const hour = Math.floor(h);
   let hours: number;
-  if (hour >= 6 && hour < 10) hours = rng.uniform(4, 9.5); // limits: not a limit (hours of the day)
-  else if (hour >= 10 && hour < 16) hours = rng.uniform(0.5, 4); // limits: not a limit (hours of the day)
+  // limits: not a limit (hours of the day)
+  if (hour >= 6 && hour < 10) hours = rng.uniform(4, 9.5);
+  // limits: not a limit (hours of the day)
+  else if (hour >= 10 && hour < 16) hours = rng.uniform(0.5, 4);
+  // limits: not a limit (hours of the day)
   else if (hour >= 16 && hour < 22) hours = rng.chance(0.3) ? rng.uniform(9, 14) : rng.uniform(1, 3.5);
   else hours = rng.uniform(2, 8);
   return Math.round(hours * 3600);
@@ -50,7 +52,8 @@ export class RandomArrivals {
   private maxRate: number;
 
   constructor(opts: RandomArrivalOptions, start: number) {
-    if (!(opts.perPlugPerDay >= 0) || !Number.isFinite(opts.perPlugPerDay)) throw new Error('arrivals per plug per day must be a number ≥ 0');
+    if (!(opts.perPlugPerDay >= 0) || !Number.isFinite(opts.perPlugPerDay))
+      throw new Error('arrivals per plug per day must be a number ≥ 0');
     this.opts = { ...opts };
     this.rng = new Rng(opts.seed);
     this.maxRate = (opts.perPlugPerDay * opts.plugs * SHAPE_MAX) / SHAPE_SUM / 3600_000;

@@ -30,8 +30,8 @@ export interface BuildingSpec {
 
 /** Office-like building load through the day, fraction of the peak at each local hour 0..24. */
 const PROFILE: readonly number[] = [
-  0.3, 0.28, 0.27, 0.27, 0.27, 0.3, 0.4, 0.6, 0.8, 0.9, 0.95, 0.97, 1.0,
-  0.98, 0.95, 0.93, 0.9, 0.85, 0.75, 0.65, 0.55, 0.45, 0.38, 0.33, 0.3,
+  0.3, 0.28, 0.27, 0.27, 0.27, 0.3, 0.4, 0.6, 0.8, 0.9, 0.95, 0.97, 1.0, 0.98, 0.95, 0.93, 0.9, 0.85, 0.75, 0.65, 0.55, 0.45, 0.38, 0.33,
+  0.3,
 ];
 
 /** Fraction of the daily peak at local hour `h` (0 ≤ h < 24), linear between hourly points. */

@@ -115,10 +115,14 @@ export class SimDevice {
     const off = Math.min(this.offline.currentA, this.maxCurrentA);
     const active = !isNew && s.vehicle !== null && s.commandedA > 0;
     switch (this.offline.mode) {
-      case 0: return 0;
-      case 1: return active ? s.commandedA : 0;
-      case 2: return active ? Math.min(s.commandedA, off) : 0;
-      default: return active ? Math.min(s.commandedA, off) : s.vehicle ? off : 0;
+      case 0:
+        return 0;
+      case 1:
+        return active ? s.commandedA : 0;
+      case 2:
+        return active ? Math.min(s.commandedA, off) : 0;
+      default:
+        return active ? Math.min(s.commandedA, off) : s.vehicle ? off : 0;
     }
   }
 

@@ -57,7 +57,15 @@ export function configFromEditor(n: Record<string, unknown>): { ok: true; config
     if (raw !== undefined) {
       // The editor's script is in seconds from the start; the model's in ms.
       const inMs = Array.isArray(raw)
-        ? raw.map((e: Record<string, unknown>) => (e && typeof e === 'object' ? { ...e, at: typeof e.at === 'number' ? e.at * 1000 : e.at, leaveAt: typeof e.leaveAt === 'number' ? e.leaveAt * 1000 : e.leaveAt } : e))
+        ? raw.map((e: Record<string, unknown>) =>
+            e && typeof e === 'object'
+              ? {
+                  ...e,
+                  at: typeof e.at === 'number' ? e.at * 1000 : e.at,
+                  leaveAt: typeof e.leaveAt === 'number' ? e.leaveAt * 1000 : e.leaveAt,
+                }
+              : e,
+          )
         : raw;
       const se = validateScript(inMs);
       if (se.length) errors.push(...se);
@@ -80,18 +88,20 @@ export function parseVehicleInput(
   x: unknown,
   letters: readonly PlugLetter[],
 ): { ok: true; letter: PlugLetter; action: 'arrive' | 'leave'; spec: Partial<VehicleSpec> } | { ok: false; error: string } {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) return { ok: false, error: 'vehicle payload must be an object {letter, action}' };
+  if (x === null || typeof x !== 'object' || Array.isArray(x))
+    return { ok: false, error: 'vehicle payload must be an object {letter, action}' };
   const p = x as Record<string, unknown>;
-  if (!letters.includes(p.letter as PlugLetter)) return { ok: false, error: `vehicle letter must be ${letters.map((l) => `"${l}"`).join(' or ')}` };
+  if (!letters.includes(p.letter as PlugLetter))
+    return { ok: false, error: `vehicle letter must be ${letters.map((l) => `"${l}"`).join(' or ')}` };
   if (p.action !== 'arrive' && p.action !== 'leave') return { ok: false, error: 'vehicle action must be "arrive" or "leave"' };
   const spec: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(p)) {
     if (k === 'letter' || k === 'action') continue;
-    if (!(VEHICLE_FIELDS as readonly string[]).includes(k)) return { ok: false, error: `unknown vehicle field ${JSON.stringify(k)}; allowed: ${VEHICLE_FIELDS.join(', ')}` };
+    if (!(VEHICLE_FIELDS as readonly string[]).includes(k))
+      return { ok: false, error: `unknown vehicle field ${JSON.stringify(k)}; allowed: ${VEHICLE_FIELDS.join(', ')}` };
     spec[k] = v;
   }
   const errs = validateVehicleSpec(spec);
   if (errs.length) return { ok: false, error: errs.join('; ') };
   return { ok: true, letter: p.letter as PlugLetter, action: p.action, spec: spec as Partial<VehicleSpec> };
 }
-

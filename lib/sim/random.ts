@@ -10,7 +10,7 @@ export class Rng {
   state: number;
 
   constructor(seed: number) {
-    this.state = (Math.floor(Number.isFinite(seed) ? seed : 0) >>> 0);
+    this.state = Math.floor(Number.isFinite(seed) ? seed : 0) >>> 0;
   }
 
   /** Uniform in [0, 1) (mulberry32). */

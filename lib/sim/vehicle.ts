@@ -90,8 +90,10 @@ export function validateVehicleSpec(x: unknown): string[] {
   }
   const s = x as Partial<VehicleSpec>;
   if (errors.length === 0) {
-    if (s.restMinS !== undefined && s.restMaxS !== undefined && s.restMinS > s.restMaxS) errors.push('vehicle restMinS must not exceed restMaxS');
-    if (s.faultMinS !== undefined && s.faultMaxS !== undefined && s.faultMinS > s.faultMaxS) errors.push('vehicle faultMinS must not exceed faultMaxS');
+    if (s.restMinS !== undefined && s.restMaxS !== undefined && s.restMinS > s.restMaxS)
+      errors.push('vehicle restMinS must not exceed restMaxS');
+    if (s.faultMinS !== undefined && s.faultMaxS !== undefined && s.faultMinS > s.faultMaxS)
+      errors.push('vehicle faultMinS must not exceed faultMaxS');
   }
   return errors;
 }

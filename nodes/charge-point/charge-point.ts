@@ -7,7 +7,20 @@
  */
 import type { ChargePointConfig, DeviceReport, OfflineConfig, PlugLetter } from '../../lib/shared/types';
 import { DEFAULT_OFFLINE } from '../../lib/shared/params';
-import { applyDeviceReport, ChargePointNodeState, isOnline, markOffline, offlineAt, offlinePushCommand, parsePlateInput, setPlate, setpointToCommand, statusText, toPlugMessage, validateDeviceReport } from '../../lib/chargepoint/device';
+import {
+  applyDeviceReport,
+  ChargePointNodeState,
+  isOnline,
+  markOffline,
+  offlineAt,
+  offlinePushCommand,
+  parsePlateInput,
+  setPlate,
+  setpointToCommand,
+  statusText,
+  toPlugMessage,
+  validateDeviceReport,
+} from '../../lib/chargepoint/device';
 import { configFromEditor, configProblems } from '../../lib/chargepoint/config';
 import { initialChargePointState } from '../../lib/chargepoint/device';
 import { FlowsStartedQueue } from '../common/flows-started';
@@ -21,7 +34,6 @@ type OfflineConfigNode = RedNode & { config: OfflineConfig | null; errors?: stri
 
 /** Context key of the persisted plates. */
 const PLATES_KEY = 'dlmPlates';
-
 
 /** Start messages wait for 'flows:started' (see nodes/common/flows-started); one listener per node type. */
 const awaitingStart = new FlowsStartedQueue();
@@ -66,10 +78,18 @@ export = function (RED: NodeRED) {
       const text = statusText(cfg, state, lastCommand);
       let fill: NodeStatus['fill'] = 'green';
       let shape: NodeStatus['shape'] = 'dot';
-      if (!cfg.enabled) { fill = 'grey'; shape = 'ring'; }
-      else if (configProblems(cfg).length) { fill = 'yellow'; shape = 'ring'; }
-      else if (!state.online) { fill = state.lastReportAt === null ? 'grey' : 'red'; shape = 'ring'; }
-      else if (/fault/.test(text)) { fill = 'red'; }
+      if (!cfg.enabled) {
+        fill = 'grey';
+        shape = 'ring';
+      } else if (configProblems(cfg).length) {
+        fill = 'yellow';
+        shape = 'ring';
+      } else if (!state.online) {
+        fill = state.lastReportAt === null ? 'grey' : 'red';
+        shape = 'ring';
+      } else if (/fault/.test(text)) {
+        fill = 'red';
+      }
       node.status({ fill, shape, text });
     }
 
@@ -83,18 +103,21 @@ export = function (RED: NodeRED) {
       heartbeat = null;
       const at = offlineAt(state.lastReportAt, cfg.offline.heartbeatS);
       if (at === null || closed) return;
-      heartbeat = setTimeout(() => {
-        heartbeat = null;
-        const now = Date.now();
-        if (!state.online) return;
-        if (isOnline(state.lastReportAt, cfg.offline.heartbeatS, now)) {
-          armHeartbeat(); // the clock was set back; wait for the real expiry
-          return;
-        }
-        state = markOffline(state);
-        showStatus();
-        node.send([plugMsg(now), null]);
-      }, Math.max(0, at - Date.now()));
+      heartbeat = setTimeout(
+        () => {
+          heartbeat = null;
+          const now = Date.now();
+          if (!state.online) return;
+          if (isOnline(state.lastReportAt, cfg.offline.heartbeatS, now)) {
+            armHeartbeat(); // the clock was set back; wait for the real expiry
+            return;
+          }
+          state = markOffline(state);
+          showStatus();
+          node.send([plugMsg(now), null]);
+        },
+        Math.max(0, at - Date.now()),
+      );
     }
 
     function persistPlates() {
@@ -161,25 +184,40 @@ export = function (RED: NodeRED) {
       leaveBalancer = joinSetpoints(n.balancer, cfg.name, (sp) => {
         ready.then(() => {
           if (closed) return;
-          onSetpoint(sp, (msgs) => node.send(msgs), (err?: Error) => err && node.error(err));
+          onSetpoint(
+            sp,
+            (msgs) => node.send(msgs),
+            (err?: Error) => err && node.error(err),
+          );
         });
       });
-      if (!leaveBalancer) node.error(`${cfg.name}: another charge-point node with this name is already joined to the same balancer; this one takes setpoints from its input only`);
+      if (!leaveBalancer)
+        node.error(
+          `${cfg.name}: another charge-point node with this name is already joined to the same balancer; this one takes setpoints from its input only`,
+        );
     }
 
     // R-SEC-3: the guard checks every message before any handler reads it.
-    onGuardedInput(node, (msg, send, done) => {
-      // One transport node may serve many devices (ocpp-central): a device report or plate
-      // carrying another charge point's address is not for this node (ignored, no error).
-      if ((msg.topic === 'device' || msg.topic === 'plate') && typeof msg.address === 'string' && msg.address !== cfg.address) return done();
-      switch (msg.topic) {
-        case 'device': return onDevice(msg.payload, send, done);
-        case 'setpoint': return onSetpoint(msg.payload, send, done);
-        case 'plate': return onPlate(msg.payload, send, done);
-        default:
-          return done(new Error(`${cfg.name}: unknown topic ${describeValue(msg.topic)}; expected "device", "setpoint" or "plate"`));
-      }
-    }, { ready });
+    onGuardedInput(
+      node,
+      (msg, send, done) => {
+        // One transport node may serve many devices (ocpp-central): a device report or plate
+        // carrying another charge point's address is not for this node (ignored, no error).
+        if ((msg.topic === 'device' || msg.topic === 'plate') && typeof msg.address === 'string' && msg.address !== cfg.address)
+          return done();
+        switch (msg.topic) {
+          case 'device':
+            return onDevice(msg.payload, send, done);
+          case 'setpoint':
+            return onSetpoint(msg.payload, send, done);
+          case 'plate':
+            return onPlate(msg.payload, send, done);
+          default:
+            return done(new Error(`${cfg.name}: unknown topic ${describeValue(msg.topic)}; expected "device", "setpoint" or "plate"`));
+        }
+      },
+      { ready },
+    );
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;

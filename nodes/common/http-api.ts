@@ -214,7 +214,7 @@ export function attachHttpApi(RED: any): void {
   const outer = app.parent && typeof app.parent.use === 'function' ? app.parent : app;
   outer.use('/dlm', frontLayer);
   const first = moveLastLayerToFront(outer);
-  if (!first) RED.log?.warn?.('dlm: could not place the HTTP API before Node-RED\'s admin middleware; /dlm/* may carry its CORS headers');
+  if (!first) RED.log?.warn?.("dlm: could not place the HTTP API before Node-RED's admin middleware; /dlm/* may carry its CORS headers");
 
   const balancer = (req: any) => choose(registry['dlm-balancer'], 'dlm-balancer', 'balancer', req.query?.balancer);
   const guarded = (f: (req: any, res: any) => Promise<void>) => (req: any, res: any) => {
@@ -263,49 +263,69 @@ export function attachHttpApi(RED: any): void {
     return { body };
   }
 
-  app.get('/dlm/status', needs('dlm.read'), guarded(async (req, res) => {
-    const c = balancer(req);
-    if ('error' in c) return fail(res, c.code, c.error);
-    reply(res, 200, JSON.stringify(await c.node.status()));
-  }));
-  app.get('/dlm/transactions', needs('dlm.read'), guarded(async (req, res) => {
-    const c = balancer(req);
-    if ('error' in c) return fail(res, c.code, c.error);
-    reply(res, 200, JSON.stringify(await c.node.transactions()));
-  }));
-  app.get('/dlm/transactions.csv', needs('dlm.read'), guarded(async (req, res) => {
-    const c = balancer(req);
-    if ('error' in c) return fail(res, c.code, c.error);
-    const csv = await c.node.transactionsCsv();
-    res.setHeader('Content-Disposition', 'attachment; filename="transactions.csv"');
-    reply(res, 200, csv, 'text/csv; charset=utf-8');
-  }));
-  for (const topic of ['plate', 'params'] as const) {
-    app.post(`/dlm/${topic}`, needs('dlm.write'), guarded(async (req, res) => {
+  app.get(
+    '/dlm/status',
+    needs('dlm.read'),
+    guarded(async (req, res) => {
       const c = balancer(req);
+      if ('error' in c) return fail(res, c.code, c.error);
+      reply(res, 200, JSON.stringify(await c.node.status()));
+    }),
+  );
+  app.get(
+    '/dlm/transactions',
+    needs('dlm.read'),
+    guarded(async (req, res) => {
+      const c = balancer(req);
+      if ('error' in c) return fail(res, c.code, c.error);
+      reply(res, 200, JSON.stringify(await c.node.transactions()));
+    }),
+  );
+  app.get(
+    '/dlm/transactions.csv',
+    needs('dlm.read'),
+    guarded(async (req, res) => {
+      const c = balancer(req);
+      if ('error' in c) return fail(res, c.code, c.error);
+      const csv = await c.node.transactionsCsv();
+      res.setHeader('Content-Disposition', 'attachment; filename="transactions.csv"');
+      reply(res, 200, csv, 'text/csv; charset=utf-8');
+    }),
+  );
+  for (const topic of ['plate', 'params'] as const) {
+    app.post(
+      `/dlm/${topic}`,
+      needs('dlm.write'),
+      guarded(async (req, res) => {
+        const c = balancer(req);
+        if ('error' in c) {
+          discard(req);
+          return fail(res, c.code, c.error);
+        }
+        const b = await jsonBody(req, res);
+        if (!b) return;
+        const refused = await c.node.change(topic, b.body);
+        if (refused) return fail(res, 400, refused);
+        reply(res, 200, '{"ok":true}');
+      }),
+    );
+  }
+  app.post(
+    '/dlm/schedule',
+    needs('dlm.write'),
+    guarded(async (req, res) => {
+      const c = choose(registry['priority-schedule'], 'priority-schedule', 'schedule', req.query?.schedule);
       if ('error' in c) {
         discard(req);
         return fail(res, c.code, c.error);
       }
       const b = await jsonBody(req, res);
       if (!b) return;
-      const refused = await c.node.change(topic, b.body);
+      const refused = await c.node.change(b.body);
       if (refused) return fail(res, 400, refused);
       reply(res, 200, '{"ok":true}');
-    }));
-  }
-  app.post('/dlm/schedule', needs('dlm.write'), guarded(async (req, res) => {
-    const c = choose(registry['priority-schedule'], 'priority-schedule', 'schedule', req.query?.schedule);
-    if ('error' in c) {
-      discard(req);
-      return fail(res, c.code, c.error);
-    }
-    const b = await jsonBody(req, res);
-    if (!b) return;
-    const refused = await c.node.change(b.body);
-    if (refused) return fail(res, 400, refused);
-    reply(res, 200, '{"ok":true}');
-  }));
+    }),
+  );
   // Pre-flights get no CORS headers (so a browser refuses the cross-site request); other methods 405.
   app.options('/dlm/*', (_req: any, res: any) => {
     res.setHeader('Allow', 'GET, POST');
@@ -314,13 +334,22 @@ export function attachHttpApi(RED: any): void {
   });
   app.all('/dlm/*', (req: any, res: any) => {
     discard(req);
-    fail(res, ['/dlm/status', '/dlm/transactions', '/dlm/transactions.csv', '/dlm/plate', '/dlm/params', '/dlm/schedule'].includes(req.path) ? 405 : 404,
-      'no such route: see docs/messages.md, HTTP API');
+    fail(
+      res,
+      ['/dlm/status', '/dlm/transactions', '/dlm/transactions.csv', '/dlm/plate', '/dlm/params', '/dlm/schedule'].includes(req.path)
+        ? 405
+        : 404,
+      'no such route: see docs/messages.md, HTTP API',
+    );
   });
   // Whatever fails in a /dlm route (e.g. the authentication layer) answers short JSON, no stack.
   app.use('/dlm', (err: unknown, req: any, res: any, _next: unknown) => {
     const status = Number((err as any)?.status ?? (err as any)?.statusCode);
-    if (typeof req.resume === "function") discard(req);
-    fail(res, status >= 400 && status < 500 ? status : 500, status === 413 ? `the body is larger than ${MAX_BODY_BYTES} bytes` : 'request failed');
+    if (typeof req.resume === 'function') discard(req);
+    fail(
+      res,
+      status >= 400 && status < 500 ? status : 500,
+      status === 413 ? `the body is larger than ${MAX_BODY_BYTES} bytes` : 'request failed',
+    );
   });
 }

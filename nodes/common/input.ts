@@ -4,7 +4,15 @@
  * whatever happens — a refusal, a throw, a rejected promise — ends in `done(err)` with a bounded
  * text that a Catch node receives. Nothing a message carries can become an unhandled rejection.
  */
-import { boundedText, MAX_ERROR_TEXT, messageProblem, topicProblem, untrustedProblem, UNTRUSTED_LIMITS, type UntrustedLimits } from '../../lib/shared/guard';
+import {
+  boundedText,
+  MAX_ERROR_TEXT,
+  messageProblem,
+  topicProblem,
+  untrustedProblem,
+  UNTRUSTED_LIMITS,
+  type UntrustedLimits,
+} from '../../lib/shared/guard';
 
 import type { Done, NodeMessage, RedNode, Send } from './red';
 

@@ -15,7 +15,6 @@ import type { ChargePointCalls, CentralCalls } from '../../lib/ocpp/messages';
 import { OCPP16 } from '../../lib/ocpp/messages';
 import { CONTROL_CHARS } from '../../lib/shared/plate';
 
- 
 const rpc: any = require('ocpp-rpc');
 
 /** Largest WebSocket frame accepted, bytes (the biggest 1.6 message we use is far smaller). */
@@ -71,7 +70,9 @@ function wrapLink(client: any): ChargerLink {
     call: (method, req) => client.call(method, req),
     handle: (method, fn) => client.handle(method, ({ params }: { params: any }) => fn(params)),
     onClose: (fn) => client.once('close', fn),
-    close: async () => { await client.close({ force: true }).catch(() => undefined); },
+    close: async () => {
+      await client.close({ force: true }).catch(() => undefined);
+    },
   };
 }
 
@@ -105,7 +106,12 @@ export async function startCentral(opts: CentralOptions): Promise<Central> {
   server.auth((accept: (s?: unknown) => void, reject: (code: number, msg?: string) => void, hs: any) => {
     let decision: AuthDecision;
     try {
-      decision = opts.auth({ identity: String(hs.identity), password: hs.password, endpoint: String(hs.endpoint), remoteAddress: String(hs.remoteAddress) });
+      decision = opts.auth({
+        identity: String(hs.identity),
+        password: hs.password,
+        endpoint: String(hs.endpoint),
+        remoteAddress: String(hs.remoteAddress),
+      });
     } catch {
       decision = 401;
     }
@@ -199,11 +205,17 @@ export function chargePointClient(o: ChargePointClientOptions): CentralLink {
   client.on('error', () => undefined);
   client.on('socketError', () => undefined);
   return {
-    connect: async () => { await client.connect(); },
+    connect: async () => {
+      await client.connect();
+    },
     call: (method, req) => client.call(method, req),
     handle: (method, fn) => client.handle(method, ({ params }: { params: any }) => fn(params)),
     on: (event, fn) => client.on(event, fn),
-    get state() { return client.state as number; },
-    close: async () => { await client.close({ force: true }).catch(() => undefined); },
+    get state() {
+      return client.state as number;
+    },
+    close: async () => {
+      await client.close({ force: true }).catch(() => undefined);
+    },
   };
 }

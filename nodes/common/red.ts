@@ -55,7 +55,11 @@ export interface NodeRED {
     getNode(id: string): RedNode | null;
   };
   settings: Record<string, unknown>;
-  events?: { on(event: string, fn: () => void): void; off?(event: string, fn: () => void): void; removeListener?(event: string, fn: () => void): void };
+  events?: {
+    on(event: string, fn: () => void): void;
+    off?(event: string, fn: () => void): void;
+    removeListener?(event: string, fn: () => void): void;
+  };
   log?: { info(text: string): void; warn(text: string): void; error(text: string): void };
   require?: (module: string) => unknown;
   [field: string]: unknown;

@@ -4,7 +4,16 @@
  * offline when no valid reading came within the watchdog time (R-MTR-4, R-ERR-3).
  * Thin shell: decoding and validation live in lib/cvm-mini/cvm-mini.ts.
  */
-import { buildRequest, checkModbusRequest, decodeRegisters, extractRegisters, modbusErrorText, offlineMeter, parseReaderConfig, type ReaderConfig } from '../../lib/cvm-mini/cvm-mini';
+import {
+  buildRequest,
+  checkModbusRequest,
+  decodeRegisters,
+  extractRegisters,
+  modbusErrorText,
+  offlineMeter,
+  parseReaderConfig,
+  type ReaderConfig,
+} from '../../lib/cvm-mini/cvm-mini';
 import { makeInert, onGuardedInput } from '../common/input';
 import type { NodeConfig, NodeRED, RedNode } from '../common/red';
 
@@ -58,37 +67,41 @@ export = function (RED: NodeRED) {
     }
 
     // R-SEC-3: the guard checks the fields a Modbus node fills before any decoding.
-    onGuardedInput(node, (msg, send, done) => {
-      const modbusError = modbusErrorText(msg);
-      if (modbusError !== null) {
-        // A Modbus node's failure (emptyMsgOnFail): already reported by that node; here it only
-        // counts as no reading, and names the cause if the watchdog fires.
-        lastProblem = modbusError;
-        if (online !== false) node.status({ fill: 'yellow', shape: 'ring', text: 'Modbus error: ' + modbusError });
-        done();
-        return;
-      }
-      const reject = (text: string) => {
-        lastProblem = text;
-        if (online !== false) node.status({ fill: 'yellow', shape: 'ring', text: 'rejected: ' + text });
-        done(new Error('CVM-MINI reading rejected: ' + text));
-      };
-      const wrongRequest = checkModbusRequest(msg.modbusRequest);
-      if (wrongRequest) return reject(wrongRequest);
-      const found = extractRegisters(msg);
-      if (!found.ok) return reject(found.error);
-      const result = decodeRegisters(found.regs, Date.now());
-      if (!result.ok) return reject(result.error);
+    onGuardedInput(
+      node,
+      (msg, send, done) => {
+        const modbusError = modbusErrorText(msg);
+        if (modbusError !== null) {
+          // A Modbus node's failure (emptyMsgOnFail): already reported by that node; here it only
+          // counts as no reading, and names the cause if the watchdog fires.
+          lastProblem = modbusError;
+          if (online !== false) node.status({ fill: 'yellow', shape: 'ring', text: 'Modbus error: ' + modbusError });
+          done();
+          return;
+        }
+        const reject = (text: string) => {
+          lastProblem = text;
+          if (online !== false) node.status({ fill: 'yellow', shape: 'ring', text: 'rejected: ' + text });
+          done(new Error('CVM-MINI reading rejected: ' + text));
+        };
+        const wrongRequest = checkModbusRequest(msg.modbusRequest);
+        if (wrongRequest) return reject(wrongRequest);
+        const found = extractRegisters(msg);
+        if (!found.ok) return reject(found.error);
+        const result = decodeRegisters(found.regs, Date.now());
+        if (!result.ok) return reject(result.error);
 
-      online = true;
-      lastProblem = null;
-      armWatchdog();
-      const m = result.meter;
-      const a = m.currentA!.map((x) => (Math.round(x * 10) / 10).toString());
-      node.status({ fill: 'green', shape: 'dot', text: `${a.join(' / ')} A` });
-      send([{ topic: 'meter', payload: m }, null]);
-      done();
-    }, { fields: ['payload', 'responseBuffer', 'modbusRequest', 'error'] });
+        online = true;
+        lastProblem = null;
+        armWatchdog();
+        const m = result.meter;
+        const a = m.currentA!.map((x) => (Math.round(x * 10) / 10).toString());
+        node.status({ fill: 'green', shape: 'dot', text: `${a.join(' / ')} A` });
+        send([{ topic: 'meter', payload: m }, null]);
+        done();
+      },
+      { fields: ['payload', 'responseBuffer', 'modbusRequest', 'error'] },
+    );
 
     node.on('close', (_removed: boolean, done: () => void) => {
       if (watchdog) clearTimeout(watchdog);

@@ -24,7 +24,6 @@ import { attachHttpApi, joinBalancer } from '../common/http-api';
 import { setpointHandlerOf, type SetpointHandler } from '../common/setpoint-bus';
 import type { NodeConfig, NodeRED, RedNode } from '../common/red';
 
-
 /** Context keys (R-ERR-2). */
 const STATE_KEY = 'dlmBalancerState';
 const HISTORY_KEY = 'dlmTransactions';
@@ -43,14 +42,17 @@ function eventOf(msg: { topic?: unknown; payload?: unknown }): DlmEvent | string
   const p = msg.payload;
   const obj = p !== null && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>) : null;
   switch (msg.topic) {
-    case 'meter': return { type: 'meter', meter: p as MeterMessage };
-    case 'plug': return { type: 'plug', plug: p as PlugMessage };
+    case 'meter':
+      return { type: 'meter', meter: p as MeterMessage };
+    case 'plug':
+      return { type: 'plug', plug: p as PlugMessage };
     case 'schedule': {
       if (!obj) return 'schedule payload must be an object {enabled, slots, timeZone?}';
       const schedule = { enabled: obj.enabled, slots: obj.slots } as Schedule;
       return { type: 'schedule', schedule, ...(obj.timeZone !== undefined ? { timeZone: obj.timeZone as string } : {}) };
     }
-    case 'params': return { type: 'params', params: p as Partial<SiteParams> };
+    case 'params':
+      return { type: 'params', params: p as Partial<SiteParams> };
     case 'plate': {
       if (!obj) return 'plate payload must be an object {plugId, plate}';
       return { type: 'plate', plugId: obj.plugId as number, plate: obj.plate as string };
@@ -91,14 +93,21 @@ export = function (RED: NodeRED) {
       }
       const meterLost = state.params.analyserEnabled && !meterOnline(state.meter, state.params, now);
       const worst = worstStates(state.view.table);
-      const text = Object.entries(worst).map(([ph, st]) => `${ph} ${st}`).join(' · ') || 'no plugs';
+      const text =
+        Object.entries(worst)
+          .map(([ph, st]) => `${ph} ${st}`)
+          .join(' · ') || 'no plugs';
       const worstAll = Math.max(0, ...Object.values(worst).map(Number));
       // R-SEC-4: what the chargers' offline modes could draw without us, when over the limit.
       const fallback = fallbackOf(state);
-      const over = Object.entries(fallback.phases).filter(([, f]) => f!.overA > 0).map(([ph, f]) => `${ph} +${Math.round(f!.overA * 10) / 10} A`);
+      const over = Object.entries(fallback.phases)
+        .filter(([, f]) => f!.overA > 0)
+        .map(([ph, f]) => `${ph} +${Math.round(f!.overA * 10) / 10} A`);
       if (meterLost) {
         // R-MTR-4 amended: what is assumed per phase (offline current or the recent peak).
-        const used = sitePhases(state.params).map((ph, k) => `${ph} ${Math.round(state.view.buildingA[k] * 10) / 10}`).join(' · ');
+        const used = sitePhases(state.params)
+          .map((ph, k) => `${ph} ${Math.round(state.view.buildingA[k] * 10) / 10}`)
+          .join(' · ');
         node.status({ fill: 'red', shape: 'ring', text: `meter lost: ${used} A assumed · ${text}` });
       } else if (over.length) node.status({ fill: 'yellow', shape: 'ring', text: `fallback over on ${over.join(', ')} · ${text}` });
       else node.status({ fill: worstAll >= 4 ? 'yellow' : 'green', shape: 'dot', text });
@@ -175,9 +184,10 @@ export = function (RED: NodeRED) {
       }
     }
 
-    const contextGet = (key: string) => new Promise<unknown>((resolve, reject) => {
-      node.context().get(key, (err: unknown, v: unknown) => (err ? reject(err) : resolve(v)));
-    });
+    const contextGet = (key: string) =>
+      new Promise<unknown>((resolve, reject) => {
+        node.context().get(key, (err: unknown, v: unknown) => (err ? reject(err) : resolve(v)));
+      });
 
     /** The durable log's records; schedules a rewrite when it is torn, damaged or long. */
     function readLog(): { records: TransactionRecord[]; rewrite: boolean } {
@@ -224,16 +234,23 @@ export = function (RED: NodeRED) {
       try {
         saved = await contextGet(STATE_KEY);
       } catch (e) {
-        warn(`could not read the stored balancer state (${ioCode(e)}): starting afresh, every charge point and the meter unknown until they report`);
+        warn(
+          `could not read the stored balancer state (${ioCode(e)}): starting afresh, every charge point and the meter unknown until they report`,
+        );
         return;
       }
       if (saved === undefined || saved === null) {
-        if (history.length) warn(`no stored state: starting afresh (${history.length} session record(s) kept); every charge point and the meter unknown until they report`);
+        if (history.length)
+          warn(
+            `no stored state: starting afresh (${history.length} session record(s) kept); every charge point and the meter unknown until they report`,
+          );
         return;
       }
       const problem = storedProblem(saved, Date.now());
       if (problem) {
-        warn(`the stored balancer state is not used (${problem}): starting afresh, every charge point and the meter unknown until they report`);
+        warn(
+          `the stored balancer state is not used (${problem}): starting afresh, every charge point and the meter unknown until they report`,
+        );
         return;
       }
       const stored = saved as StoredBalancer;
@@ -257,15 +274,17 @@ export = function (RED: NodeRED) {
     });
 
     const tick = setInterval(() => {
-      ready.then(() => {
-        if (closed) return;
-        const now = Date.now();
-        const r = step(state, { type: 'tick' }, now);
-        deliver(r, (msgs) => node.send(msgs));
-        emitStatus((msgs) => node.send(msgs), now);
-        showStatus(now);
-        persist();
-      }).catch((e: unknown) => node.error(boundedText(`tick failed: ${(e as Error)?.message ?? 'unknown'}`)));
+      ready
+        .then(() => {
+          if (closed) return;
+          const now = Date.now();
+          const r = step(state, { type: 'tick' }, now);
+          deliver(r, (msgs) => node.send(msgs));
+          emitStatus((msgs) => node.send(msgs), now);
+          showStatus(now);
+          persist();
+        })
+        .catch((e: unknown) => node.error(boundedText(`tick failed: ${(e as Error)?.message ?? 'unknown'}`)));
     }, BALANCER_TICK_S * 1000);
 
     /** Closed sessions and the open ones, oldest first (the `transactions` query, GET /dlm/transactions). */
@@ -292,7 +311,9 @@ export = function (RED: NodeRED) {
     }
 
     // R-SEC-3: the guard checks every message before anything reads, copies or stringifies it.
-    onGuardedInput(node, (msg, send, done) => {
+    onGuardedInput(
+      node,
+      (msg, send, done) => {
         const now = Date.now();
         if (msg.topic === 'status') {
           msg.payload = statusOf(state, now);
@@ -313,7 +334,9 @@ export = function (RED: NodeRED) {
         const refused = handleEvent(msg, send, now);
         if (refused) return fail(refused, done);
         done();
-    }, { ready });
+      },
+      { ready },
+    );
 
     // The package's HTTP API reaches this node through the same handleEvent (R-SEC-1).
     const leaveApi = joinBalancer({
@@ -322,7 +345,8 @@ export = function (RED: NodeRED) {
       status: () => ready.then(() => statusOf(state, Date.now())),
       transactions: () => ready.then(allTransactions),
       transactionsCsv: () => ready.then(() => transactionsCsv(allTransactions())),
-      change: (topic, payload) => ready.then(() => (closed ? 'the balancer is stopping' : handleEvent({ topic, payload }, (m) => node.send(m), Date.now()))),
+      change: (topic, payload) =>
+        ready.then(() => (closed ? 'the balancer is stopping' : handleEvent({ topic, payload }, (m) => node.send(m), Date.now()))),
     });
 
     /** A rejected message: the state is unchanged; a Catch node sees the error (R-ERR-1). */
@@ -342,4 +366,3 @@ export = function (RED: NodeRED) {
   }
   RED.nodes.registerType('dlm-balancer', DlmBalancerNode);
 };
-

@@ -68,7 +68,10 @@ const WIDGETS: readonly WidgetDef[] = [
     type: 'dlm-ui2-consumption',
     component: 'DlmUi2Consumption',
     view: (s) => D.consumptionView(s),
-    statusText: (s) => D.phasesOf(s).map((ph) => `${ph} ${D.amps(s.consumption[ph]!.totalA, 0)}`).join(' '),
+    statusText: (s) =>
+      D.phasesOf(s)
+        .map((ph) => `${ph} ${D.amps(s.consumption[ph]!.totalA, 0)}`)
+        .join(' '),
   },
   {
     type: 'dlm-ui2-analyser',
@@ -81,7 +84,11 @@ const WIDGETS: readonly WidgetDef[] = [
     component: 'DlmUi2Params',
     view: (s) => D.paramsView(s.params),
     statusText: (s) => `MCCB ${s.params.mccbA} A, ${s.params.contractedKW} kW`,
-    edit: { topic: 'params', check: (payload, last) => D.paramsEdit(last ? (last.params as SiteParams) : null, payload, last?.deployedParams as SiteParams | undefined) },
+    edit: {
+      topic: 'params',
+      check: (payload, last) =>
+        D.paramsEdit(last ? (last.params as SiteParams) : null, payload, last?.deployedParams as SiteParams | undefined),
+    },
   },
   {
     type: 'dlm-ui2-schedule',
@@ -147,9 +154,11 @@ export = function (RED: any) {
       if (!group || typeof group.register !== 'function') {
         const text = dashboardInFlows(RED) ? 'no dashboard group' : NOT_INSTALLED;
         node.status({ fill: 'red', shape: 'ring', text });
-        node.warn(text === NOT_INSTALLED
-          ? `${NOT_INSTALLED}: install @flowfuse/node-red-dashboard (Dashboard 2.0) and choose a ui-group to show this widget`
-          : 'choose a Dashboard 2.0 group (ui-group) for this widget');
+        node.warn(
+          text === NOT_INSTALLED
+            ? `${NOT_INSTALLED}: install @flowfuse/node-red-dashboard (Dashboard 2.0) and choose a ui-group to show this widget`
+            : 'choose a Dashboard 2.0 group (ui-group) for this widget',
+        );
         node.on('input', (_msg: any, _send: any, done: () => void) => done());
         return;
       }
@@ -168,15 +177,16 @@ export = function (RED: any) {
       const view = () => ({ ...def.view(last!, st), ...(def.edit ? { serverNote: note, access: access() } : {}) });
 
       // The power history survives restarts when a persistent context store is configured (R-MON-4, R-ERR-2).
-      const ready: Promise<void> = def.type !== 'dlm-ui2-power'
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => {
-          node.context().get(HISTORY_KEY, (err: unknown, saved: unknown) => {
-            if (err) node.warn(`could not read the power history: ${String(err)}`);
-            else if (D.isPowerHistory(saved)) st.history = saved;
-            resolve();
-          });
-        });
+      const ready: Promise<void> =
+        def.type !== 'dlm-ui2-power'
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              node.context().get(HISTORY_KEY, (err: unknown, saved: unknown) => {
+                if (err) node.warn(`could not read the power history: ${String(err)}`);
+                else if (D.isPowerHistory(saved)) st.history = saved;
+                resolve();
+              });
+            });
 
       // Messages from the flow pass this listener first (registered before the dashboard's), so
       // beforeSend below tells them apart from the browser's widget actions, whose objects come
@@ -189,7 +199,8 @@ export = function (RED: any) {
         fromFlow.add(msg);
         if (isObj((msg as any).payload)) fromFlow.add((msg as any).payload);
       });
-      const isFromFlow = (msg: any): boolean => msg !== null && typeof msg === 'object' && (fromFlow.has(msg) || (isObj(msg.payload) && fromFlow.has(msg.payload)));
+      const isFromFlow = (msg: any): boolean =>
+        msg !== null && typeof msg === 'object' && (fromFlow.has(msg) || (isObj(msg.payload) && fromFlow.has(msg.payload)));
 
       let base: any = null;
       /** Shows the current view on every open page now and to pages opened later. */
@@ -223,7 +234,9 @@ export = function (RED: any) {
           const h = D.addPowerSample(st.history, status.power, status.timestamp);
           if (h !== st.history) {
             st.history = h;
-            node.context().set(HISTORY_KEY, h, (err: unknown) => { if (err) node.warn(`could not store the power history: ${String(err)}`); });
+            node.context().set(HISTORY_KEY, h, (err: unknown) => {
+              if (err) node.warn(`could not store the power history: ${String(err)}`);
+            });
           }
         }
         setStatus('green', def.statusText(status, st));
@@ -261,7 +274,12 @@ export = function (RED: any) {
       // Not forwarded: a widget's output carries only its edits. Dashboard 2.0 sets msg.topic of a
       // widget action from the widget's topic property: "msg.topic" keeps the topic the page sent.
       const props = {
-        ...config, passthru: false, topic: 'topic', topicType: 'msg', width: String(config.width ?? 0), height: String(config.height ?? 0),
+        ...config,
+        passthru: false,
+        topic: 'topic',
+        topicType: 'msg',
+        width: String(config.width ?? 0),
+        height: String(config.height ?? 0),
       };
       announceBundle(group, def);
       group.register(node, props, evts);

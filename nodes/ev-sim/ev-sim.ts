@@ -53,13 +53,19 @@ export = function (RED: NodeRED) {
     let timer: NodeJS.Timeout | null = null;
 
     function showStatus() {
-      const text = device.sockets.map((s) => {
-        if (!s.vehicle) return `${s.letter} free`;
-        const p = s.vehicle.pilot();
-        const soc = Math.round(s.vehicle.socPct);
-        return p === 'C' ? `${s.letter} ${device.currentA(s.letter).toFixed(1)} A ${soc}%` : `${s.letter} ${p} ${soc}%`;
-      }).join(' · ');
-      node.status({ fill: device.offlineActive ? 'yellow' : 'green', shape: device.sockets.some((s) => s.vehicle) ? 'dot' : 'ring', text: device.offlineActive ? `offline mode ${device.offline.mode} · ${text}` : text });
+      const text = device.sockets
+        .map((s) => {
+          if (!s.vehicle) return `${s.letter} free`;
+          const p = s.vehicle.pilot();
+          const soc = Math.round(s.vehicle.socPct);
+          return p === 'C' ? `${s.letter} ${device.currentA(s.letter).toFixed(1)} A ${soc}%` : `${s.letter} ${p} ${soc}%`;
+        })
+        .join(' · ');
+      node.status({
+        fill: device.offlineActive ? 'yellow' : 'green',
+        shape: device.sockets.some((s) => s.vehicle) ? 'dot' : 'ring',
+        text: device.offlineActive ? `offline mode ${device.offline.mode} · ${text}` : text,
+      });
     }
 
     function plugIn(letter: PlugLetter, spec: VehicleSpec, now: number): string | null {

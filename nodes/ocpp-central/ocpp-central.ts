@@ -15,9 +15,30 @@ import { DEFAULT_OFFLINE } from '../../lib/shared/params';
 import { validateDeviceCommand } from '../../lib/sim/device';
 import type { DeviceCommand, OfflineConfig, PlugLetter } from '../../lib/shared/types';
 import { centralConfigFromEditor, type OcppChargerConfig } from '../../lib/ocpp/config';
-import { bootConfiguration, CONFIG_KEYS, connectorLetter, letterConnector, MEASURAND_PLAN, readCapability, readMeterValues } from '../../lib/ocpp/mapping';
+import {
+  bootConfiguration,
+  CONFIG_KEYS,
+  connectorLetter,
+  letterConnector,
+  MEASURAND_PLAN,
+  readCapability,
+  readMeterValues,
+} from '../../lib/ocpp/mapping';
 import { isoTime, fallbackStartsAt, setpointLimit, txDefaultProfile, txProfile, writeReason } from '../../lib/ocpp/profiles';
-import { checkObedience, CLOCK_SKEW_WARN_S, clockSkewS, deviceReport, meterStale, newConnector, newStation, smartChargeable, strike, STRIKE_RETRY_MS, wantedA, type StationState } from '../../lib/ocpp/station';
+import {
+  checkObedience,
+  CLOCK_SKEW_WARN_S,
+  clockSkewS,
+  deviceReport,
+  meterStale,
+  newConnector,
+  newStation,
+  smartChargeable,
+  strike,
+  STRIKE_RETRY_MS,
+  wantedA,
+  type StationState,
+} from '../../lib/ocpp/station';
 import { startCentral, type Central, type ChargerLink } from '../common/ocpp-rpc';
 import { CONTROL_CHARS } from '../../lib/shared/plate';
 
@@ -66,7 +87,11 @@ export = function (RED: any) {
       let text = `${up}/${stations.size} connected`;
       if (flagged) text += ` · ${flagged} ignore limits`;
       if (lastUnknown) text += ` · unknown charger tried to connect: ${lastUnknown}`;
-      node.status({ fill: !central ? 'red' : up === stations.size ? 'green' : 'yellow', shape: up ? 'dot' : 'ring', text: boundedText(text, 120) });
+      node.status({
+        fill: !central ? 'red' : up === stations.size ? 'green' : 'yellow',
+        shape: up ? 'dot' : 'ring',
+        text: boundedText(text, 120),
+      });
     }
 
     function event(kind: string, identity: string, text: string) {
@@ -108,7 +133,10 @@ export = function (RED: any) {
 
     /** Brings the charger to what it should have: configuration, TxDefault, live TxProfiles. Serialized per charger. */
     async function reconcile(identity: string): Promise<void> {
-      if (busy.has(identity)) { again.add(identity); return; }
+      if (busy.has(identity)) {
+        again.add(identity);
+        return;
+      }
       busy.add(identity);
       try {
         do {
@@ -156,8 +184,12 @@ export = function (RED: any) {
       if (!smartChargeable(st)) return;
       const defKey = JSON.stringify([off, c.wholeAmps]);
       if (su.txDefaultKey !== defKey) {
-        const r = await link.call('SetChargingProfile', { connectorId: 0, csChargingProfiles: txDefaultProfile(off, c.wholeAmps) })
-          .catch((e) => { node.warn(`${identity}: ${callProblem('SetChargingProfile', e)}`); return null; });
+        const r = await link
+          .call('SetChargingProfile', { connectorId: 0, csChargingProfiles: txDefaultProfile(off, c.wholeAmps) })
+          .catch((e) => {
+            node.warn(`${identity}: ${callProblem('SetChargingProfile', e)}`);
+            return null;
+          });
         if (r && r.status !== 'Accepted') flag(st, 'refused the default profile');
         su.txDefaultKey = defKey;
       }
@@ -192,7 +224,9 @@ export = function (RED: any) {
           if (typeof first === 'number' && first > limit + 0.1) {
             if (strike(k, now)) flag(st, 'its composite schedule stays above the limit');
           } else k.strikes = 0;
-        } catch { /* optional in practice: the measured current is checked too */ }
+        } catch {
+          /* optional in practice: the measured current is checked too */
+        }
       }
       const sample = Math.min(10, Math.max(1, Math.floor(off.heartbeatS / 3)));
       if (st.connectors.some((k) => meterStale(k, now, sample)) && now - su.lastTriggerAt > 3 * sample * 1000) {
@@ -215,7 +249,10 @@ export = function (RED: any) {
     function attach(link: ChargerLink) {
       const identity = link.identity;
       const st = stations.get(identity);
-      if (!st || closed) { link.close(); return; }
+      if (!st || closed) {
+        link.close();
+        return;
+      }
       const old = links.get(identity);
       links.set(identity, link);
       if (old) old.close(); // a charger reconnecting over a half-open link
@@ -224,17 +261,28 @@ export = function (RED: any) {
       setup.set(identity, { done: false, txDefaultKey: null, heartbeatKey: null, lastTriggerAt: 0 });
       let seen = false;
       const sign = () => {
-        if (!seen) { seen = true; reconcile(identity); }
+        if (!seen) {
+          seen = true;
+          reconcile(identity);
+        }
         emitReport(st);
       };
       link.handle('BootNotification', (req) => {
-        st.boot = { chargePointVendor: req.chargePointVendor, chargePointModel: req.chargePointModel, firmwareVersion: req.firmwareVersion };
+        st.boot = {
+          chargePointVendor: req.chargePointVendor,
+          chargePointModel: req.chargePointModel,
+          firmwareVersion: req.firmwareVersion,
+        };
         st.disobedient = false; // a rebooted charger gets a new chance
         st.disobedientWhy = null;
         const su = setup.get(identity);
         if (su) Object.assign(su, { done: false, txDefaultKey: null, heartbeatKey: null });
         event('boot', identity, `${req.chargePointVendor} ${req.chargePointModel} ${req.firmwareVersion ?? ''}`.trim());
-        setImmediate(() => { seen = true; reconcile(identity); emitReport(st); });
+        setImmediate(() => {
+          seen = true;
+          reconcile(identity);
+          emitReport(st);
+        });
         return { status: 'Accepted', currentTime: isoTime(Date.now()), interval: Math.max(1, Math.floor(offlineOf(st).heartbeatS / 3)) };
       });
       link.handle('Heartbeat', () => {
@@ -271,13 +319,17 @@ export = function (RED: any) {
         if (k) {
           const r = readMeterValues(req.meterValue);
           const now = Date.now();
-          if (r.currentA !== undefined) { k.currentA = r.currentA; k.lastMeterAt = now; }
+          if (r.currentA !== undefined) {
+            k.currentA = r.currentA;
+            k.lastMeterAt = now;
+          }
           if (r.registerWh !== undefined) {
             k.registerWh = r.registerWh;
             if (k.meterStartWh === null) k.meterStartWh = r.registerWh;
           }
           // After our restart: learn the running transaction from the charger's readings.
-          if (k.transactionId === null && typeof req.transactionId === 'number' && req.transactionId > 0) k.transactionId = req.transactionId;
+          if (k.transactionId === null && typeof req.transactionId === 'number' && req.transactionId > 0)
+            k.transactionId = req.transactionId;
           const ob = checkObedience(k, now, (cfg.reactionDelayS + 2 * Math.min(10, Math.floor(offlineOf(st).heartbeatS / 3))) * 1000);
           k.overSince = ob.overSince;
           if (ob.disobedient) flag(st, 'draws above its limit beyond the reaction delay');
@@ -306,7 +358,10 @@ export = function (RED: any) {
             setImmediate(() => node.send([{ topic: 'plate', address: identity, payload: { letter, plate } }, null]));
           }
         }
-        setImmediate(() => { sign(); reconcile(identity); });
+        setImmediate(() => {
+          sign();
+          reconcile(identity);
+        });
         // A refused idTag: the charger stops (StopTransactionOnInvalidId); until it does, the
         // transaction is load-managed like any other.
         return { idTagInfo: { status: idTagStatus(req.idTag) }, transactionId };
@@ -367,20 +422,27 @@ export = function (RED: any) {
       return;
     }
     startCentral({
-      host: cfg.host, port: cfg.port, tls,
+      host: cfg.host,
+      port: cfg.port,
+      tls,
       auth: (r) => auth(r.identity, r.password, r.endpoint),
       onCharger: attach,
       onProblem: (t) => node.debug?.(boundedText(t)),
-    }).then((c) => {
-      if (closed) { c.close(); return; }
-      central = c;
-      node.port = c.port;
-      node.log(`OCPP 1.6J central system on ${cfg.tls ? 'wss' : 'ws'}://${cfg.host}:${c.port}/${cfg.path}/<identity>`);
-      showStatus();
-    }).catch((e) => {
-      node.error(`cannot listen on ${cfg.host}:${cfg.port}: ${boundedText(String((e as any)?.code ?? 'error'), 40)}`);
-      node.status({ fill: 'red', shape: 'ring', text: `cannot listen on port ${cfg.port}` });
-    });
+    })
+      .then((c) => {
+        if (closed) {
+          c.close();
+          return;
+        }
+        central = c;
+        node.port = c.port;
+        node.log(`OCPP 1.6J central system on ${cfg.tls ? 'wss' : 'ws'}://${cfg.host}:${c.port}/${cfg.path}/<identity>`);
+        showStatus();
+      })
+      .catch((e) => {
+        node.error(`cannot listen on ${cfg.host}:${cfg.port}: ${boundedText(String((e as any)?.code ?? 'error'), 40)}`);
+        node.status({ fill: 'red', shape: 'ring', text: `cannot listen on port ${cfg.port}` });
+      });
 
     const timer = setInterval(() => {
       const now = Date.now();
@@ -403,7 +465,8 @@ export = function (RED: any) {
       if (msg.topic !== 'command') return done(new Error('ocpp-central: expected topic "command"'));
       const cmd = msg.payload as DeviceCommand;
       const address = cmd && typeof cmd === 'object' ? (cmd as any).address : undefined;
-      if (typeof address !== 'string' || !stations.has(address)) return done(new Error('ocpp-central: command for an address that is not in the charger list'));
+      if (typeof address !== 'string' || !stations.has(address))
+        return done(new Error('ocpp-central: command for an address that is not in the charger list'));
       const st = stations.get(address)!;
       const c = byId.get(address)!;
       const letters: PlugLetter[] = c.plugs === 1 ? ['A'] : ['A', 'B'];

@@ -7,7 +7,14 @@
 import { createHash } from 'crypto';
 import type { Schedule, ScheduleMessage } from '../../lib/shared/types';
 import { DEFAULT_PARAMS, DEFAULT_SCHEDULE, isValidTimeZone } from '../../lib/shared/params';
-import { applyScheduleChange, isPriorityActive, nextSlotBoundary, ScheduleConfig, slotsToText, validateSchedule } from '../../lib/shared/schedule';
+import {
+  applyScheduleChange,
+  isPriorityActive,
+  nextSlotBoundary,
+  ScheduleConfig,
+  slotsToText,
+  validateSchedule,
+} from '../../lib/shared/schedule';
 import { FlowsStartedQueue } from '../common/flows-started';
 import { makeInert, onGuardedInput, type Send } from '../common/input';
 import { attachHttpApi, joinSchedule } from '../common/http-api';
@@ -35,7 +42,9 @@ function editorConfig(n: NodeConfig): { ok: true; config: ScheduleConfig } | { o
 }
 
 function hashOf(c: ScheduleConfig): string {
-  return createHash('sha256').update(JSON.stringify([c.schedule.enabled, c.schedule.slots, c.timeZone])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([c.schedule.enabled, c.schedule.slots, c.timeZone]))
+    .digest('hex');
 }
 
 /** Start messages wait for 'flows:started' (see nodes/common/flows-started); one listener per node type. */
@@ -54,8 +63,15 @@ export = function (RED: NodeRED) {
     const built = editorConfig(n);
     if (!built.ok) {
       makeInert(node, `invalid configuration: ${built.errors.join('; ')}`);
-      const leave = joinSchedule({ id: node.id, name: node.name || '', change: async () => 'the priority-schedule node has an invalid configuration' });
-      node.on('close', (_removed: boolean, done: () => void) => { leave(); done(); });
+      const leave = joinSchedule({
+        id: node.id,
+        name: node.name || '',
+        change: async () => 'the priority-schedule node has an invalid configuration',
+      });
+      node.on('close', (_removed: boolean, done: () => void) => {
+        leave();
+        done();
+      });
       return;
     }
     const editor = built.config;
@@ -93,13 +109,16 @@ export = function (RED: NodeRED) {
       if (closed) return;
       const now = Date.now();
       const at = nextSlotBoundary(current!.timeZone, now);
-      timer = setTimeout(() => {
-        timer = null;
-        // A timer never fires early in Node.js, but the wall clock may have been set back: then
-        // the hour has not changed yet and we only re-arm.
-        if (Date.now() >= at) emit((m) => node.send(m));
-        arm();
-      }, Math.max(0, at - now));
+      timer = setTimeout(
+        () => {
+          timer = null;
+          // A timer never fires early in Node.js, but the wall clock may have been set back: then
+          // the hour has not changed yet and we only re-arm.
+          if (Date.now() >= at) emit((m) => node.send(m));
+          arm();
+        },
+        Math.max(0, at - now),
+      );
     }
 
     function persist() {
@@ -116,7 +135,12 @@ export = function (RED: NodeRED) {
         const saved = stored as Persisted | undefined;
         current = editor;
         if (err) node.warn(`could not read the stored schedule: ${String(err)}`);
-        else if (saved && saved.configHash === configHash && validateSchedule(saved.schedule).length === 0 && isValidTimeZone(saved.timeZone)) {
+        else if (
+          saved &&
+          saved.configHash === configHash &&
+          validateSchedule(saved.schedule).length === 0 &&
+          isValidTimeZone(saved.timeZone)
+        ) {
           current = { schedule: { enabled: saved.schedule.enabled, slots: saved.schedule.slots.slice() }, timeZone: saved.timeZone };
         }
         resolve();
@@ -147,16 +171,21 @@ export = function (RED: NodeRED) {
     }
 
     // R-SEC-3: the guard checks every change before it is parsed.
-    onGuardedInput(node, (msg, send, done) => {
-      const refused = handleChange(msg.payload, send);
-      if (refused) done(new Error(refused));
-      else done();
-    }, { ready });
+    onGuardedInput(
+      node,
+      (msg, send, done) => {
+        const refused = handleChange(msg.payload, send);
+        if (refused) done(new Error(refused));
+        else done();
+      },
+      { ready },
+    );
 
     const leaveApi = joinSchedule({
       id: node.id,
       name: node.name || '',
-      change: (payload) => ready.then(() => (closed ? 'the priority-schedule node is stopping' : handleChange(payload, (m) => node.send(m)))),
+      change: (payload) =>
+        ready.then(() => (closed ? 'the priority-schedule node is stopping' : handleChange(payload, (m) => node.send(m)))),
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -22,7 +22,17 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
-import { addPowerSample, amps, dateTime, emptyPowerHistory, kw, num, plugIdText, STATE_NAMES, type PowerHistory } from '../../lib/dashboard/dashboard';
+import {
+  addPowerSample,
+  amps,
+  dateTime,
+  emptyPowerHistory,
+  kw,
+  num,
+  plugIdText,
+  STATE_NAMES,
+  type PowerHistory,
+} from '../../lib/dashboard/dashboard';
 import { PARAM_SPECS } from '../../lib/shared/params';
 import type { Phase, PlugView, StatusMessage } from '../../lib/shared/types';
 import { freePort, REPO_ROOT, waitFor } from '../support/node-red-runner';
@@ -33,12 +43,20 @@ const EXAMPLE = path.join(REPO_ROOT, 'examples', '15-charge-point-site.json');
 const SHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
 const XSS = '<img src=x onerror=alert(1)>';
 const PHASES: Phase[] = ['L1', 'L2', 'L3'];
-const WIDGET_TYPES = ['dlm-ui-analyser', 'dlm-ui-consumption', 'dlm-ui-params', 'dlm-ui-plugs', 'dlm-ui-power', 'dlm-ui-schedule', 'dlm-ui-table', 'dlm-ui-transactions'];
+const WIDGET_TYPES = [
+  'dlm-ui-analyser',
+  'dlm-ui-consumption',
+  'dlm-ui-params',
+  'dlm-ui-plugs',
+  'dlm-ui-power',
+  'dlm-ui-schedule',
+  'dlm-ui-table',
+  'dlm-ui-transactions',
+];
 /** The dashboard tabs of the example, in menu order (examples/build-15-charge-point-site.js). */
 const TAB = { site: 0, loadManagement: 1, power: 2, transactions: 3 };
 const VIEWPORT = { width: 1400, height: 900 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 
 /**
  * The power widget's history as Node-RED's localfilesystem context store keeps it, as a previous
@@ -89,7 +107,12 @@ describe('dashboard of the example site in a real browser, against the running s
    * The page follows the balancer's status output (at most one update a second), so it retries
    * until a quiet moment; it fails with the last difference. Returns the matching status.
    */
-  async function pageMatchesStatus<T>(what: string, readPage: () => Promise<T>, expected: (s: StatusMessage) => T, timeoutMs = 20_000): Promise<StatusMessage> {
+  async function pageMatchesStatus<T>(
+    what: string,
+    readPage: () => Promise<T>,
+    expected: (s: StatusMessage) => T,
+    timeoutMs = 20_000,
+  ): Promise<StatusMessage> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const before = await getStatus();
@@ -106,11 +129,17 @@ describe('dashboard of the example site in a real browser, against the running s
   async function openTab(i: number, selector: string) {
     await page.goto(`${site!.url}/ui/#!/${i}`);
     await page.waitForSelector(selector, { timeout: 15_000 });
-    const fits = () => page.waitForFunction(() => Array.from(document.querySelectorAll('[data-dlm-id]')).every((el) => {
-      let card = el as HTMLElement;
-      while (card.parentElement && !card.parentElement.classList.contains('nr-dashboard-cardcontainer')) card = card.parentElement;
-      return card.offsetHeight >= (el as HTMLElement).offsetHeight;
-    }), null, { timeout: 10_000 });
+    const fits = () =>
+      page.waitForFunction(
+        () =>
+          Array.from(document.querySelectorAll('[data-dlm-id]')).every((el) => {
+            let card = el as HTMLElement;
+            while (card.parentElement && !card.parentElement.classList.contains('nr-dashboard-cardcontainer')) card = card.parentElement;
+            return card.offsetHeight >= (el as HTMLElement).offsetHeight;
+          }),
+        null,
+        { timeout: 10_000 },
+      );
     await fits();
     await page.waitForTimeout(600);
     await fits();
@@ -121,13 +150,20 @@ describe('dashboard of the example site in a real browser, against the running s
    * and no widget wider than its card (nothing hidden to the right, no sideways scrolling).
    */
   async function assertLayout(expectedGroups: string[]) {
-    const wide = await page.$$eval('.dlm', (els: Element[]) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.className));
+    const wide = await page.$$eval('.dlm', (els: Element[]) =>
+      els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.className),
+    );
     assert.deepEqual(wide, [], 'widgets wider than their card');
-    const groups: { name: string; x: number; y: number; w: number; h: number }[] = await page.$$eval('ui-card-panel', (els: Element[]) => els.map((e) => {
-      const r = e.getBoundingClientRect();
-      return { name: (e.querySelector('.nr-dashboard-cardtitle')?.textContent ?? '').trim(), x: r.x, y: r.y, w: r.width, h: r.height };
-    }));
-    assert.deepEqual(groups.map((g) => g.name), expectedGroups);
+    const groups: { name: string; x: number; y: number; w: number; h: number }[] = await page.$$eval('ui-card-panel', (els: Element[]) =>
+      els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { name: (e.querySelector('.nr-dashboard-cardtitle')?.textContent ?? '').trim(), x: r.x, y: r.y, w: r.width, h: r.height };
+      }),
+    );
+    assert.deepEqual(
+      groups.map((g) => g.name),
+      expectedGroups,
+    );
     for (const a of groups) {
       assert.ok(a.w > 100 && a.h > 50, `group ${a.name} is visible (${a.w}×${a.h})`);
       for (const b of groups) {
@@ -141,7 +177,9 @@ describe('dashboard of the example site in a real browser, against the running s
   /** A screenshot of the whole tab: the dashboard scrolls inside md-content, so grow the viewport. */
   async function shot(name: string) {
     await page.evaluate(() => document.querySelectorAll('md-content').forEach((c) => c.scrollTo(0, 0)));
-    const h = await page.evaluate(() => Math.max(0, ...Array.from(document.querySelectorAll('ui-card-panel')).map((g) => g.getBoundingClientRect().bottom)));
+    const h = await page.evaluate(() =>
+      Math.max(0, ...Array.from(document.querySelectorAll('ui-card-panel')).map((g) => g.getBoundingClientRect().bottom)),
+    );
     await page.setViewportSize({ width: VIEWPORT.width, height: Math.min(4000, Math.max(VIEWPORT.height, Math.ceil(h) + 20)) });
     await page.waitForTimeout(400);
     await page.screenshot({ path: path.join(SHOTS, name) });
@@ -150,10 +188,15 @@ describe('dashboard of the example site in a real browser, against the running s
 
   const texts = (sel: string): Promise<string[]> => page.$$eval(sel, (els: Element[]) => els.map((e) => (e.textContent ?? '').trim()));
   /** Rows of a widget table as {label: cells}. */
-  const labelledRows = (sel: string): Promise<Record<string, string[]>> => page.$$eval(sel, (trs: Element[]) => Object.fromEntries(trs.map((tr) => {
-    const tds = Array.from(tr.querySelectorAll('td'));
-    return [tr.getAttribute('data-row'), tds.slice(1).map((td) => td.textContent!.trim())];
-  })));
+  const labelledRows = (sel: string): Promise<Record<string, string[]>> =>
+    page.$$eval(sel, (trs: Element[]) =>
+      Object.fromEntries(
+        trs.map((tr) => {
+          const tds = Array.from(tr.querySelectorAll('td'));
+          return [tr.getAttribute('data-row'), tds.slice(1).map((td) => td.textContent!.trim())];
+        }),
+      ),
+    );
 
   before(async function () {
     this.timeout(90_000);
@@ -164,24 +207,45 @@ describe('dashboard of the example site in a real browser, against the running s
     const power = flow.find((n) => n.type === 'dlm-ui-power');
     const userDir = path.join(dir, 'node-red');
     fs.mkdirSync(path.join(userDir, 'context', power.z), { recursive: true });
-    fs.writeFileSync(path.join(userDir, 'context', power.z, `${power.id}.json`), JSON.stringify({ powerHistory: storedHistory(Date.now() - 60_000) }));
+    fs.writeFileSync(
+      path.join(userDir, 'context', power.z, `${power.id}.json`),
+      JSON.stringify({ powerHistory: storedHistory(Date.now() - 60_000) }),
+    );
     site = await startSite({ dir: userDir, port: await freePort(), meterPort: await freePort(), amps: [10, 10, 10], speed: 60 });
     fs.mkdirSync(SHOTS, { recursive: true });
     const { chromium } = require('playwright-core');
     context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
       viewport: VIEWPORT,
     });
     page = await context.newPage();
-    page.on('dialog', (d: any) => { dialogs.push(d.message()); void d.dismiss(); });
+    page.on('dialog', (d: any) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
     page.on('pageerror', (e: Error) => pageErrors.push(e.message));
     // Every enabled plug reporting before the screens are read.
-    await waitFor('the 24 enabled plugs reporting', async () => {
-      const s = await getStatus();
-      return s.plugs.filter((p) => p.status !== 'DISABLED' && p.status !== 'OFFLINE' && p.status !== 'ERR_CFG').length === 24 ? s : undefined;
-    }, 30_000, 250);
+    await waitFor(
+      'the 24 enabled plugs reporting',
+      async () => {
+        const s = await getStatus();
+        return s.plugs.filter((p) => p.status !== 'DISABLED' && p.status !== 'OFFLINE' && p.status !== 'ERR_CFG').length === 24
+          ? s
+          : undefined;
+      },
+      30_000,
+      250,
+    );
   });
 
   after(async function () {
@@ -193,7 +257,11 @@ describe('dashboard of the example site in a real browser, against the running s
 
   it('the example wires all eight widget types (loaded, in the palette) to the balancer status, its plate/params edits to the balancer and schedule edits to priority-schedule', async () => {
     assert.doesNotMatch(site!.log(), /node-red-dashboard not installed/);
-    const sets = (await (await fetch(`${site!.url}/nodes`, { headers: { accept: 'application/json' } })).json()) as { types: string[]; enabled: boolean; err?: string }[];
+    const sets = (await (await fetch(`${site!.url}/nodes`, { headers: { accept: 'application/json' } })).json()) as {
+      types: string[];
+      enabled: boolean;
+      err?: string;
+    }[];
     const uiSet = sets.find((x) => x.types.includes('dlm-ui-plugs'));
     assert.ok(uiSet && uiSet.enabled && !uiSet.err, `dlm-ui node set: ${JSON.stringify(uiSet)}`);
     assert.deepEqual(uiSet.types.slice().sort(), WIDGET_TYPES);
@@ -208,7 +276,11 @@ describe('dashboard of the example site in a real browser, against the running s
       assert.equal(g?.type, 'ui_group', `${w.type} in a dashboard group`);
       assert.equal(byId.get(g.tab)?.type, 'ui_tab');
     }
-    const linkedTo = (w: any) => byId.get(w.wires[0][0]).links.map((id: string) => byId.get(id)).flatMap((l: any) => l.wires[0].map((id: string) => byId.get(id).type));
+    const linkedTo = (w: any) =>
+      byId
+        .get(w.wires[0][0])
+        .links.map((id: string) => byId.get(id))
+        .flatMap((l: any) => l.wires[0].map((id: string) => byId.get(id).type));
     assert.deepEqual(linkedTo(widgets.find((w) => w.type === 'dlm-ui-plugs')), ['dlm-balancer']);
     assert.deepEqual(linkedTo(widgets.find((w) => w.type === 'dlm-ui-params')), ['dlm-balancer']);
     assert.deepEqual(linkedTo(widgets.find((w) => w.type === 'dlm-ui-schedule')), ['priority-schedule']);
@@ -217,8 +289,12 @@ describe('dashboard of the example site in a real browser, against the running s
   it('Site: consumption per phase and the status of every plug equal /dlm/status (R-MON-1, R-CP-4); the groups do not overlap', async () => {
     await openTab(TAB.site, '.dlm-plugs tr.dlm-plug');
     await assertLayout(['Consumption per phase', 'Status of the charge points']);
-    await pageMatchesStatus('consumption per phase',
-      async () => ({ rows: await labelledRows('.dlm-consumption tbody tr[data-row]'), bars: await texts('.dlm-phasebar > div:first-child') }),
+    await pageMatchesStatus(
+      'consumption per phase',
+      async () => ({
+        rows: await labelledRows('.dlm-consumption tbody tr[data-row]'),
+        bars: await texts('.dlm-phasebar > div:first-child'),
+      }),
       (s) => {
         const c = (f: (ph: Phase) => number) => PHASES.map((ph) => num(f(ph)));
         return {
@@ -237,27 +313,39 @@ describe('dashboard of the example site in a real browser, against the running s
             return `${ph}: ${amps(x.totalA)} of ${amps(x.limitA)} limit (${num((x.totalA / x.limitA) * 100, 0)} %)${x.totalA > x.limitA ? ' OVER THE LIMIT' : ''}`;
           }),
         };
-      });
-    const s = await pageMatchesStatus('plug status',
-      () => page.$$eval('.dlm-plugs tr.dlm-plug', (trs: Element[]) => trs.map((tr) => ({
-        id: tr.querySelector('.dlm-id')!.textContent!.trim(),
-        status: tr.querySelector('.dlm-status')!.textContent!.trim(),
-        setpoint: tr.querySelector('.dlm-setpoint')!.textContent!.trim(),
-        measured: tr.querySelector('.dlm-measured')!.textContent!.trim(),
-        plate: tr.querySelector('.dlm-plate')!.textContent!,
-        vehicle: tr.querySelector('.dlm-ev')!.getAttribute('title'),
-      }))),
-      (st) => [...st.plugs].sort((a, b) => a.id - b.id).map((p) => ({
-        id: plugIdText(p.id),
-        status: p.status === 'ERR_CFG' ? 'ERR. CFG' : p.status,
-        setpoint: amps(p.setpointA),
-        measured: amps(p.measuredA),
-        plate: p.plate,
-        vehicle: `${p.priority ? 'Priority' : 'Non-priority'} · ${p.pluggedIn ? 'plugged in' : 'not plugged in'}`,
-      })));
+      },
+    );
+    const s = await pageMatchesStatus(
+      'plug status',
+      () =>
+        page.$$eval('.dlm-plugs tr.dlm-plug', (trs: Element[]) =>
+          trs.map((tr) => ({
+            id: tr.querySelector('.dlm-id')!.textContent!.trim(),
+            status: tr.querySelector('.dlm-status')!.textContent!.trim(),
+            setpoint: tr.querySelector('.dlm-setpoint')!.textContent!.trim(),
+            measured: tr.querySelector('.dlm-measured')!.textContent!.trim(),
+            plate: tr.querySelector('.dlm-plate')!.textContent!,
+            vehicle: tr.querySelector('.dlm-ev')!.getAttribute('title'),
+          })),
+        ),
+      (st) =>
+        [...st.plugs]
+          .sort((a, b) => a.id - b.id)
+          .map((p) => ({
+            id: plugIdText(p.id),
+            status: p.status === 'ERR_CFG' ? 'ERR. CFG' : p.status,
+            setpoint: amps(p.setpointA),
+            measured: amps(p.measuredA),
+            plate: p.plate,
+            vehicle: `${p.priority ? 'Priority' : 'Non-priority'} · ${p.pluggedIn ? 'plugged in' : 'not plugged in'}`,
+          })),
+    );
     assert.equal(s.plugs.length, 26, '15 charge points, 26 plugs');
     // The seven statuses are named (with their counts), whichever occur.
-    assert.deepEqual((await texts('.dlm-legend .dlm-badge')).map((t) => t.replace(/: \d+$/, '')), ['AVAILABLE', 'CHARGING', 'PAUSED', 'OFFLINE', 'FAULTED', 'ERR. CFG', 'DISABLED']);
+    assert.deepEqual(
+      (await texts('.dlm-legend .dlm-badge')).map((t) => t.replace(/: \d+$/, '')),
+      ['AVAILABLE', 'CHARGING', 'PAUSED', 'OFFLINE', 'FAULTED', 'ERR. CFG', 'DISABLED'],
+    );
     // Units everywhere: every current in A, energy in kWh.
     for (const t of await texts('.dlm-plugs td.dlm-num')) assert.match(t, /^\d+(\.\d+)? (A|kWh)$/);
     await shot('1-site.png');
@@ -278,14 +366,20 @@ describe('dashboard of the example site in a real browser, against the running s
     // A plate: in /dlm/status, then in the page.
     await page.fill(`${row(5)} .dlm-plate-input`, ' 1234-XYZ ');
     await page.click(`${row(5)} .dlm-ok-btn`);
-    await waitFor('plug 5\'s plate in /dlm/status', async () => ((await plateOf(5)) === '1234-XYZ' ? true : undefined), 10_000);
-    await page.waitForFunction((sel: string) => document.querySelector(sel)?.textContent === '1234-XYZ', `${row(5)} .dlm-plate`, { timeout: 10_000 });
+    await waitFor("plug 5's plate in /dlm/status", async () => ((await plateOf(5)) === '1234-XYZ' ? true : undefined), 10_000);
+    await page.waitForFunction((sel: string) => document.querySelector(sel)?.textContent === '1234-XYZ', `${row(5)} .dlm-plate`, {
+      timeout: 10_000,
+    });
     // The hostile plate: stored as typed, shown as typed, runs nothing.
     await page.click(`${row(2)} .dlm-edit`);
     await page.fill(`${row(2)} .dlm-plate-input`, XSS);
     await page.click(`${row(2)} .dlm-ok-btn`);
-    await waitFor('plug 2\'s plate in /dlm/status', async () => ((await plateOf(2)) === XSS ? true : undefined), 10_000);
-    await page.waitForFunction(({ sel, xss }: { sel: string; xss: string }) => document.querySelector(sel)?.textContent === xss, { sel: `${row(2)} .dlm-plate`, xss: XSS }, { timeout: 10_000 });
+    await waitFor("plug 2's plate in /dlm/status", async () => ((await plateOf(2)) === XSS ? true : undefined), 10_000);
+    await page.waitForFunction(
+      ({ sel, xss }: { sel: string; xss: string }) => document.querySelector(sel)?.textContent === xss,
+      { sel: `${row(2)} .dlm-plate`, xss: XSS },
+      { timeout: 10_000 },
+    );
     assert.equal(await page.$$eval('.dlm img', (els: Element[]) => els.length), 0, 'no <img> element was created');
     // A long plate wraps in its cell: the table still fits its card, the Edit buttons stay in view.
     await assertLayout(['Consumption per phase', 'Status of the charge points']);
@@ -296,7 +390,8 @@ describe('dashboard of the example site in a real browser, against the running s
   it('Load management: the table per phases, the schedule, the analyser and every parameter equal /dlm/status (SPEC §4, R-MON-2, R-MON-3, R-PRIO-1)', async () => {
     await openTab(TAB.loadManagement, '.dlm-table tr[data-row]');
     await assertLayout(['Table per phases', 'Priority schedule', 'Parameters', 'Analyser']);
-    await pageMatchesStatus('the table per phases',
+    await pageMatchesStatus(
+      'the table per phases',
       async () => ({ groups: await texts('.dlm-table th.dlm-group'), rows: await labelledRows('.dlm-table tr[data-row]') }),
       (s) => {
         const groups = s.priorityActive ? (['PRIORITY', 'NORMAL'] as const) : (['ALL'] as const);
@@ -316,19 +411,32 @@ describe('dashboard of the example site in a real browser, against the running s
             'NEXT PAUSED PLUG': cols.map((r) => id(r.nextPaused)),
           },
         };
-      });
-    await pageMatchesStatus('the analyser',
+      },
+    );
+    await pageMatchesStatus(
+      'the analyser',
       async () => ({
         status: (await page.textContent('.dlm-an-status'))!.trim(),
         offline: (await page.textContent('.dlm-an-offline'))!.trim(),
         margin: (await page.textContent('.dlm-an-margin'))!.trim(),
-        rows: await page.$$eval('.dlm-analyser tr[data-row]', (trs: Element[]) => Object.fromEntries(trs.map((tr) => [tr.getAttribute('data-row'), Array.from(tr.querySelectorAll('td.dlm-num')).map((td) => td.textContent!.trim())]))),
+        rows: await page.$$eval('.dlm-analyser tr[data-row]', (trs: Element[]) =>
+          Object.fromEntries(
+            trs.map((tr) => [
+              tr.getAttribute('data-row'),
+              Array.from(tr.querySelectorAll('td.dlm-num')).map((td) => td.textContent!.trim()),
+            ]),
+          ),
+        ),
       }),
       (s) => {
         const a = s.analyser;
         const c = (m: Partial<Record<Phase, number>>) => PHASES.map((ph) => num(m[ph]!));
         return {
-          status: a.enabled ? (a.online ? 'ON: reading' : `OFFLINE: building assumed at ${amps(a.offlineCurrentA)} per phase`) : 'DISABLED: supply dedicated to EVs, building taken as 0 A',
+          status: a.enabled
+            ? a.online
+              ? 'ON: reading'
+              : `OFFLINE: building assumed at ${amps(a.offlineCurrentA)} per phase`
+            : 'DISABLED: supply dedicated to EVs, building taken as 0 A',
           offline: amps(a.offlineCurrentA),
           margin: `${num(a.marginPct)} %`,
           rows: {
@@ -339,25 +447,51 @@ describe('dashboard of the example site in a real browser, against the running s
             'WORKING LIMIT (A)': c(a.workingLimitA),
           },
         };
-      });
-    const s = await pageMatchesStatus('the schedule',
-      async () => ({ on: (await page.getAttribute('.dlm-sched-on', 'class')).includes('dlm-primary'), slots: await page.$$eval('.dlm-slot', (els: Element[]) => els.map((e) => e.classList.contains('dlm-on'))), labels: (await texts('.dlm-slot')).map((t) => t.slice(0, 9)) }),
-      (st) => ({ on: st.schedule.enabled, slots: st.schedule.slots, labels: st.schedule.slots.map((_x, h) => `${String(h).padStart(2, '0')}h - ${String((h + 1) % 24).padStart(2, '0')}h`) }));
+      },
+    );
+    const s = await pageMatchesStatus(
+      'the schedule',
+      async () => ({
+        on: (await page.getAttribute('.dlm-sched-on', 'class')).includes('dlm-primary'),
+        slots: await page.$$eval('.dlm-slot', (els: Element[]) => els.map((e) => e.classList.contains('dlm-on'))),
+        labels: (await texts('.dlm-slot')).map((t) => t.slice(0, 9)),
+      }),
+      (st) => ({
+        on: st.schedule.enabled,
+        slots: st.schedule.slots,
+        labels: st.schedule.slots.map((_x, h) => `${String(h).padStart(2, '0')}h - ${String((h + 1) % 24).padStart(2, '0')}h`),
+      }),
+    );
     assert.equal(s.schedule.timeZone, 'Europe/Madrid');
     assert.match((await page.textContent('.dlm-schedule'))!, /Hours in Europe\/Madrid/);
-    await pageMatchesStatus('the parameters',
-      () => page.$$eval('.dlm-params tr[data-key]', (trs: Element[]) => trs.map((tr) => [tr.getAttribute('data-key'), tr.querySelector('.dlm-now')!.textContent!.trim()])),
-      (st) => PARAM_SPECS.map((spec) => {
-        const v = (st.params as unknown as Record<string, unknown>)[spec.key];
-        const text = spec.type === 'boolean' ? (v ? 'ON' : 'OFF') : spec.key === 'supplyPhases' ? (v === 1 ? 'single-phase (L1)' : 'three-phase (L1 L2 L3)') : `${v}${spec.unit ? ' ' + spec.unit : ''}`;
-        return [spec.key, text];
-      }));
+    await pageMatchesStatus(
+      'the parameters',
+      () =>
+        page.$$eval('.dlm-params tr[data-key]', (trs: Element[]) =>
+          trs.map((tr) => [tr.getAttribute('data-key'), tr.querySelector('.dlm-now')!.textContent!.trim()]),
+        ),
+      (st) =>
+        PARAM_SPECS.map((spec) => {
+          const v = (st.params as unknown as Record<string, unknown>)[spec.key];
+          const text =
+            spec.type === 'boolean'
+              ? v
+                ? 'ON'
+                : 'OFF'
+              : spec.key === 'supplyPhases'
+                ? v === 1
+                  ? 'single-phase (L1)'
+                  : 'three-phase (L1 L2 L3)'
+                : `${v}${spec.unit ? ' ' + spec.unit : ''}`;
+          return [spec.key, text];
+        }),
+    );
     const p = (await getStatus()).params;
-    assert.deepEqual([p.mccbA, p.contractedKW, p.minCurrentA], [50, 36, 8], 'the manual\'s site');
+    assert.deepEqual([p.mccbA, p.contractedKW, p.minCurrentA], [50, 36, 8], "the manual's site");
     await shot('2-load-management.png');
   });
 
-  it('Load management: parameters out of range are refused in the page, a value the balancer\'s rules refuse is refused on the server with the reason shown, a good one reaches /dlm/status (R-MON-3, R-ERR-1)', async () => {
+  it("Load management: parameters out of range are refused in the page, a value the balancer's rules refuse is refused on the server with the reason shown, a good one reaches /dlm/status (R-MON-3, R-ERR-1)", async () => {
     const input = (key: string) => `.dlm-params tr[data-key="${key}"] input`;
     await page.fill(input('mccbA'), '2');
     await page.click('.dlm-params .dlm-apply');
@@ -374,26 +508,59 @@ describe('dashboard of the example site in a real browser, against the running s
     // A good value: the hysteresis to resume, 1 A → 2 A (does not change who charges now).
     await page.fill(input('resumeHysteresisA'), '2');
     await page.click('.dlm-params .dlm-apply');
-    await waitFor('the new hysteresis in /dlm/status', async () => ((await getStatus()).params.resumeHysteresisA === 2 ? true : undefined), 10_000);
-    await page.waitForFunction(() => document.querySelector('.dlm-params tr[data-key="resumeHysteresisA"] .dlm-now')?.textContent?.trim() === '2 A', null, { timeout: 10_000 });
+    await waitFor(
+      'the new hysteresis in /dlm/status',
+      async () => ((await getStatus()).params.resumeHysteresisA === 2 ? true : undefined),
+      10_000,
+    );
+    await page.waitForFunction(
+      () => document.querySelector('.dlm-params tr[data-key="resumeHysteresisA"] .dlm-now')?.textContent?.trim() === '2 A',
+      null,
+      { timeout: 10_000 },
+    );
   });
 
-  it('Load management: the schedule switched OFF, then ON with the current hour marked, from the page changes what the balancer does: ALL → PRIORITY/NORMAL, the priority plugs\' setpoints rise above the normal plugs of their phase (R-PRIO-1, R-PRIO-2, R-ALLOC-2)', async function () {
+  it("Load management: the schedule switched OFF, then ON with the current hour marked, from the page changes what the balancer does: ALL → PRIORITY/NORMAL, the priority plugs' setpoints rise above the normal plugs of their phase (R-PRIO-1, R-PRIO-2, R-ALLOC-2)", async function () {
     this.timeout(100_000);
     // OFF: one group (ALL); the priority plugs have no advantage over the others.
     await page.click('.dlm-sched-off');
-    const off = await waitFor('the schedule OFF, every priority plug without advantage', async () => {
-      const s = await getStatus();
-      return !s.schedule.enabled && !s.priorityActive && s.table.ALL && !s.table.PRIORITY &&
-        PHASES.every((ph) => { const e = priorityEdge(s, ph); return e.prioA <= e.maxNormalA && e.maxNormalA > 0; }) ? s : undefined;
-    }, 60_000, 250);
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('.dlm-table th.dlm-group')).map((e) => e.textContent!.trim()).join() === 'ALL', null, { timeout: 10_000 });
+    const off = await waitFor(
+      'the schedule OFF, every priority plug without advantage',
+      async () => {
+        const s = await getStatus();
+        return !s.schedule.enabled &&
+          !s.priorityActive &&
+          s.table.ALL &&
+          !s.table.PRIORITY &&
+          PHASES.every((ph) => {
+            const e = priorityEdge(s, ph);
+            return e.prioA <= e.maxNormalA && e.maxNormalA > 0;
+          })
+          ? s
+          : undefined;
+      },
+      60_000,
+      250,
+    );
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('.dlm-table th.dlm-group'))
+          .map((e) => e.textContent!.trim())
+          .join() === 'ALL',
+      null,
+      { timeout: 10_000 },
+    );
     // Mark the current hour of the site (and the next one near the end of the hour), then ON.
     const tz = off.schedule.timeZone;
     const now = Date.now();
     const hours = [localHour(now, tz)];
     if (localHour(now + 3 * 60_000, tz) !== hours[0]) hours.push(localHour(now + 3 * 60_000, tz));
-    const slotIs = (h: number, on: boolean) => waitFor(`slot ${h} ${on ? 'marked' : 'unmarked'} in /dlm/status`, async () => ((await getStatus()).schedule.slots[h] === on ? true : undefined), 10_000);
+    const slotIs = (h: number, on: boolean) =>
+      waitFor(
+        `slot ${h} ${on ? 'marked' : 'unmarked'} in /dlm/status`,
+        async () => ((await getStatus()).schedule.slots[h] === on ? true : undefined),
+        10_000,
+      );
     for (const h of hours) {
       // Whatever the hour, a slot is changed from the page: an already marked one is unmarked first.
       if ((await getStatus()).schedule.slots[h]) {
@@ -407,61 +574,140 @@ describe('dashboard of the example site in a real browser, against the running s
     }
     await page.click('.dlm-sched-on');
     await waitFor('priority active', async () => ((await getStatus()).priorityActive ? true : undefined), 10_000);
-    const on = await waitFor('every priority plug above the normal plugs of its phase', async () => {
-      const s = await getStatus();
-      return s.priorityActive && PHASES.every((ph) => { const e = priorityEdge(s, ph); return e.prio.status === 'CHARGING' && e.prioA > e.maxNormalA; }) ? s : undefined;
-    }, 60_000, 250);
+    const on = await waitFor(
+      'every priority plug above the normal plugs of its phase',
+      async () => {
+        const s = await getStatus();
+        return s.priorityActive &&
+          PHASES.every((ph) => {
+            const e = priorityEdge(s, ph);
+            return e.prio.status === 'CHARGING' && e.prioA > e.maxNormalA;
+          })
+          ? s
+          : undefined;
+      },
+      60_000,
+      250,
+    );
     for (const ph of PHASES) {
       const b = priorityEdge(off, ph);
       const a = priorityEdge(on, ph);
-      assert.ok(a.prioA - a.maxNormalA > b.prioA - b.maxNormalA, `${ph}: priority plug ${a.prio.id} ${a.prioA} A vs normal ≤ ${a.maxNormalA} A (before: ${b.prioA} A vs ${b.maxNormalA} A)`);
+      assert.ok(
+        a.prioA - a.maxNormalA > b.prioA - b.maxNormalA,
+        `${ph}: priority plug ${a.prio.id} ${a.prioA} A vs normal ≤ ${a.maxNormalA} A (before: ${b.prioA} A vs ${b.maxNormalA} A)`,
+      );
     }
     // The page follows: PRIORITY / NORMAL columns, the slots marked, the setpoints of the status.
-    await pageMatchesStatus('the table in a priority slot',
-      async () => ({ groups: await texts('.dlm-table th.dlm-group'), on: await page.$$eval('.dlm-slot.dlm-on', (els: Element[]) => els.map((e) => Number(e.getAttribute('data-hour')))) }),
-      (s) => ({ groups: s.priorityActive ? ['PRIORITY', 'NORMAL'] : ['ALL'], on: s.schedule.slots.map((x, h) => (x ? h : -1)).filter((h) => h >= 0) }));
+    await pageMatchesStatus(
+      'the table in a priority slot',
+      async () => ({
+        groups: await texts('.dlm-table th.dlm-group'),
+        on: await page.$$eval('.dlm-slot.dlm-on', (els: Element[]) => els.map((e) => Number(e.getAttribute('data-hour')))),
+      }),
+      (s) => ({
+        groups: s.priorityActive ? ['PRIORITY', 'NORMAL'] : ['ALL'],
+        on: s.schedule.slots.map((x, h) => (x ? h : -1)).filter((h) => h >= 0),
+      }),
+    );
     assert.match((await page.textContent('.dlm-sched-summary'))!, /priority active now/);
     await shot('2b-load-management-priority.png');
     await openTab(TAB.site, '.dlm-plugs tr.dlm-plug');
-    await pageMatchesStatus('the priority plugs\' setpoints',
-      () => page.$$eval('.dlm-plugs tr.dlm-plug', (trs: Element[]) => trs.filter((tr) => tr.querySelector('.dlm-ev.dlm-prio')).map((tr) => [tr.getAttribute('data-plug-id'), tr.querySelector('.dlm-setpoint')!.textContent!.trim()])),
-      (s) => s.plugs.filter((p) => p.priority).sort((a, b) => a.id - b.id).map((p) => [String(p.id), amps(p.setpointA)]));
+    await pageMatchesStatus(
+      "the priority plugs' setpoints",
+      () =>
+        page.$$eval('.dlm-plugs tr.dlm-plug', (trs: Element[]) =>
+          trs
+            .filter((tr) => tr.querySelector('.dlm-ev.dlm-prio'))
+            .map((tr) => [tr.getAttribute('data-plug-id'), tr.querySelector('.dlm-setpoint')!.textContent!.trim()]),
+        ),
+      (s) =>
+        s.plugs
+          .filter((p) => p.priority)
+          .sort((a, b) => a.id - b.id)
+          .map((p) => [String(p.id), amps(p.setpointA)]),
+    );
     await shot('1c-site-priority.png');
   });
 
   it('Power: building, EV, total and contracted power equal /dlm/status (kW), with the live and 24 h graphs (R-MON-4)', async () => {
     await openTab(TAB.power, '.dlm-power .dlm-kpi');
     await assertLayout(['Building, EV and total power']);
-    await pageMatchesStatus('the power figures',
-      () => page.$$eval('.dlm-power .dlm-kpi', (els: Element[]) => els.map((e) => [e.getAttribute('data-kpi'), e.querySelector('b')!.textContent!.trim()])),
-      (s) => [['Building', kw(s.power.buildingW)], ['EV', kw(s.power.evW)], ['Total', kw(s.power.totalW)], ['Contracted', kw(s.power.contractedW)]]);
+    await pageMatchesStatus(
+      'the power figures',
+      () =>
+        page.$$eval('.dlm-power .dlm-kpi', (els: Element[]) =>
+          els.map((e) => [e.getAttribute('data-kpi'), e.querySelector('b')!.textContent!.trim()]),
+        ),
+      (s) => [
+        ['Building', kw(s.power.buildingW)],
+        ['EV', kw(s.power.evW)],
+        ['Total', kw(s.power.totalW)],
+        ['Contracted', kw(s.power.contractedW)],
+      ],
+    );
     assert.equal((await getStatus()).power.contractedW, 36000);
     // Both graphs have drawn the readings of this run: the live one a line per series.
-    await page.waitForFunction(() => ['building', 'ev', 'total', 'contracted'].every((k) => document.querySelector(`.dlm-chart[data-chart="live"] g[data-series="${k}"] polyline`)), null, { timeout: 10_000 });
+    await page.waitForFunction(
+      () =>
+        ['building', 'ev', 'total', 'contracted'].every((k) =>
+          document.querySelector(`.dlm-chart[data-chart="live"] g[data-series="${k}"] polyline`),
+        ),
+      null,
+      { timeout: 10_000 },
+    );
     // The 24 h graph: the history stored by the "previous run" (read back from the context store
     // at start) continued by this run — about 1440 one-minute points.
     const dayPoints: number = await page.$$eval('.dlm-chart[data-chart="day"] g[data-series="total"] polyline', (els: Element[]) =>
-      els.reduce((n, e) => n + (e.getAttribute('points') ?? '').split(' ').filter(Boolean).length, 0));
+      els.reduce((n, e) => n + (e.getAttribute('points') ?? '').split(' ').filter(Boolean).length, 0),
+    );
     assert.ok(dayPoints >= 1430 && dayPoints <= 1442, `24 h of 1-minute points, got ${dayPoints}`);
     assert.match((await page.textContent('.dlm-power'))!, /Last 24 h: peak \d+(\.\d+)? kW, average \d+(\.\d+)? kW/);
     const yTicks = await texts('.dlm-chart[data-chart="live"] svg text');
-    assert.ok(yTicks.some((t) => / kW$/.test(t)), `axis in kW: ${yTicks}`);
+    assert.ok(
+      yTicks.some((t) => / kW$/.test(t)),
+      `axis in kW: ${yTicks}`,
+    );
     await shot('3-power.png');
   });
 
   it('Transactions: the sessions of /dlm/status with their plates (the hostile one as text) and a working CSV link (R-MON-5, R-CP-6)', async () => {
     await openTab(TAB.transactions, '.dlm-transactions .dlm-tx');
     await assertLayout(['Charging sessions']);
-    const s = await pageMatchesStatus('the sessions',
-      () => page.$$eval('.dlm-transactions tr.dlm-tx', (trs: Element[]) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).slice(0, 5).map((td) => td.textContent!.trim()))),
-      (st) => [...st.transactions]
-        .sort((a, b) => ((a.stop === null) !== (b.stop === null) ? (a.stop === null ? -1 : 1) : b.start - a.start || a.plugId - b.plugId))
-        .slice(0, 50)
-        .map((t) => [plugIdText(t.plugId), `${t.chargePoint} ${t.letter}`, t.plate, dateTime(t.start, st.schedule.timeZone), t.stop === null ? 'plugged in' : dateTime(t.stop, st.schedule.timeZone)]));
-    assert.ok(s.transactions.some((t) => t.plate === XSS && t.stop === null), 'plug 2\'s open session carries the plate');
+    const s = await pageMatchesStatus(
+      'the sessions',
+      () =>
+        page.$$eval('.dlm-transactions tr.dlm-tx', (trs: Element[]) =>
+          trs.map((tr) =>
+            Array.from(tr.querySelectorAll('td'))
+              .slice(0, 5)
+              .map((td) => td.textContent!.trim()),
+          ),
+        ),
+      (st) =>
+        [...st.transactions]
+          .sort((a, b) => ((a.stop === null) !== (b.stop === null) ? (a.stop === null ? -1 : 1) : b.start - a.start || a.plugId - b.plugId))
+          .slice(0, 50)
+          .map((t) => [
+            plugIdText(t.plugId),
+            `${t.chargePoint} ${t.letter}`,
+            t.plate,
+            dateTime(t.start, st.schedule.timeZone),
+            t.stop === null ? 'plugged in' : dateTime(t.stop, st.schedule.timeZone),
+          ]),
+    );
+    assert.ok(
+      s.transactions.some((t) => t.plate === XSS && t.stop === null),
+      "plug 2's open session carries the plate",
+    );
     assert.ok((await texts('.dlm-tx-plate')).includes(XSS));
     assert.equal(await page.$$eval('.dlm img', (els: Element[]) => els.length), 0);
-    for (const t of await page.$$eval('.dlm-transactions tr.dlm-tx', (trs: Element[]) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).slice(6, 8).map((td) => td.textContent!.trim())))) {
+    for (const t of await page.$$eval('.dlm-transactions tr.dlm-tx', (trs: Element[]) =>
+      trs.map((tr) =>
+        Array.from(tr.querySelectorAll('td'))
+          .slice(6, 8)
+          .map((td) => td.textContent!.trim()),
+      ),
+    )) {
       assert.match(t[0], / kWh$/);
       assert.match(t[1], / A$/);
     }
@@ -476,7 +722,10 @@ describe('dashboard of the example site in a real browser, against the running s
   it('no dialog opened and no script error in the page during the whole run; Node-RED logged no error but the refused edit (R-CP-6, R-ERR-1)', () => {
     assert.deepEqual(dialogs, []);
     assert.deepEqual(pageErrors, []);
-    const errors = site!.log().split('\n').filter((l) => /\[error\]/.test(l));
+    const errors = site!
+      .log()
+      .split('\n')
+      .filter((l) => /\[error\]/.test(l));
     assert.equal(errors.length, 1, errors.join('\n'));
     assert.match(errors[0], /\[dlm-ui-params:dlm_ui_params\] parameter edit refused: Min\. charging current \(8\.5 A\)/);
   });

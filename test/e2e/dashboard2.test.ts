@@ -30,7 +30,16 @@ const CHROMIUM = process.env.DLM_CHROMIUM || '/usr/bin/chromium';
 const EXAMPLE = path.join(REPO_ROOT, 'examples', '15-charge-point-site-dashboard-2.json');
 const SHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
 const XSS = '<img src=x onerror=alert(1)>';
-const WIDGET_TYPES = ['dlm-ui2-analyser', 'dlm-ui2-consumption', 'dlm-ui2-params', 'dlm-ui2-plugs', 'dlm-ui2-power', 'dlm-ui2-schedule', 'dlm-ui2-table', 'dlm-ui2-transactions'];
+const WIDGET_TYPES = [
+  'dlm-ui2-analyser',
+  'dlm-ui2-consumption',
+  'dlm-ui2-params',
+  'dlm-ui2-plugs',
+  'dlm-ui2-power',
+  'dlm-ui2-schedule',
+  'dlm-ui2-table',
+  'dlm-ui2-transactions',
+];
 /** The Dashboard 2.0 pages of the example (examples/dashboard-2.js) and their groups in order. */
 const PAGE = {
   site: { path: '/dashboard/site', groups: ['consumption', 'plugs'] },
@@ -95,13 +104,20 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
 
   /** The groups of the open page in the example's order, visible, not overlapping; no widget wider than its group. */
   async function assertLayout(p: { groups: string[] }) {
-    const wide = await page.$$eval('.dlm', (els: Element[]) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.className));
+    const wide = await page.$$eval('.dlm', (els: Element[]) =>
+      els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.className),
+    );
     assert.deepEqual(wide, [], 'widgets wider than their group');
-    const groups: { id: string; x: number; y: number; w: number; h: number }[] = await page.$$eval('.nrdb-ui-group', (els: Element[]) => els.map((e) => {
-      const r = e.getBoundingClientRect();
-      return { id: e.id, x: r.x, y: r.y, w: r.width, h: r.height };
-    }));
-    assert.deepEqual(groups.map((g) => g.id), p.groups.map((k) => `nrdb-ui-group-dlm_ui2_group_${k}`));
+    const groups: { id: string; x: number; y: number; w: number; h: number }[] = await page.$$eval('.nrdb-ui-group', (els: Element[]) =>
+      els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { id: e.id, x: r.x, y: r.y, w: r.width, h: r.height };
+      }),
+    );
+    assert.deepEqual(
+      groups.map((g) => g.id),
+      p.groups.map((k) => `nrdb-ui-group-dlm_ui2_group_${k}`),
+    );
     for (const a of groups) {
       assert.ok(a.w > 200 && a.h > 50, `group ${a.id} is visible (${a.w}×${a.h})`);
       for (const b of groups) {
@@ -123,23 +139,51 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     const power = flow.find((n) => n.type === 'dlm-ui2-power');
     const userDir = path.join(dir, 'node-red');
     fs.mkdirSync(path.join(userDir, 'context', power.z), { recursive: true });
-    fs.writeFileSync(path.join(userDir, 'context', power.z, `${power.id}.json`), JSON.stringify({ powerHistory: storedHistory(Date.now() - 60_000) }));
-    site = await startSite({ dir: userDir, port: await freePort(), meterPort: await freePort(), amps: [10, 10, 10], speed: 60, dashboard: 2 });
+    fs.writeFileSync(
+      path.join(userDir, 'context', power.z, `${power.id}.json`),
+      JSON.stringify({ powerHistory: storedHistory(Date.now() - 60_000) }),
+    );
+    site = await startSite({
+      dir: userDir,
+      port: await freePort(),
+      meterPort: await freePort(),
+      amps: [10, 10, 10],
+      speed: 60,
+      dashboard: 2,
+    });
     fs.mkdirSync(SHOTS, { recursive: true });
     const { chromium } = require('playwright-core');
     context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
       viewport: VIEWPORT,
     });
     page = await context.newPage();
-    page.on('dialog', (d: any) => { dialogs.push(d.message()); void d.dismiss(); });
+    page.on('dialog', (d: any) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
     page.on('pageerror', (e: Error) => pageErrors.push(e.message));
-    await waitFor('the 24 enabled plugs reporting', async () => {
-      const s = await getStatus();
-      return s.plugs.filter((p) => p.status !== 'DISABLED' && p.status !== 'OFFLINE' && p.status !== 'ERR_CFG').length === 24 ? s : undefined;
-    }, 30_000, 250);
+    await waitFor(
+      'the 24 enabled plugs reporting',
+      async () => {
+        const s = await getStatus();
+        return s.plugs.filter((p) => p.status !== 'DISABLED' && p.status !== 'OFFLINE' && p.status !== 'ERR_CFG').length === 24
+          ? s
+          : undefined;
+      },
+      30_000,
+      250,
+    );
   });
 
   after(async function () {
@@ -150,8 +194,11 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
   });
 
   it('examples/15-charge-point-site-dashboard-2.json is what the builder makes with --dashboard 2; npm start refuses a bad --dashboard and a kept flow of the other family', () => {
-    execFileSync(process.execPath, [path.join(REPO_ROOT, 'examples', 'build-15-charge-point-site.js'), '--dashboard', '2', '--check'], { stdio: 'pipe' });
-    const run = (args: string[]) => spawnSync(process.execPath, [path.join(REPO_ROOT, 'tools', 'start.js'), ...args], { encoding: 'utf8', timeout: 20_000 });
+    execFileSync(process.execPath, [path.join(REPO_ROOT, 'examples', 'build-15-charge-point-site.js'), '--dashboard', '2', '--check'], {
+      stdio: 'pipe',
+    });
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [path.join(REPO_ROOT, 'tools', 'start.js'), ...args], { encoding: 'utf8', timeout: 20_000 });
     const bad = run(['--dashboard', '4']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--dashboard must be 2 \(FlowFuse Dashboard 2\.0\) or 3/);
@@ -162,7 +209,10 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     const kept = run(['--dashboard', '2', '--dir', other, '--port', '1', '--meter-port', '1']);
     assert.equal(kept.status, 2, kept.stderr);
     assert.match(kept.stderr, /uses the node-red-dashboard 3 widgets: add --reset/);
-    assert.equal(fs.readFileSync(path.join(other, 'flows.json'), 'utf8'), fs.readFileSync(path.join(REPO_ROOT, 'examples', '15-charge-point-site.json'), 'utf8'));
+    assert.equal(
+      fs.readFileSync(path.join(other, 'flows.json'), 'utf8'),
+      fs.readFileSync(path.join(REPO_ROOT, 'examples', '15-charge-point-site.json'), 'utf8'),
+    );
   });
 
   it('both dashboards load in one Node-RED 4.1 without route collisions (/ui and /dashboard), the example wires all eight dlm-ui2 types, the editing ones with Edits = open', async () => {
@@ -179,7 +229,11 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     const bundle = await fetch(site!.url + '/resources/@evdlm/node-red-dlm/dlm-ui2.umd.js');
     assert.equal(bundle.status, 200);
     assert.match(await bundle.text(), /dlm-ui2-plugs/);
-    const sets = (await (await fetch(`${site!.url}/nodes`, { headers: { accept: 'application/json' } })).json()) as { types: string[]; enabled: boolean; err?: string }[];
+    const sets = (await (await fetch(`${site!.url}/nodes`, { headers: { accept: 'application/json' } })).json()) as {
+      types: string[];
+      enabled: boolean;
+      err?: string;
+    }[];
     const set = sets.find((x) => x.types.includes('dlm-ui2-plugs'));
     assert.ok(set && set.enabled && !set.err, `dlm-ui2 node set: ${JSON.stringify(set)}`);
     assert.deepEqual(set.types.slice().sort(), WIDGET_TYPES);
@@ -195,8 +249,16 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
       assert.equal(g?.type, 'ui-group', `${w.type} in a Dashboard 2.0 group`);
       assert.equal(byId.get(g.page)?.type, 'ui-page');
     }
-    const linkedTo = (w: any) => byId.get(w.wires[0][0]).links.map((id: string) => byId.get(id)).flatMap((l: any) => l.wires[0].map((id: string) => byId.get(id).type));
-    for (const [type, target] of [['dlm-ui2-plugs', 'dlm-balancer'], ['dlm-ui2-params', 'dlm-balancer'], ['dlm-ui2-schedule', 'priority-schedule']]) {
+    const linkedTo = (w: any) =>
+      byId
+        .get(w.wires[0][0])
+        .links.map((id: string) => byId.get(id))
+        .flatMap((l: any) => l.wires[0].map((id: string) => byId.get(id).type));
+    for (const [type, target] of [
+      ['dlm-ui2-plugs', 'dlm-balancer'],
+      ['dlm-ui2-params', 'dlm-balancer'],
+      ['dlm-ui2-schedule', 'priority-schedule'],
+    ]) {
       const w = widgets.find((x) => x.type === type);
       assert.deepEqual(linkedTo(w), [target]);
       assert.equal(w.edits, 'open', `${type}: the demo has no login, so its edits are explicitly open`);
@@ -209,8 +271,14 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     await matches(CONSUMPTION);
     const s = await matches(PLUGS);
     assert.equal(s.plugs.length, 26, '15 charge points, 26 plugs');
-    assert.deepEqual((await page.$$eval('.dlm-legend .dlm-badge', (els: Element[]) => els.map((e) => e.textContent!.trim()))).map((t: string) => t.replace(/: \d+$/, '')), ['AVAILABLE', 'CHARGING', 'PAUSED', 'OFFLINE', 'FAULTED', 'ERR. CFG', 'DISABLED']);
-    for (const t of await page.$$eval('.dlm-plugs td.dlm-num', (els: Element[]) => els.map((e) => e.textContent!.trim()))) assert.match(t, /^\d+(\.\d+)? (A|kWh)$/);
+    assert.deepEqual(
+      (await page.$$eval('.dlm-legend .dlm-badge', (els: Element[]) => els.map((e) => e.textContent!.trim()))).map((t: string) =>
+        t.replace(/: \d+$/, ''),
+      ),
+      ['AVAILABLE', 'CHARGING', 'PAUSED', 'OFFLINE', 'FAULTED', 'ERR. CFG', 'DISABLED'],
+    );
+    for (const t of await page.$$eval('.dlm-plugs td.dlm-num', (els: Element[]) => els.map((e) => e.textContent!.trim())))
+      assert.match(t, /^\d+(\.\d+)? (A|kWh)$/);
     await shot('d2-1-site.png');
   });
 
@@ -227,13 +295,19 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     assert.equal(await plateOf(5), before, 'a refused plate changes nothing');
     await page.fill(`${row(5)} .dlm-plate-input`, ' 1234-XYZ ');
     await page.click(`${row(5)} .dlm-ok-btn`);
-    await waitFor('plug 5\'s plate in /dlm/status', async () => ((await plateOf(5)) === '1234-XYZ' ? true : undefined), 10_000);
-    await page.waitForFunction((sel: string) => document.querySelector(sel)?.textContent === '1234-XYZ', `${row(5)} .dlm-plate`, { timeout: 10_000 });
+    await waitFor("plug 5's plate in /dlm/status", async () => ((await plateOf(5)) === '1234-XYZ' ? true : undefined), 10_000);
+    await page.waitForFunction((sel: string) => document.querySelector(sel)?.textContent === '1234-XYZ', `${row(5)} .dlm-plate`, {
+      timeout: 10_000,
+    });
     await page.click(`${row(2)} .dlm-edit`);
     await page.fill(`${row(2)} .dlm-plate-input`, XSS);
     await page.press(`${row(2)} .dlm-plate-input`, 'Enter');
-    await waitFor('plug 2\'s plate in /dlm/status', async () => ((await plateOf(2)) === XSS ? true : undefined), 10_000);
-    await page.waitForFunction(({ sel, xss }: { sel: string; xss: string }) => document.querySelector(sel)?.textContent === xss, { sel: `${row(2)} .dlm-plate`, xss: XSS }, { timeout: 10_000 });
+    await waitFor("plug 2's plate in /dlm/status", async () => ((await plateOf(2)) === XSS ? true : undefined), 10_000);
+    await page.waitForFunction(
+      ({ sel, xss }: { sel: string; xss: string }) => document.querySelector(sel)?.textContent === xss,
+      { sel: `${row(2)} .dlm-plate`, xss: XSS },
+      { timeout: 10_000 },
+    );
     assert.equal(await page.$$eval('.dlm img', (els: Element[]) => els.length), 0, 'no <img> element was created');
     await assertLayout(PAGE.site);
     assert.deepEqual(dialogs, [], 'no dialog opened');
@@ -251,7 +325,7 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     await shot('d2-2-load-management.png');
   });
 
-  it('Load management: a parameter out of range is refused in the page, one the balancer\'s rules refuse is refused by the widget\'s server side with the reason shown, a good one reaches /dlm/status (R-MON-3, R-ERR-1)', async () => {
+  it("Load management: a parameter out of range is refused in the page, one the balancer's rules refuse is refused by the widget's server side with the reason shown, a good one reaches /dlm/status (R-MON-3, R-ERR-1)", async () => {
     const input = (key: string) => `.dlm-params tr[data-key="${key}"] input`;
     await page.fill(input('mccbA'), '2');
     await page.click('.dlm-params .dlm-apply');
@@ -265,8 +339,16 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     assert.equal((await getStatus()).params.minCurrentA, 8, 'nothing changed');
     await page.fill(input('resumeHysteresisA'), '2');
     await page.click('.dlm-params .dlm-apply');
-    await waitFor('the new hysteresis in /dlm/status', async () => ((await getStatus()).params.resumeHysteresisA === 2 ? true : undefined), 10_000);
-    await page.waitForFunction(() => document.querySelector('.dlm-params tr[data-key="resumeHysteresisA"] .dlm-now')?.textContent?.trim() === '2 A', null, { timeout: 10_000 });
+    await waitFor(
+      'the new hysteresis in /dlm/status',
+      async () => ((await getStatus()).params.resumeHysteresisA === 2 ? true : undefined),
+      10_000,
+    );
+    await page.waitForFunction(
+      () => document.querySelector('.dlm-params tr[data-key="resumeHysteresisA"] .dlm-now')?.textContent?.trim() === '2 A',
+      null,
+      { timeout: 10_000 },
+    );
     await page.waitForSelector('.dlm-params .dlm-note', { state: 'detached', timeout: 10_000 });
   });
 
@@ -275,16 +357,33 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     // The parameters test leaves the page scrolled to its Apply button, far below the schedule.
     await page.evaluate(() => document.querySelector('.dlm-sched-off')!.scrollIntoView({ block: 'center' }));
     await page.click('.dlm-sched-off');
-    const off = await waitFor('the schedule OFF', async () => {
-      const s = await getStatus();
-      return !s.schedule.enabled && !s.priorityActive && s.table.ALL ? s : undefined;
-    }, 15_000, 250);
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('.dlm-table th.dlm-group')).map((e) => e.textContent!.trim()).join() === 'ALL', null, { timeout: 10_000 });
+    const off = await waitFor(
+      'the schedule OFF',
+      async () => {
+        const s = await getStatus();
+        return !s.schedule.enabled && !s.priorityActive && s.table.ALL ? s : undefined;
+      },
+      15_000,
+      250,
+    );
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('.dlm-table th.dlm-group'))
+          .map((e) => e.textContent!.trim())
+          .join() === 'ALL',
+      null,
+      { timeout: 10_000 },
+    );
     const tz = off.schedule.timeZone;
     const now = Date.now();
     const hours = [localHour(now, tz)];
     if (localHour(now + 3 * 60_000, tz) !== hours[0]) hours.push(localHour(now + 3 * 60_000, tz));
-    const slotIs = (h: number, on: boolean) => waitFor(`slot ${h} ${on ? 'marked' : 'unmarked'} in /dlm/status`, async () => ((await getStatus()).schedule.slots[h] === on ? true : undefined), 10_000);
+    const slotIs = (h: number, on: boolean) =>
+      waitFor(
+        `slot ${h} ${on ? 'marked' : 'unmarked'} in /dlm/status`,
+        async () => ((await getStatus()).schedule.slots[h] === on ? true : undefined),
+        10_000,
+      );
     for (const h of hours) {
       if ((await getStatus()).schedule.slots[h]) {
         await page.click(`.dlm-slot[data-hour="${h}"]`);
@@ -314,13 +413,24 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     await open(PAGE.power, POWER);
     await assertLayout(PAGE.power);
     await matches(POWER);
-    await page.waitForFunction(() => ['building', 'ev', 'total', 'contracted'].every((k) => document.querySelector(`.dlm-chart[data-chart="live"] g[data-series="${k}"] polyline`)), null, { timeout: 10_000 });
+    await page.waitForFunction(
+      () =>
+        ['building', 'ev', 'total', 'contracted'].every((k) =>
+          document.querySelector(`.dlm-chart[data-chart="live"] g[data-series="${k}"] polyline`),
+        ),
+      null,
+      { timeout: 10_000 },
+    );
     const dayPoints: number = await page.$$eval('.dlm-chart[data-chart="day"] g[data-series="total"] polyline', (els: Element[]) =>
-      els.reduce((n, e) => n + (e.getAttribute('points') ?? '').split(' ').filter(Boolean).length, 0));
+      els.reduce((n, e) => n + (e.getAttribute('points') ?? '').split(' ').filter(Boolean).length, 0),
+    );
     assert.ok(dayPoints >= 1430 && dayPoints <= 1442, `24 h of 1-minute points, got ${dayPoints}`);
     assert.match((await page.textContent('.dlm-power'))!, /Last 24 h: peak \d+(\.\d+)? kW, average \d+(\.\d+)? kW/);
     const labels = await page.$$eval('.dlm-chart[data-chart="live"] svg text', (els: Element[]) => els.map((e) => e.textContent!.trim()));
-    assert.ok(labels.some((t: string) => / kW$/.test(t)), `axis in kW: ${labels}`);
+    assert.ok(
+      labels.some((t: string) => / kW$/.test(t)),
+      `axis in kW: ${labels}`,
+    );
     await shot('d2-3-power.png');
   });
 
@@ -328,7 +438,10 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     await open(PAGE.tx, TRANSACTIONS);
     await assertLayout(PAGE.tx);
     const s = await matches(TRANSACTIONS);
-    assert.ok(s.transactions.some((t) => t.plate === XSS && t.stop === null), 'plug 2\'s open session carries the plate');
+    assert.ok(
+      s.transactions.some((t) => t.plate === XSS && t.stop === null),
+      "plug 2's open session carries the plate",
+    );
     assert.ok((await page.$$eval('.dlm-tx-plate', (els: Element[]) => els.map((e) => e.textContent))).includes(XSS));
     assert.equal(await page.$$eval('.dlm img', (els: Element[]) => els.length), 0);
     const href = await page.getAttribute('.dlm-csv', 'href');
@@ -347,7 +460,9 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     try {
       await editor.goto(site!.url + '/');
       await editor.waitForSelector('.red-ui-palette-node[data-palette-type="dlm-ui2-plugs"]', { state: 'attached', timeout: 40_000 });
-      const palette = await editor.$$eval('.red-ui-palette-node[data-palette-type^="dlm-ui2-"]', (els: Element[]) => els.map((e) => e.getAttribute('data-palette-type')).sort());
+      const palette = await editor.$$eval('.red-ui-palette-node[data-palette-type^="dlm-ui2-"]', (els: Element[]) =>
+        els.map((e) => e.getAttribute('data-palette-type')).sort(),
+      );
       assert.deepEqual(palette, WIDGET_TYPES);
       await editor.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('dlm_ui2_plugs')));
       await editor.waitForSelector('#node-input-edits', { timeout: 10_000 });
@@ -357,7 +472,10 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
       await editor.selectOption('#node-input-edits', 'protected');
       assert.equal(await editor.isVisible('.dlm-ui2-open-warning'), false, 'no warning for protected');
       await editor.click('#node-dialog-cancel');
-      assert.deepEqual(errors.filter((e) => /dlm/i.test(e)), []);
+      assert.deepEqual(
+        errors.filter((e) => /dlm/i.test(e)),
+        [],
+      );
     } finally {
       await editor.close();
     }
@@ -366,7 +484,10 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
   it('no dialog and no script error in the page during the whole run; Node-RED logged no error but the refused edit (R-CP-6, R-ERR-1)', () => {
     assert.deepEqual(dialogs, []);
     assert.deepEqual(pageErrors, []);
-    const errors = site!.log().split('\n').filter((l) => /\[error\]/.test(l));
+    const errors = site!
+      .log()
+      .split('\n')
+      .filter((l) => /\[error\]/.test(l));
     assert.equal(errors.length, 1, errors.join('\n'));
     assert.match(errors[0], /\[dlm-ui2-params:dlm_ui2_params\] parameter edit refused: Min\. charging current \(8\.5 A\)/);
   });

@@ -32,13 +32,33 @@ describe('e2e: ocpp-central editor (issue 12, R-SEC-5)', function () {
     const ocppPort = await freePort();
     const flow = [
       { id: 't1', type: 'tab', label: 'ocpp' },
-      { id: 'central', z: 't1', type: 'ocpp-central', name: '', host: '127.0.0.1', port: ocppPort, path: 'ocpp', tls: false, keyFile: '', certFile: '', reactionDelayS: 5, chargers: [{ identity: 'CP01', plugs: 2, wholeAmps: false, plateFromIdTag: false }], x: 200, y: 100, wires: [[], []] },
+      {
+        id: 'central',
+        z: 't1',
+        type: 'ocpp-central',
+        name: '',
+        host: '127.0.0.1',
+        port: ocppPort,
+        path: 'ocpp',
+        tls: false,
+        keyFile: '',
+        certFile: '',
+        reactionDelayS: 5,
+        chargers: [{ identity: 'CP01', plugs: 2, wholeAmps: false, plateFromIdTag: false }],
+        x: 200,
+        y: 100,
+        wires: [[], []],
+      },
     ];
-    fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ central: { passwords: JSON.stringify({ CP01: 'first-password-1' }) } }));
+    fs.writeFileSync(
+      path.join(dir, 'flows_cred.json'),
+      JSON.stringify({ central: { passwords: JSON.stringify({ CP01: 'first-password-1' }) } }),
+    );
     red = await start(flow, { userDir: dir });
     const { chromium } = require('playwright-core');
     context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM, headless: true,
+      executablePath: CHROMIUM,
+      headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
     });
     const page = await context.newPage();
@@ -58,15 +78,42 @@ describe('e2e: ocpp-central editor (issue 12, R-SEC-5)', function () {
     await pws[1].fill('second-password-2');
     await page.click('#node-dialog-ok');
     await page.click('#red-ui-header-button-deploy');
-    await waitFor('deployed', async () => (fs.readFileSync(path.join(dir, 'flows.json'), 'utf8').includes('CP02') ? true : undefined), 15000, 200);
+    await waitFor(
+      'deployed',
+      async () => (fs.readFileSync(path.join(dir, 'flows.json'), 'utf8').includes('CP02') ? true : undefined),
+      15000,
+      200,
+    );
     const saved = JSON.parse(fs.readFileSync(path.join(dir, 'flows.json'), 'utf8')).find((n: any) => n.id === 'central');
-    assert.deepEqual(saved.chargers.map((c: any) => [c.identity, c.plugs]), [['CP01', 2], ['CP02', 1]]);
+    assert.deepEqual(
+      saved.chargers.map((c: any) => [c.identity, c.plugs]),
+      [
+        ['CP01', 2],
+        ['CP02', 1],
+      ],
+    );
     assert.ok(!JSON.stringify(saved).includes('second-password-2'), 'passwords stay out of the flow file');
     // Both chargers connect with their passwords (the redeployed node listens again).
-    for (const [identity, password] of [['CP01', 'first-password-1'], ['CP02', 'second-password-2']]) {
-      const ch = new TestCharger({ endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`, identity, password, connectors: identity === 'CP02' ? 1 : 2 });
+    for (const [identity, password] of [
+      ['CP01', 'first-password-1'],
+      ['CP02', 'second-password-2'],
+    ]) {
+      const ch = new TestCharger({
+        endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
+        identity,
+        password,
+        connectors: identity === 'CP02' ? 1 : 2,
+      });
       chargers.push(ch);
-      await waitFor(`${identity} connected`, async () => { await ch.start(); return true; }, 15000, 300);
+      await waitFor(
+        `${identity} connected`,
+        async () => {
+          await ch.start();
+          return true;
+        },
+        15000,
+        300,
+      );
     }
     const wrong = new TestCharger({ endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`, identity: 'CP02', password: 'first-password-1' });
     await assert.rejects(wrong.start(), /Unauthorized|401/);

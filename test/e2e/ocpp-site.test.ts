@@ -41,14 +41,23 @@ describe('e2e: the 15-charger site over OCPP 1.6J (npm start -- --ocpp, issue 12
     const url = site.url;
     // All enabled charge points online through OCPP, and cars charging.
     let seen = '';
-    const first = await waitFor('every plug reporting over OCPP, cars charging', async () => {
-      const s = await getStatus(url);
-      seen = s.plugs.map((p) => `${p.chargePoint}${p.letter}:${p.status}:${p.measuredA}`).join(' ');
-      const enabled = s.plugs.filter((p) => p.status !== 'DISABLED');
-      const ok = enabled.length === 24 && enabled.every((p) => p.status !== 'OFFLINE' && p.status !== 'ERR_CFG')
-        && enabled.filter((p) => p.status === 'CHARGING' && p.measuredA > 0).length >= 5;
-      return ok ? s : undefined;
-    }, 150000, 500).catch((e) => { throw new Error(`${e.message}; last: ${seen}`); });
+    const first = await waitFor(
+      'every plug reporting over OCPP, cars charging',
+      async () => {
+        const s = await getStatus(url);
+        seen = s.plugs.map((p) => `${p.chargePoint}${p.letter}:${p.status}:${p.measuredA}`).join(' ');
+        const enabled = s.plugs.filter((p) => p.status !== 'DISABLED');
+        const ok =
+          enabled.length === 24 &&
+          enabled.every((p) => p.status !== 'OFFLINE' && p.status !== 'ERR_CFG') &&
+          enabled.filter((p) => p.status === 'CHARGING' && p.measuredA > 0).length >= 5;
+        return ok ? s : undefined;
+      },
+      150000,
+      500,
+    ).catch((e) => {
+      throw new Error(`${e.message}; last: ${seen}`);
+    });
     assert.ok(first.plugs.some((p) => p.status === 'CHARGING'));
     const violations: string[] = [];
     const check = (s: StatusMessage) => {
@@ -59,26 +68,42 @@ describe('e2e: the 15-charger site over OCPP 1.6J (npm start -- --ocpp, issue 12
         }
       }
     };
-    for (let k = 0; k < 8; k++) { check(await getStatus(url)); await sleep(250); }
+    for (let k = 0; k < 8; k++) {
+      check(await getStatus(url));
+      await sleep(250);
+    }
     const before = await getStatus(url);
     const evBefore = PHASES.map((ph) => before.consumption[ph]!.evA);
     // Building step: 10 → 35 A per phase (working limit 45 A).
     await site.control({ cmd: 'amps', currentsA: [35, 35, 35] });
-    const settled = await waitFor('setpoints cut and the OCPP chargers drawing within them', async () => {
-      const s = await getStatus(url);
-      check(s);
-      const within = PHASES.every((ph) => {
-        const c = s.consumption[ph]!;
-        return c.buildingA >= 34 && c.evSetpointA + c.buildingA + c.reservedA <= c.limitA + EPS && c.evA <= c.evSetpointA + 0.5;
-      });
-      return within ? s : undefined;
-    }, 120000, 250);
-    for (let k = 0; k < 12; k++) { check(await getStatus(url)); await sleep(250); }
+    const settled = await waitFor(
+      'setpoints cut and the OCPP chargers drawing within them',
+      async () => {
+        const s = await getStatus(url);
+        check(s);
+        const within = PHASES.every((ph) => {
+          const c = s.consumption[ph]!;
+          return c.buildingA >= 34 && c.evSetpointA + c.buildingA + c.reservedA <= c.limitA + EPS && c.evA <= c.evSetpointA + 0.5;
+        });
+        return within ? s : undefined;
+      },
+      120000,
+      250,
+    );
+    for (let k = 0; k < 12; k++) {
+      check(await getStatus(url));
+      await sleep(250);
+    }
     assert.deepEqual(violations, []);
     // No false alarms: every test charger follows its limits (issue 12 "does not follow limits").
-    assert.deepEqual(settled.plugs.filter((p) => /does not follow/.test(p.reason ?? '')).map((p) => p.id), []);
+    assert.deepEqual(
+      settled.plugs.filter((p) => /does not follow/.test(p.reason ?? '')).map((p) => p.id),
+      [],
+    );
     // The measured EV current (reported by the chargers over OCPP MeterValues) came down with the step.
     PHASES.forEach((ph, k) => assert.ok(settled.consumption[ph]!.evA <= Math.max(0, evBefore[k]), `${ph}: EV current did not come down`));
-    assert.ok(PHASES.every((ph) => settled.consumption[ph]!.evA + settled.consumption[ph]!.buildingA <= settled.consumption[ph]!.limitA + EPS));
+    assert.ok(
+      PHASES.every((ph) => settled.consumption[ph]!.evA + settled.consumption[ph]!.buildingA <= settled.consumption[ph]!.limitA + EPS),
+    );
   });
 });

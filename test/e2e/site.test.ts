@@ -52,12 +52,15 @@ async function getCsv(url: string): Promise<{ header: string; lines: string[]; r
   assert.match(res.headers.get('content-disposition') ?? '', /attachment; filename="transactions.csv"/);
   const text = await res.text();
   const [header, ...lines] = text.split('\r\n').filter((l) => l !== '');
-  const rows = lines.map((l) => (l.match(/("([^"]|"")*"|[^,]*)(,|$)/g) ?? []).map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"')).slice(0, 9));
+  const rows = lines.map((l) =>
+    (l.match(/("([^"]|"")*"|[^,]*)(,|$)/g) ?? []).map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"')).slice(0, 9),
+  );
   return { header, lines, rows };
 }
 
 const enabledPlugs = (s: StatusMessage) => s.plugs.filter((p) => p.status !== 'DISABLED');
-const reporting = (s: StatusMessage) => enabledPlugs(s).length === 24 && enabledPlugs(s).every((p) => p.status !== 'OFFLINE' && p.status !== 'ERR_CFG');
+const reporting = (s: StatusMessage) =>
+  enabledPlugs(s).length === 24 && enabledPlugs(s).every((p) => p.status !== 'OFFLINE' && p.status !== 'ERR_CFG');
 const ids = (plugs: PlugView[]) => plugs.map((p) => p.id).sort((a, b) => a - b);
 const withStatus = (s: StatusMessage, st: string) => ids(s.plugs.filter((p) => p.status === st));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,7 +89,9 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
       // Setpoints + building + reserved ≤ limit, whenever the balancer hands out any current;
       // when building + reserved alone exceed the limit, no current at all.
       if (c.evSetpointA > 0 && c.evSetpointA + c.buildingA + c.reservedA > c.limitA + EPS) {
-        violations.push(`${new Date(s.timestamp).toISOString()} ${ph}: setpoints ${c.evSetpointA} + building ${c.buildingA} + reserved ${c.reservedA} > limit ${c.limitA}`);
+        violations.push(
+          `${new Date(s.timestamp).toISOString()} ${ph}: setpoints ${c.evSetpointA} + building ${c.buildingA} + reserved ${c.reservedA} > limit ${c.limitA}`,
+        );
       }
     }
   }
@@ -154,7 +159,12 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
       assert.equal(p.phase, PHASE_OF_CP[p.chargePoint], `${p.chargePoint} ${p.letter} phase`);
       assert.ok(['AVAILABLE', 'CHARGING', 'PAUSED', 'FAULTED'].includes(p.status), `${p.chargePoint} ${p.letter}: ${p.status}`);
     }
-    for (const cp of SINGLE) assert.deepEqual(s.plugs.filter((p) => p.chargePoint === cp).map((p) => p.letter), ['A'], `${cp} single plug`);
+    for (const cp of SINGLE)
+      assert.deepEqual(
+        s.plugs.filter((p) => p.chargePoint === cp).map((p) => p.letter),
+        ['A'],
+        `${cp} single plug`,
+      );
     const cp10 = s.plugs.filter((p) => p.chargePoint === 'CP10');
     assert.ok(cp10.length >= 1);
     for (const p of cp10) {
@@ -170,18 +180,23 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
     assert.equal(s.consumption.L1!.limitA, 50);
     // R-SEC-4 (issue 9 item 6): the example passes its own fallback budget: 25 A + 2 × 8 A per phase.
     assert.equal(s.fallback.ok, true, String(s.fallback.warning));
-    for (const ph of PHASES) assert.deepEqual(s.fallback.phases[ph], { buildingA: 25, chargersA: 16, totalA: 41, limitA: 50, overA: 0 }, ph);
+    for (const ph of PHASES)
+      assert.deepEqual(s.fallback.phases[ph], { buildingA: 25, chargersA: 16, totalA: 41, limitA: 50, overA: 0 }, ph);
   });
 
-  it('R-MTR-1: the building current is the CVM-MINI simulator\'s, read over Modbus TCP (node-red-contrib-modbus → cvm-mini-reader)', async () => {
+  it("R-MTR-1: the building current is the CVM-MINI simulator's, read over Modbus TCP (node-red-contrib-modbus → cvm-mini-reader)", async () => {
     const s = await sampleWhere('the analyser online at 10 A', (x) => x.analyser.online && x.analyser.realtimeA.L1 === 10, 20000);
     assert.deepEqual(s.analyser.realtimeA, { L1: 10, L2: 10, L3: 10 });
     await site!.control({ cmd: 'amps', currentsA: [10, 11.5, 12] });
-    const t = await sampleWhere('the analyser following the simulator', (x) => x.analyser.realtimeA.L2 === 11.5 && x.analyser.realtimeA.L3 === 12, 10000);
+    const t = await sampleWhere(
+      'the analyser following the simulator',
+      (x) => x.analyser.realtimeA.L2 === 11.5 && x.analyser.realtimeA.L3 === 12,
+      10000,
+    );
     assert.equal(t.analyser.realtimeA.L1, 10);
   });
 
-  it('POST /dlm/plate: sets a plug\'s plate through the balancer; a bad plate is refused with 400 and the reason', async () => {
+  it("POST /dlm/plate: sets a plug's plate through the balancer; a bad plate is refused with 400 and the reason", async () => {
     // CP05 B (plug 10) is the example's short visit: its session closes early with this plate.
     assert.deepEqual(await post(site!.url + '/dlm/plate', { plugId: 10, plate: 'E2E-CP05B' }), { status: 200, body: { ok: true } });
     assert.deepEqual(await post(site!.url + '/dlm/plate', { plugId: 5, plate: '1234 ABC' }), { status: 200, body: { ok: true } });
@@ -201,15 +216,22 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
     await sampleWhere('priority off', (x) => !x.priorityActive && x.schedule.enabled === false, 10000);
     await site!.control({ cmd: 'amps', currentsA: [10, 10, 10] });
     // Steady with 35 A per phase for the EVs: at least 4 plugs per phase charging at ≥ 8 A.
-    const steady = await sampleWhere('4 plugs charging per phase at 10 A building', (x) =>
-      reporting(x) && PHASES.every((ph) => x.plugs.filter((p) => p.phase === ph && p.status === 'CHARGING').length >= 4), 40000);
+    const steady = await sampleWhere(
+      '4 plugs charging per phase at 10 A building',
+      (x) => reporting(x) && PHASES.every((ph) => x.plugs.filter((p) => p.phase === ph && p.status === 'CHARGING').length >= 4),
+      40000,
+    );
     const chargingBefore = withStatus(steady, 'CHARGING');
 
     await site!.control({ cmd: 'amps', currentsA: [30, 30, 30] });
-    const up = await sampleWhere('plugs paused after the step up', (x) => {
-      const paused = withStatus(x, 'PAUSED');
-      return x.consumption.L1!.buildingA >= 30 && chargingBefore.filter((id) => paused.includes(id)).length >= 3;
-    }, 20000);
+    const up = await sampleWhere(
+      'plugs paused after the step up',
+      (x) => {
+        const paused = withStatus(x, 'PAUSED');
+        return x.consumption.L1!.buildingA >= 30 && chargingBefore.filter((id) => paused.includes(id)).length >= 3;
+      },
+      20000,
+    );
     const pausedNow = chargingBefore.filter((id) => withStatus(up, 'PAUSED').includes(id));
     // Each pause is counted in the plug's open session (R-MON-5).
     for (const id of pausedNow) {
@@ -217,13 +239,21 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
       assert.ok(tx && tx.pauses >= 1, `plug ${id}: open session with a pause`);
     }
     // 15 A left per phase: one plug per phase at most (I_min 8 A).
-    for (const ph of PHASES) assert.ok(up.plugs.filter((p) => p.phase === ph && p.status === 'CHARGING').length <= 1, `${ph}: at most one plug charging`);
+    for (const ph of PHASES)
+      assert.ok(up.plugs.filter((p) => p.phase === ph && p.status === 'CHARGING').length <= 1, `${ph}: at most one plug charging`);
 
     await site!.control({ cmd: 'amps', currentsA: [5, 5, 5] });
-    const down = await sampleWhere('paused plugs resumed after the step down', (x) => {
-      const charging = withStatus(x, 'CHARGING');
-      return pausedNow.some((id) => charging.includes(id)) && PHASES.every((ph) => x.plugs.filter((p) => p.phase === ph && p.status === 'CHARGING').length >= 4);
-    }, 60000);
+    const down = await sampleWhere(
+      'paused plugs resumed after the step down',
+      (x) => {
+        const charging = withStatus(x, 'CHARGING');
+        return (
+          pausedNow.some((id) => charging.includes(id)) &&
+          PHASES.every((ph) => x.plugs.filter((p) => p.phase === ph && p.status === 'CHARGING').length >= 4)
+        );
+      },
+      60000,
+    );
     assert.ok(down.consumption.L1!.buildingA < 30);
   });
 
@@ -235,10 +265,15 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
     await sampleWhere('priority active', (x) => x.priorityActive && x.table.PRIORITY !== null, 10000);
     // Little current: 17 A per phase goes to the priority plug before any normal plug.
     await site!.control({ cmd: 'amps', currentsA: [28, 28, 28] });
-    const served = await sampleWhere('priority plugs charging, normal plugs paused', (x) =>
-      x.priorityActive && x.consumption.L1!.buildingA >= 28 &&
-      PRIORITY_IDS.every((id) => x.plugs.find((p) => p.id === id)!.status === 'CHARGING') &&
-      x.plugs.filter((p) => !p.priority && p.status === 'CHARGING').length === 0, 30000);
+    const served = await sampleWhere(
+      'priority plugs charging, normal plugs paused',
+      (x) =>
+        x.priorityActive &&
+        x.consumption.L1!.buildingA >= 28 &&
+        PRIORITY_IDS.every((id) => x.plugs.find((p) => p.id === id)!.status === 'CHARGING') &&
+        x.plugs.filter((p) => !p.priority && p.status === 'CHARGING').length === 0,
+      30000,
+    );
     assert.ok(served);
     // And for several seconds, at every sample inside the slot: on each phase the priority plug
     // charges whenever a normal plug does, with at least as much current.
@@ -262,10 +297,15 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
   });
 
   it('R-MON-5: GET /dlm/transactions.csv lists the closed session of CP05 B with its plate, energy and stop time', async () => {
-    const csv = await waitFor('the CP05 B session closed', async () => {
-      const c = await getCsv(site!.url);
-      return c.rows.some((r) => r[0] === '10' && r[5] !== '') ? c : undefined;
-    }, 60000, 500);
+    const csv = await waitFor(
+      'the CP05 B session closed',
+      async () => {
+        const c = await getCsv(site!.url);
+        return c.rows.some((r) => r[0] === '10' && r[5] !== '') ? c : undefined;
+      },
+      60000,
+      500,
+    );
     assert.equal(csv.header, 'plug_id,charge_point,plug,plate,start,stop,energy_kwh,peak_a,pauses');
     const row = csv.rows.find((r) => r[0] === '10' && r[5] !== '')!;
     assert.deepEqual(row.slice(1, 4), ['CP05', 'B', 'E2E-CP05B']);
@@ -279,13 +319,25 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
     await site!.control({ cmd: 'amps', currentsA: [15, 15, 15] });
     // Settled: the same paused set in every sample for 5 s.
     const holder: { s?: StatusMessage } = {};
-    await waitFor('a settled queue', async () => {
-      const recent = samples.slice(-20);
-      const ok = recent.length === 20 && recent.every((x) => reporting(x) && !x.priorityActive && x.consumption.L1!.buildingA === 15 &&
-        JSON.stringify(withStatus(x, 'PAUSED')) === JSON.stringify(withStatus(recent[0], 'PAUSED')));
-      if (ok) holder.s = recent[recent.length - 1];
-      return ok ? true : undefined;
-    }, 90000, 250);
+    await waitFor(
+      'a settled queue',
+      async () => {
+        const recent = samples.slice(-20);
+        const ok =
+          recent.length === 20 &&
+          recent.every(
+            (x) =>
+              reporting(x) &&
+              !x.priorityActive &&
+              x.consumption.L1!.buildingA === 15 &&
+              JSON.stringify(withStatus(x, 'PAUSED')) === JSON.stringify(withStatus(recent[0], 'PAUSED')),
+          );
+        if (ok) holder.s = recent[recent.length - 1];
+        return ok ? true : undefined;
+      },
+      90000,
+      250,
+    );
     const snap = holder.s!;
     const pausedBefore = withStatus(snap, 'PAUSED');
     // Plugs with a vehicle at the stop; the simulated car park re-runs its script after a restart,
@@ -319,12 +371,19 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
     }
     // The paused queue: the same plugs wait, in the same order (next allowed plug per phase).
     const pausedOf = (x: StatusMessage) => withStatus(x, 'PAUSED').filter((id) => occupiedBefore.includes(id));
-    const settled = await sampleWhere('the same paused queue', (x) => reporting(x) && JSON.stringify(pausedOf(x)) === JSON.stringify(pausedBefore), 30000);
+    const settled = await sampleWhere(
+      'the same paused queue',
+      (x) => reporting(x) && JSON.stringify(pausedOf(x)) === JSON.stringify(pausedBefore),
+      30000,
+    );
     for (const ph of PHASES) assert.equal(settled.table.ALL![ph]!.nextAllowed, snap.table.ALL![ph]!.nextAllowed, `${ph} next allowed plug`);
     // Every closed transaction record is still exported, unchanged.
     const csvAfter = await getCsv(site!.url);
     for (const line of closedBefore) assert.ok(csvAfter.lines.includes(line), `record kept: ${line}`);
-    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'flows.json'), 'utf8')).length, JSON.parse(fs.readFileSync(EXAMPLE, 'utf8')).length);
+    assert.equal(
+      JSON.parse(fs.readFileSync(path.join(dir, 'flows.json'), 'utf8')).length,
+      JSON.parse(fs.readFileSync(EXAMPLE, 'utf8')).length,
+    );
   });
 
   it('R-ALLOC-9: per-phase setpoints + building (+ reserved) ≤ limit at every sample of both runs', async () => {

@@ -16,14 +16,22 @@ describe('npm start -- --auth: the demo behind adminAuth (issue 9 item 2, R-SEC-
   let dir = '';
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-auth-site-'));
-    site = await startSite({ dir, port: await freePort(), meterPort: await freePort(), amps: [10, 10, 10], speed: 1, args: ['--auth'], env: { DLM_ADMIN_PASSWORD: '' } });
+    site = await startSite({
+      dir,
+      port: await freePort(),
+      meterPort: await freePort(),
+      amps: [10, 10, 10],
+      speed: 1,
+      args: ['--auth'],
+      env: { DLM_ADMIN_PASSWORD: '' },
+    });
   });
   after(async () => {
     await site?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a random password is printed, settings.js holds only its bcrypt hash; anonymous API calls → 401; the admin\'s token → 200', async () => {
+  it("a random password is printed, settings.js holds only its bcrypt hash; anonymous API calls → 401; the admin's token → 200", async () => {
     const s = site!;
     assert.ok(s.auth && s.auth.username === 'admin' && s.auth.password.length >= 12, 'a generated log-in');
     assert.match(s.log(), new RegExp(`Log-in +user admin, password ${s.auth!.password.replace(/[-]/g, '\\-')} \\(random`));
@@ -32,13 +40,23 @@ describe('npm start -- --auth: the demo behind adminAuth (issue 9 item 2, R-SEC-
     assert.match(settings, /"adminAuth"[\s\S]*"password": "\$2[aby]\$10\$/);
 
     assert.equal((await fetch(`${s.url}/dlm/status`)).status, 401);
-    const anonPost = await fetch(`${s.url}/dlm/params`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mccbA: 6300, contractedKW: 10000, marginPct: 0, analyserEnabled: false }) });
+    const anonPost = await fetch(`${s.url}/dlm/params`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mccbA: 6300, contractedKW: 10000, marginPct: 0, analyserEnabled: false }),
+    });
     assert.equal(anonPost.status, 401);
 
     const login = await fetch(`${s.url}/auth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope: '*', username: 'admin', password: s.auth!.password }),
+      body: JSON.stringify({
+        client_id: 'node-red-admin',
+        grant_type: 'password',
+        scope: '*',
+        username: 'admin',
+        password: s.auth!.password,
+      }),
     });
     assert.equal(login.status, 200);
     const token = ((await login.json()) as any).access_token as string;
@@ -46,7 +64,11 @@ describe('npm start -- --auth: the demo behind adminAuth (issue 9 item 2, R-SEC-
     assert.equal(st.status, 200);
     const status = (await st.json()) as any;
     assert.equal(status.params.mccbA, 50, 'the anonymous change did nothing');
-    const plate = await fetch(`${s.url}/dlm/plate`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ plugId: 5, plate: 'AUTH-1' }) });
+    const plate = await fetch(`${s.url}/dlm/plate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ plugId: 5, plate: 'AUTH-1' }),
+    });
     assert.equal(plate.status, 200);
   });
 });

@@ -54,7 +54,7 @@ async function status(red: RunningNodeRed): Promise<any> {
 
 /** Waits until the widget has a status to check edits against (the balancer's first status). */
 async function widgetReady(red: RunningNodeRed): Promise<void> {
-  await waitFor('the balancer\'s status', async () => ((await status(red)).params ? true : undefined), 10_000);
+  await waitFor("the balancer's status", async () => ((await status(red)).params ? true : undefined), 10_000);
   await new Promise((r) => setTimeout(r, 1500)); // one balancer tick: the status reaches the widget
 }
 
@@ -71,7 +71,12 @@ describe('dashboard edits in a real Node-RED with node-red-dashboard (issue 9 it
     await widgetReady(red);
     const before = (await status(red)).params.resumeHysteresisA;
     await sendEdit(red, { topic: 'params', payload: { resumeHysteresisA: before === 2 ? 3 : 2 } });
-    await waitFor('the refusal warning', async () => (/params edit from the dashboard refused: Edits refused: this dashboard has no login/.test(red!.log()) ? true : undefined), 10_000);
+    await waitFor(
+      'the refusal warning',
+      async () =>
+        /params edit from the dashboard refused: Edits refused: this dashboard has no login/.test(red!.log()) ? true : undefined,
+      10_000,
+    );
     assert.equal((await status(red)).params.resumeHysteresisA, before);
   });
 
@@ -81,7 +86,11 @@ describe('dashboard edits in a real Node-RED with node-red-dashboard (issue 9 it
     const before = (await status(red)).params.resumeHysteresisA;
     const want = before === 2 ? 3 : 2;
     await sendEdit(red, { topic: 'params', payload: { resumeHysteresisA: want } });
-    await waitFor('the new hysteresis in /dlm/status', async () => ((await status(red!)).params.resumeHysteresisA === want ? true : undefined), 10_000);
+    await waitFor(
+      'the new hysteresis in /dlm/status',
+      async () => ((await status(red!)).params.resumeHysteresisA === want ? true : undefined),
+      10_000,
+    );
     assert.doesNotMatch(red.log(), /edit from the dashboard refused/);
   });
 });

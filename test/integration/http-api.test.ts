@@ -8,13 +8,21 @@ import { MANUAL_SCHEDULE_SLOTS } from '../../lib/shared/params';
 import { hoursToSlots } from '../../lib/shared/schedule';
 import { start, type RunningNodeRed } from '../support/node-red-runner';
 
- 
 const bcrypt: any = require('bcryptjs');
 
 const FLOW = [
   { id: 'f1', type: 'tab', label: 'api' },
   { id: 'dlm', z: 'f1', type: 'dlm-balancer', name: 'site', mccbA: 50, contractedKW: 36, wires: [[], [], []] },
-  { id: 'ps', z: 'f1', type: 'priority-schedule', name: 'prio', enabled: true, slots: hoursToSlots(MANUAL_SCHEDULE_SLOTS), timeZone: 'Europe/Madrid', wires: [[]] },
+  {
+    id: 'ps',
+    z: 'f1',
+    type: 'priority-schedule',
+    name: 'prio',
+    enabled: true,
+    slots: hoursToSlots(MANUAL_SCHEDULE_SLOTS),
+    timeZone: 'Europe/Madrid',
+    wires: [[]],
+  },
 ];
 
 const ADMIN = { username: 'admin', password: 'admin-pass-1' };
@@ -42,8 +50,17 @@ async function token(red: RunningNodeRed, user: { username: string; password: st
   return ((await res.json()) as any).access_token;
 }
 
-interface Reply { status: number; text: string; headers: Headers }
-async function call(red: RunningNodeRed, method: string, path: string, opts: { token?: string; json?: unknown; body?: string; type?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+interface Reply {
+  status: number;
+  text: string;
+  headers: Headers;
+}
+async function call(
+  red: RunningNodeRed,
+  method: string,
+  path: string,
+  opts: { token?: string; json?: unknown; body?: string; type?: string; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: string | undefined = opts.body;
@@ -133,7 +150,11 @@ describe('HTTP API on the admin server with adminAuth (issue 9 items 2, 3, 9; R-
   });
 
   it('issue 9 item 3: a form-encoded POST (a cross-site "simple request") → 415, nothing changed', async () => {
-    const r = await call(red, 'POST', '/dlm/params', { token: adminToken, body: 'meterPosition=grid', type: 'application/x-www-form-urlencoded' });
+    const r = await call(red, 'POST', '/dlm/params', {
+      token: adminToken,
+      body: 'meterPosition=grid',
+      type: 'application/x-www-form-urlencoded',
+    });
     assert.equal(r.status, 415);
     const t = await call(red, 'POST', '/dlm/plate', { token: adminToken, body: '{"plugId":1,"plate":"X"}', type: 'text/plain' });
     assert.equal(t.status, 415);
@@ -175,7 +196,7 @@ describe('HTTP API on the admin server with adminAuth (issue 9 items 2, 3, 9; R-
   });
 });
 
-describe('HTTP API without adminAuth (the demo\'s setting; issue 9 items 3, 9)', function () {
+describe("HTTP API without adminAuth (the demo's setting; issue 9 items 3, 9)", function () {
   this.timeout(60_000);
   let red: RunningNodeRed;
   before(async () => {
@@ -189,16 +210,25 @@ describe('HTTP API without adminAuth (the demo\'s setting; issue 9 items 3, 9)',
     const get = await call(red, 'GET', '/dlm/status', { headers: { origin: 'http://evil.example' } });
     assert.equal(get.status, 200);
     assert.equal(get.headers.get('access-control-allow-origin'), null);
-    const pre = await call(red, 'OPTIONS', '/dlm/schedule', { headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+    const pre = await call(red, 'OPTIONS', '/dlm/schedule', {
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    });
     assert.equal(pre.headers.get('access-control-allow-origin'), null);
-    assert.equal((await call(red, 'POST', '/dlm/schedule', { body: 'enabled=false', type: 'application/x-www-form-urlencoded' })).status, 415);
+    assert.equal(
+      (await call(red, 'POST', '/dlm/schedule', { body: 'enabled=false', type: 'application/x-www-form-urlencoded' })).status,
+      415,
+    );
     assert.equal((await call(red, 'POST', '/dlm/schedule', { json: { enabled: false } })).status, 200);
     // The rest of the admin API keeps Node-RED's own behaviour.
     assert.equal((await call(red, 'GET', '/settings')).status, 200);
   });
 
   it('no balancer deployed → 503 with a short JSON error', async () => {
-    const res = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full' }, body: JSON.stringify([FLOW[0], FLOW[2]]) });
+    const res = await fetch(`${red.url}/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full' },
+      body: JSON.stringify([FLOW[0], FLOW[2]]),
+    });
     assert.ok(res.ok, `deploy: ${res.status}`);
     const r = await call(red, 'GET', '/dlm/status');
     assert.equal(r.status, 503);

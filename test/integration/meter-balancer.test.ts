@@ -47,14 +47,24 @@ const STEP_A: Triple = [10, 40, 10]; // +30 A on L2
 /** After the outage: every phase at or above what it was, so max(realtime, average) = realtime (R-MTR-5). */
 const AFTER_A: Triple = [12, 45, 11];
 /** Assumed while the meter is lost after STEP_A (R-MTR-4 amended): max(offline current, recent peak). */
-const LOST_A = { L1: Math.max(DEFAULT_PARAMS.meterOfflineCurrentA, STEP_A[0]), L2: Math.max(DEFAULT_PARAMS.meterOfflineCurrentA, STEP_A[1]), L3: Math.max(DEFAULT_PARAMS.meterOfflineCurrentA, STEP_A[2]) };
+const LOST_A = {
+  L1: Math.max(DEFAULT_PARAMS.meterOfflineCurrentA, STEP_A[0]),
+  L2: Math.max(DEFAULT_PARAMS.meterOfflineCurrentA, STEP_A[1]),
+  L3: Math.max(DEFAULT_PARAMS.meterOfflineCurrentA, STEP_A[2]),
+};
 
 type Rec =
   | { seq: number; kind: 'meter'; online: boolean; currentA: Triple | null; reason: string | null; timestamp: number }
   | { seq: number; kind: 'setpoint'; chargePoint: string; plugs: Record<string, number>; timestamp: number }
   | {
-      seq: number; kind: 'status'; meterSeq: number | null; timestamp: number; online: boolean;
-      lastReadingAt: number | null; usedA: Record<string, number>; consumption: Record<string, PhaseConsumption>;
+      seq: number;
+      kind: 'status';
+      meterSeq: number | null;
+      timestamp: number;
+      online: boolean;
+      lastReadingAt: number | null;
+      usedA: Record<string, number>;
+      consumption: Record<string, PhaseConsumption>;
       setpoints: Record<string, number>;
     };
 interface TestState {
@@ -63,7 +73,15 @@ interface TestState {
   errors: string[];
 }
 
-const FN = (id: string, func: string, wires: string[][]) => ({ id, type: 'function', z: 'tab', name: id, func, outputs: wires.length, wires });
+const FN = (id: string, func: string, wires: string[][]) => ({
+  id,
+  type: 'function',
+  z: 'tab',
+  name: id,
+  func,
+  outputs: wires.length,
+  wires,
+});
 /** Shared by every tap: append to the one ordered log, bounded. */
 const APPEND = `function append(rec) {
   const seq = (flow.get('seq') || 0) + 1;
@@ -81,55 +99,112 @@ function testFlow(simPort: number) {
   return [
     { id: 'tab', type: 'tab', label: 'meter → balancer integration' },
     ...cvmMiniPipeline({ key: 'M', tab: 'tab', simPort, pollS: POLL_S, watchdogS: WATCHDOG_S, meterWires: ['meterTap'] }),
-    FN('meterTap', APPEND + `
+    FN(
+      'meterTap',
+      APPEND +
+        `
 const p = msg.payload || {};
 const seq = append({ kind: 'meter', online: !!p.online, currentA: p.currentA || null, reason: p.reason || null, timestamp: p.timestamp });
 msg.meterSeq = seq;
-return [[msg, { topic: 'status', meterSeq: seq }]];`, [['balancer']]),
+return [[msg, { topic: 'status', meterSeq: seq }]];`,
+      [['balancer']],
+    ),
     {
-      id: 'balancer', type: 'dlm-balancer', z: 'tab', name: 'site',
-      mccbA: SITE.mccbA, contractedKW: SITE.contractedKW,
+      id: 'balancer',
+      type: 'dlm-balancer',
+      z: 'tab',
+      name: 'site',
+      mccbA: SITE.mccbA,
+      contractedKW: SITE.contractedKW,
       wires: [['setpointTap'], ['statusTap'], []],
     },
-    FN('setpointTap', APPEND + `
+    FN(
+      'setpointTap',
+      APPEND +
+        `
 append({ kind: 'setpoint', chargePoint: msg.payload.chargePoint, plugs: msg.payload.plugs, timestamp: msg.payload.timestamp });
-return null;`, [[]]),
-    FN('statusTap', APPEND + `
+return null;`,
+      [[]],
+    ),
+    FN(
+      'statusTap',
+      APPEND +
+        `
 const s = msg.payload;
 const setpoints = {};
 for (const p of s.plugs) setpoints[p.id] = p.setpointA;
 append({ kind: 'status', meterSeq: msg.meterSeq === undefined ? null : msg.meterSeq, timestamp: s.timestamp,
   online: s.analyser.online, lastReadingAt: s.analyser.lastReadingAt, usedA: s.analyser.usedA,
   consumption: s.consumption, setpoints });
-return msg.res ? msg : null;`, [['httpRes']]),
+return msg.res ? msg : null;`,
+      [['httpRes']],
+    ),
     { id: 'statusWatch', type: 'status', z: 'tab', scope: ['balancer'], wires: [['nodeStatusTap']] },
-    FN('nodeStatusTap', `
+    FN(
+      'nodeStatusTap',
+      `
 const h = flow.get('nodeStatus') || [];
 const st = msg.status || {};
 const last = h[h.length - 1];
 if (!last || last.text !== st.text || last.fill !== st.fill) h.push({ fill: st.fill, shape: st.shape, text: st.text });
 flow.set('nodeStatus', h.slice(-200));
-return null;`, [[]]),
+return null;`,
+      [[]],
+    ),
     { id: 'catchBalancer', type: 'catch', z: 'tab', scope: ['balancer'], uncaught: false, wires: [['errorTap']] },
-    FN('errorTap', `
+    FN(
+      'errorTap',
+      `
 const e = flow.get('errors') || [];
 e.push(String(msg.error && msg.error.message));
 flow.set('errors', e.slice(-100));
-return null;`, [[]]),
+return null;`,
+      [[]],
+    ),
     // POST /dlm-test/plug: the JSON body goes to the balancer as a `plug` message.
     { id: 'plugIn', type: 'http in', z: 'tab', url: '/dlm-test/plug', method: 'post', upload: false, swaggerDoc: '', wires: [['plugFwd']] },
-    FN('plugFwd', `
+    FN(
+      'plugFwd',
+      `
 const fwd = { topic: 'plug', payload: msg.payload };
 msg.payload = { forwarded: true };
-return [fwd, msg];`, [['balancer'], ['httpRes']]),
+return [fwd, msg];`,
+      [['balancer'], ['httpRes']],
+    ),
     // GET /dlm-test/status: the balancer's own answer to a `status` request.
-    { id: 'statusIn', type: 'http in', z: 'tab', url: '/dlm-test/status', method: 'get', upload: false, swaggerDoc: '', wires: [['statusReq']] },
-    FN('statusReq', `msg.topic = 'status';
-return msg;`, [['balancer']]),
+    {
+      id: 'statusIn',
+      type: 'http in',
+      z: 'tab',
+      url: '/dlm-test/status',
+      method: 'get',
+      upload: false,
+      swaggerDoc: '',
+      wires: [['statusReq']],
+    },
+    FN(
+      'statusReq',
+      `msg.topic = 'status';
+return msg;`,
+      [['balancer']],
+    ),
     // GET /dlm-test/state: what the taps recorded.
-    { id: 'stateIn', type: 'http in', z: 'tab', url: '/dlm-test/state', method: 'get', upload: false, swaggerDoc: '', wires: [['stateFn']] },
-    FN('stateFn', `msg.payload = { log: flow.get('log') || [], nodeStatus: flow.get('nodeStatus') || [], errors: flow.get('errors') || [] };
-return msg;`, [['httpRes']]),
+    {
+      id: 'stateIn',
+      type: 'http in',
+      z: 'tab',
+      url: '/dlm-test/state',
+      method: 'get',
+      upload: false,
+      swaggerDoc: '',
+      wires: [['stateFn']],
+    },
+    FN(
+      'stateFn',
+      `msg.payload = { log: flow.get('log') || [], nodeStatus: flow.get('nodeStatus') || [], errors: flow.get('errors') || [] };
+return msg;`,
+      [['httpRes']],
+    ),
     { id: 'httpRes', type: 'http response', z: 'tab', statusCode: '', headers: {}, wires: [] },
   ];
 }
@@ -173,8 +248,10 @@ function checkInvariant(consumption: Record<string, PhaseConsumption>, where: st
   for (const ph of PHASES) {
     const c = consumption[ph];
     assert.ok(c, `${where}: no consumption for ${ph}`);
-    assert.ok(c.evSetpointA + c.buildingA + c.reservedA <= c.limitA + 1e-9,
-      `${where}: ${ph} setpoints ${c.evSetpointA} + building ${c.buildingA} + reserved ${c.reservedA} > limit ${c.limitA}`);
+    assert.ok(
+      c.evSetpointA + c.buildingA + c.reservedA <= c.limitA + 1e-9,
+      `${where}: ${ph} setpoints ${c.evSetpointA} + building ${c.buildingA} + reserved ${c.reservedA} > limit ${c.limitA}`,
+    );
   }
 }
 
@@ -185,10 +262,15 @@ describe('integration: CVM-MINI simulator → node-red-contrib-modbus → cvm-mi
   const status = () => getJson<StatusMessage>(red!.url + '/dlm-test/status');
   const state = () => getJson<TestState>(red!.url + '/dlm-test/state');
   const statusWhere = (what: string, pred: (s: StatusMessage) => boolean, timeoutMs: number, everyMs = 200) =>
-    waitFor(what, async () => {
-      const s = await status();
-      return pred(s) ? s : undefined;
-    }, timeoutMs, everyMs);
+    waitFor(
+      what,
+      async () => {
+        const s = await status();
+        return pred(s) ? s : undefined;
+      },
+      timeoutMs,
+      everyMs,
+    );
   const lastSeq = async () => {
     const log = (await state()).log;
     return log.length ? log[log.length - 1].seq : 0;
@@ -207,11 +289,16 @@ describe('integration: CVM-MINI simulator → node-red-contrib-modbus → cvm-mi
   });
 
   it('R-MTR-1 / R-ALLOC-3: the balancer uses the building current read over Modbus; two vehicles per phase settle at their equal share', async () => {
-    await statusWhere('the balancer online with the simulator\'s currents',
-      (s) => s.analyser.online && JSON.stringify(s.analyser.usedA) === JSON.stringify(asPhases(BEFORE_A)), 20000);
+    await statusWhere(
+      "the balancer online with the simulator's currents",
+      (s) => s.analyser.online && JSON.stringify(s.analyser.usedA) === JSON.stringify(asPhases(BEFORE_A)),
+      20000,
+    );
     for (const cp of CPS) {
       const res = await fetch(red!.url + '/dlm-test/plug', {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(plugMessage(cp)),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(plugMessage(cp)),
       });
       assert.equal(res.status, 200);
     }
@@ -240,7 +327,11 @@ describe('integration: CVM-MINI simulator → node-red-contrib-modbus → cvm-mi
     // Every reading before it still had the old L2 current, and no setpoint moved before it.
     assert.ok(meters.filter((r) => r.seq < m.seq).every((r) => r.currentA![1] === BEFORE_A[1]));
     const setpoints = log.filter((r): r is Extract<Rec, { kind: 'setpoint' }> => r.kind === 'setpoint');
-    assert.deepEqual(setpoints.filter((r) => r.seq < m.seq), [], 'no setpoint before the reading');
+    assert.deepEqual(
+      setpoints.filter((r) => r.seq < m.seq),
+      [],
+      'no setpoint before the reading',
+    );
 
     // The first setpoint message after that reading already carries the reduction…
     const first = setpoints.find((r) => r.seq > m.seq);
@@ -271,12 +362,19 @@ describe('integration: CVM-MINI simulator → node-red-contrib-modbus → cvm-mi
     stopSeq = await lastSeq();
     await sim!.stop();
     // Bound: the last reading may be at most one poll old when the simulator stops, plus scheduling slack.
-    const s = await statusWhere('the balancer with the meter offline', (x) => x.analyser.online === false,
-      (WATCHDOG_S + POLL_S) * 1000 + 1500, 100);
+    const s = await statusWhere(
+      'the balancer with the meter offline',
+      (x) => x.analyser.online === false,
+      (WATCHDOG_S + POLL_S) * 1000 + 1500,
+      100,
+    );
     // R-MTR-4 amended (issue 9 item 10): max(offline current, highest recent reading) — L2 drew 40 A.
     assert.deepEqual(s.analyser.usedA, LOST_A);
     for (const ph of PHASES) assert.equal(s.consumption[ph]!.buildingA, LOST_A[ph]);
-    assert.equal(s.analyser.lostAssumption, `meter lost: assuming L1 ${OFFLINE_A} A (offline current), L2 ${STEP_A[1]} A (recent peak), L3 ${OFFLINE_A} A (offline current)`);
+    assert.equal(
+      s.analyser.lostAssumption,
+      `meter lost: assuming L1 ${OFFLINE_A} A (offline current), L2 ${STEP_A[1]} A (recent peak), L3 ${OFFLINE_A} A (offline current)`,
+    );
     assert.equal(s.analyser.offlineCurrentA, OFFLINE_A);
     checkInvariant(s.consumption as Record<string, PhaseConsumption>, 'meter offline');
 
@@ -285,18 +383,23 @@ describe('integration: CVM-MINI simulator → node-red-contrib-modbus → cvm-mi
     assert.ok(off, 'the reader sent online:false');
     assert.match(off.reason!, new RegExp(`no valid reading for ${WATCHDOG_S} s`));
 
-    const ns = await waitFor('the balancer\'s node status says the meter is lost', async () => {
-      const h = (await state()).nodeStatus;
-      const last = h[h.length - 1];
-      return last && /meter lost/.test(last.text) ? last : undefined;
-    }, 5000);
+    const ns = await waitFor(
+      "the balancer's node status says the meter is lost",
+      async () => {
+        const h = (await state()).nodeStatus;
+        const last = h[h.length - 1];
+        return last && /meter lost/.test(last.text) ? last : undefined;
+      },
+      5000,
+    );
     assert.match(ns.text, new RegExp(`meter lost: L1 ${OFFLINE_A} · L2 ${STEP_A[1]} · L3 ${OFFLINE_A} A assumed`));
     assert.equal(ns.fill, 'red');
 
     // L1/L3: (72 − 25) / 2 = 23.5 → 23 A (R-ALLOC-3 rounds down), decided in the step that took the
     // reader's online:false; L2 keeps (72 − 40) / 2 = 16 A — the old rule would have raised it to
     // 23 A while the building still drew 40 A (issue 9 item 10).
-    const lostSetpoints = (x: { plugs: { phase: string | null; setpointA: number }[] }) => x.plugs.every((p) => p.setpointA === (p.phase === 'L2' ? 16 : 23));
+    const lostSetpoints = (x: { plugs: { phase: string | null; setpointA: number }[] }) =>
+      x.plugs.every((p) => p.setpointA === (p.phase === 'L2' ? 16 : 23));
     const s2 = await statusWhere('L1/L3 plugs at 23 A, L2 plugs at 16 A', lostSetpoints, 5000);
     assert.equal(s2.analyser.online, false);
     checkInvariant(s2.consumption as Record<string, PhaseConsumption>, 'meter offline, settled');
@@ -316,14 +419,20 @@ describe('integration: CVM-MINI simulator → node-red-contrib-modbus → cvm-mi
       assert.ok(c, `${cp.name} told 23 A`);
       assert.deepEqual(c.plugs, { A: 23, B: 23 });
     }
-    assert.ok(!log.some((r) => r.kind === 'setpoint' && r.chargePoint === 'CP02' && (r.plugs.A > 16 || r.plugs.B > 16)), 'L2 never raised while its building peak is assumed');
+    assert.ok(
+      !log.some((r) => r.kind === 'setpoint' && r.chargePoint === 'CP02' && (r.plugs.A > 16 || r.plugs.B > 16)),
+      'L2 never raised while its building peak is assumed',
+    );
   });
 
   it('R-MTR-4: simulator back → measured values again, node status no longer says meter lost', async () => {
     sim!.setCurrents(AFTER_A);
     await sim!.start();
-    const s = await statusWhere('the balancer online with the new currents',
-      (x) => x.analyser.online && JSON.stringify(x.analyser.usedA) === JSON.stringify(asPhases(AFTER_A)), 20000);
+    const s = await statusWhere(
+      'the balancer online with the new currents',
+      (x) => x.analyser.online && JSON.stringify(x.analyser.usedA) === JSON.stringify(asPhases(AFTER_A)),
+      20000,
+    );
     for (const ph of PHASES) assert.equal(s.consumption[ph]!.buildingA, asPhases(AFTER_A)[ph]);
     // L2: (72 − 45) / 2 = 13.5 → 13 A, a reduction, sent at once. L1: (72 − 12) / 2 = 30 and
     // L3: (72 − 11) / 2 = 30.5 → 30, up from 23 A at once: within the reaction delay after their
@@ -331,11 +440,15 @@ describe('integration: CVM-MINI simulator → node-red-contrib-modbus → cvm-mi
     assert.deepEqual(phaseSetpoints(s, 'L2'), [13, 13]);
     assert.deepEqual([...phaseSetpoints(s, 'L1'), ...phaseSetpoints(s, 'L3')], [30, 30, 30, 30]);
     checkInvariant(s.consumption as Record<string, PhaseConsumption>, 'meter back');
-    const ns = await waitFor('node status without meter lost', async () => {
-      const h = (await state()).nodeStatus;
-      const last = h[h.length - 1];
-      return last && !/meter lost/.test(last.text) ? last : undefined;
-    }, 5000);
+    const ns = await waitFor(
+      'node status without meter lost',
+      async () => {
+        const h = (await state()).nodeStatus;
+        const last = h[h.length - 1];
+        return last && !/meter lost/.test(last.text) ? last : undefined;
+      },
+      5000,
+    );
     assert.notEqual(ns.fill, 'red');
   });
 

@@ -12,7 +12,7 @@ import { start, getJson, waitFor, type RunningNodeRed } from '../support/node-re
 import { startMeterSim, profileFactor, DAILY_PROFILE, type MeterSim } from '../../tools/sim-meter';
 import { decodeRegisters } from '../../lib/cvm-mini/cvm-mini';
 import { cvmMiniPipeline } from '../support/modbus-flow';
- 
+
 const ModbusRTU = require('modbus-serial');
 import type { MeterMessage } from '../../lib/shared/types';
 
@@ -49,10 +49,20 @@ function testFlow(portA: number, portB: number) {
     ...pipeline('A', portA, 1),
     ...pipeline('B', portB, 1),
     {
-      id: 'catchB', type: 'catch', z: 'tab', scope: ['getterB', 'readerB'], uncaught: false, wires: [['errors']],
+      id: 'catchB',
+      type: 'catch',
+      z: 'tab',
+      scope: ['getterB', 'readerB'],
+      uncaught: false,
+      wires: [['errors']],
     },
     {
-      id: 'errors', type: 'function', z: 'tab', name: 'errors', outputs: 1, wires: [[]],
+      id: 'errors',
+      type: 'function',
+      z: 'tab',
+      name: 'errors',
+      outputs: 1,
+      wires: [[]],
       func: `const e = flow.get('errors') || [];
 e.push({ source: (msg.error && msg.error.source && msg.error.source.id) || '', message: String(msg.error && msg.error.message) });
 flow.set('errors', e.slice(-100));
@@ -60,7 +70,12 @@ return null;`,
     },
     { id: 'httpIn', type: 'http in', z: 'tab', url: '/dlm-test/meter', method: 'get', upload: false, swaggerDoc: '', wires: [['state']] },
     {
-      id: 'state', type: 'function', z: 'tab', name: 'state', outputs: 1, wires: [['httpOut']],
+      id: 'state',
+      type: 'function',
+      z: 'tab',
+      name: 'state',
+      outputs: 1,
+      wires: [['httpOut']],
       func: `msg.payload = { meters: flow.get('meters') || {}, counts: flow.get('counts') || {}, errors: flow.get('errors') || [] };
 return msg;`,
     },
@@ -94,7 +109,7 @@ describe('integration: node-red-contrib-modbus → cvm-mini-reader against the C
   });
 
   it('R-MTR-1: the decoded meter message equals what the simulator serves (every field)', async () => {
-    const m = await waitFor('meter A online with the simulator\'s currents', meterWith('A', sameCurrents(simA!)), 20000);
+    const m = await waitFor("meter A online with the simulator's currents", meterWith('A', sameCurrents(simA!)), 20000);
     const r = simA!.reading();
     assert.deepEqual(m.currentA, [12.5, 20, 31.25]);
     assert.deepEqual(m.voltageV, r.voltageV);
@@ -114,7 +129,12 @@ describe('integration: node-red-contrib-modbus → cvm-mini-reader against the C
   it('R-MTR-4 / R-ERR-3: simulator stopped → meter online:false with a reason within the watchdog time', async () => {
     await simA!.stop();
     // Bound: the last reading may be at most one poll old when the simulator stops, plus scheduling slack.
-    const off = await waitFor('meter A offline', meterWith('A', (m) => m.online === false), (WATCHDOG_S + POLL_S) * 1000 + 1500, 100);
+    const off = await waitFor(
+      'meter A offline',
+      meterWith('A', (m) => m.online === false),
+      (WATCHDOG_S + POLL_S) * 1000 + 1500,
+      100,
+    );
     assert.match(off.reason!, new RegExp(`no valid reading for ${WATCHDOG_S} s`));
     assert.equal(off.currentA, undefined);
   });
@@ -127,15 +147,29 @@ describe('integration: node-red-contrib-modbus → cvm-mini-reader against the C
   });
 
   it('R-MTR-4 / R-ERR-1: wrong unit id (simulator answers 7, reader asks 1) → a clear error and the meter offline, never online', async () => {
-    const off = await waitFor('meter B offline', meterWith('B', (m) => m.online === false), 15000);
+    const off = await waitFor(
+      'meter B offline',
+      meterWith('B', (m) => m.online === false),
+      15000,
+    );
     assert.match(off.reason!, /no valid reading for 2 s/);
-    const s = await waitFor('an error from pipeline B', async () => {
-      const st = await state();
-      return st.errors.length > 0 && st.meters.B?.reason?.includes('last error') ? st : undefined;
-    }, 15000);
+    const s = await waitFor(
+      'an error from pipeline B',
+      async () => {
+        const st = await state();
+        return st.errors.length > 0 && st.meters.B?.reason?.includes('last error') ? st : undefined;
+      },
+      15000,
+    );
     assert.equal(s.counts.B?.online ?? 0, 0);
-    assert.ok(s.errors.every((e) => e.source === 'getterB' || e.source === 'readerB'), JSON.stringify(s.errors));
-    assert.ok(s.errors.some((e) => /Timed out/i.test(e.message)), JSON.stringify(s.errors));
+    assert.ok(
+      s.errors.every((e) => e.source === 'getterB' || e.source === 'readerB'),
+      JSON.stringify(s.errors),
+    );
+    assert.ok(
+      s.errors.some((e) => /Timed out/i.test(e.message)),
+      JSON.stringify(s.errors),
+    );
     assert.match(s.meters.B!.reason!, /last error: Timed out/i);
   });
 });
@@ -179,7 +213,9 @@ describe('tools/sim-meter — the CVM-MINI simulator over Modbus TCP on 127.0.0.
     const sim = await startMeterSim({ unitId: 7 });
     sims.push(sim);
     assert.equal((await (await client(sim.port, 7)).readInputRegisters(0, 42)).data.length, 42);
-    await assert.rejects((await client(sim.port, 1)).readInputRegisters(0, 42), (e: { message?: string }) => /Timed out/.test(String(e.message)));
+    await assert.rejects((await client(sim.port, 1)).readInputRegisters(0, 42), (e: { message?: string }) =>
+      /Timed out/.test(String(e.message)),
+    );
   });
 
   it('stop() refuses connections, start() serves again on the same port', async () => {

@@ -19,27 +19,70 @@ import * as path from 'path';
 import { start, getJson, waitFor, type RunningNodeRed } from '../support/node-red-runner';
 import type { StatusMessage, TransactionRecord } from '../../lib/shared/types';
 
-const FN = (id: string, func: string, wires: string[][]) => ({ id, type: 'function', z: 'tab', name: id, func, outputs: wires.length, wires });
+const FN = (id: string, func: string, wires: string[][]) => ({
+  id,
+  type: 'function',
+  z: 'tab',
+  name: id,
+  func,
+  outputs: wires.length,
+  wires,
+});
 const GET = (id: string, url: string, to: string) => ({ id, type: 'http in', z: 'tab', url, method: 'get', wires: [[to]] });
 
 function testFlow() {
   return [
     { id: 'tab', type: 'tab', label: 'restore and crash' },
     {
-      id: 'cp', type: 'charge-point', z: 'tab', name: 'CP01', index: '1', plugCount: 1, phaseA: 'L1', phaseB: '',
-      priorityA: false, priorityB: false, maxCurrentA: 32, maxCurrentB: 32, enabled: true, offline: '', wires: [['dlm'], []],
+      id: 'cp',
+      type: 'charge-point',
+      z: 'tab',
+      name: 'CP01',
+      index: '1',
+      plugCount: 1,
+      phaseA: 'L1',
+      phaseB: '',
+      priorityA: false,
+      priorityB: false,
+      maxCurrentA: 32,
+      maxCurrentB: 32,
+      enabled: true,
+      offline: '',
+      wires: [['dlm'], []],
     },
-    { id: 'dlm', type: 'dlm-balancer', z: 'tab', name: 'site', analyserEnabled: false, mccbA: 40, marginPct: 0, wires: [['cp'], ['statusTap'], ['txTap']] },
+    {
+      id: 'dlm',
+      type: 'dlm-balancer',
+      z: 'tab',
+      name: 'site',
+      analyserEnabled: false,
+      mccbA: 40,
+      marginPct: 0,
+      wires: [['cp'], ['statusTap'], ['txTap']],
+    },
     { id: 'inDevice', type: 'http in', z: 'tab', url: '/t/device', method: 'post', wires: [['toDevice']] },
-    FN('toDevice', "return [{ topic: 'device', payload: msg.payload }, Object.assign(msg, { payload: { ok: true } })];", [['cp'], ['resp']]),
+    FN('toDevice', "return [{ topic: 'device', payload: msg.payload }, Object.assign(msg, { payload: { ok: true } })];", [
+      ['cp'],
+      ['resp'],
+    ]),
     GET('inStatus', '/t/status', 'askStatus'),
     FN('askStatus', "msg.topic = 'status'; return msg;", [['dlm']]),
     GET('inTx', '/t/tx', 'askTx'),
     FN('askTx', "msg.topic = 'transactions'; return msg;", [['dlm']]),
-    FN('statusTap', "if (msg.res) return msg; flow.set('statusCount', (flow.get('statusCount', 'memory') || 0) + 1, 'memory'); return null;", [['resp']]),
-    FN('txTap', "if (msg.res) return msg; const t = flow.get('tx', 'memory') || []; t.push(msg.payload); flow.set('tx', t, 'memory'); return null;", [['resp']]),
+    FN(
+      'statusTap',
+      "if (msg.res) return msg; flow.set('statusCount', (flow.get('statusCount', 'memory') || 0) + 1, 'memory'); return null;",
+      [['resp']],
+    ),
+    FN(
+      'txTap',
+      "if (msg.res) return msg; const t = flow.get('tx', 'memory') || []; t.push(msg.payload); flow.set('tx', t, 'memory'); return null;",
+      [['resp']],
+    ),
     GET('inTaps', '/t/taps', 'taps'),
-    FN('taps', "msg.payload = { statusCount: flow.get('statusCount', 'memory') || 0, tx: flow.get('tx', 'memory') || [] }; return msg;", [['resp']]),
+    FN('taps', "msg.payload = { statusCount: flow.get('statusCount', 'memory') || 0, tx: flow.get('tx', 'memory') || [] }; return msg;", [
+      ['resp'],
+    ]),
     { id: 'resp', type: 'http response', z: 'tab', statusCode: '', headers: {}, wires: [] },
   ];
 }
@@ -50,7 +93,8 @@ const LOG_FILE = (userDir: string) => path.join(userDir, 'dlm', 'dlm-transaction
 
 async function device(red: RunningNodeRed, pilot: string, currentA: number, energyWh = 0): Promise<void> {
   const res = await fetch(red.url + '/t/device', {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ plugs: [{ letter: 'A', pilot, currentA, energyWh }] }),
   });
   assert.equal(res.status, 200);
@@ -61,10 +105,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until the balancer has a session for plug 1 in the given state (open: stop null). */
 function untilSession(red: RunningNodeRed, open: boolean, count = 1): Promise<TransactionRecord[]> {
-  return waitFor(`a${open ? 'n open' : ' closed'} session`, async () => {
-    const all = await tx(red);
-    return all.filter((t) => t.plugId === 1 && (t.stop === null) === open).length >= count ? all : undefined;
-  }, 10000, 100);
+  return waitFor(
+    `a${open ? 'n open' : ' closed'} session`,
+    async () => {
+      const all = await tx(red);
+      return all.filter((t) => t.plugId === 1 && (t.stop === null) === open).length >= count ? all : undefined;
+    },
+    10000,
+    100,
+  );
 }
 
 describe('Restore is total or safe; closed sessions survive a crash (issue 9 items 4, 5; real Node-RED, R-ERR-2, R-SEC-3)', function () {
@@ -110,7 +159,14 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
       red = null;
       pristine = fs.readFileSync(CONTEXT_FILE(d), 'utf8');
       pristineLog = fs.readFileSync(LOG_FILE(d), 'utf8');
-      assert.deepEqual(pristineLog.trim().split('\n').map((l) => JSON.parse(l)), [closedRecord], 'the durable log holds the closed record');
+      assert.deepEqual(
+        pristineLog
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+        [closedRecord],
+        'the durable log holds the closed record',
+      );
       const stored = JSON.parse(pristine);
       assert.equal(stored.dlmBalancerState.state.plugs[0].session.stop, null, 'the stored state has an open session');
       assert.equal(stored.dlmTransactions.length, 1);
@@ -129,13 +185,21 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
       const status = await getJson<StatusMessage>(red.url + '/t/status');
       assert.equal(status.errors.length, 0);
       const history = await tx(red);
-      assert.ok(history.some((t) => t.start === closedRecord.start && t.stop === closedRecord.stop), 'the history is kept');
+      assert.ok(
+        history.some((t) => t.start === closedRecord.start && t.stop === closedRecord.stop),
+        'the history is kept',
+      );
       // It runs: the charger reports a vehicle, the balancer gives it current.
       await device(red, 'C', 10, 0);
-      await waitFor('a setpoint', async () => {
-        const s = await getJson<StatusMessage>(red!.url + '/t/status');
-        return s.plugs.find((p) => p.id === 1 && p.setpointA > 0) ? true : undefined;
-      }, 10000, 100);
+      await waitFor(
+        'a setpoint',
+        async () => {
+          const s = await getJson<StatusMessage>(red!.url + '/t/status');
+          return s.plugs.find((p) => p.id === 1 && p.setpointA > 0) ? true : undefined;
+        },
+        10000,
+        100,
+      );
       assert.ok(red.running());
     }
 
@@ -148,7 +212,9 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
     };
 
     it('chargePoints[0].offline = null: a warning naming the field, a fresh start, no crash loop, history kept', async () => {
-      const d = corruptState((s) => { s.chargePoints[0].offline = null; });
+      const d = corruptState((s) => {
+        s.chargePoints[0].offline = null;
+      });
       await startsSafely(d, /stored balancer state is not used \(stored state field state\.chargePoints\[0\]\.offline must be an object\)/);
       // Restarted again (the crash loop of the issue came back on every restart): the fresh state
       // stored since is used as it is, the history still there.
@@ -159,12 +225,23 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
     });
 
     it('plugs[0] = null: a warning naming the field, a fresh start, history kept', async () => {
-      await startsSafely(corruptState((s) => { s.plugs[0] = null; }), /not used \(stored state field state\.plugs\[0\] must be an object\)/);
+      await startsSafely(
+        corruptState((s) => {
+          s.plugs[0] = null;
+        }),
+        /not used \(stored state field state\.plugs\[0\] must be an object\)/,
+      );
     });
 
     it('a wrong type (plugs[0].setpointA is text): refused with the field, the text not quoted', async () => {
       const secret = 'SECRET-VALUE-42';
-      await startsSafely(corruptState((s) => { s.plugs[0].setpointA = secret; }), /not used \(stored state field state\.plugs\[0\]\.setpointA must be a finite number\)/, secret);
+      await startsSafely(
+        corruptState((s) => {
+          s.plugs[0].setpointA = secret;
+        }),
+        /not used \(stored state field state\.plugs\[0\]\.setpointA must be a finite number\)/,
+        secret,
+      );
     });
 
     it('an unreadable history entry: the readable records are kept, the others counted', async () => {
@@ -205,10 +282,15 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
     red = await start(testFlow(), { userDir: d, settings: SETTINGS });
     await untilSession(red, true);
     await device(red, 'A', 0);
-    const closed = await waitFor('the transaction message', async () => {
-      const t = (await taps(red!)).tx.find((x) => x.plugId === 1 && x.start === open.start);
-      return t;
-    }, 10000, 25);
+    const closed = await waitFor(
+      'the transaction message',
+      async () => {
+        const t = (await taps(red!)).tx.find((x) => x.plugId === 1 && x.start === open.start);
+        return t;
+      },
+      10000,
+      25,
+    );
     assert.notEqual(closed.stop, null);
     await sleep(500);
     await red.kill('SIGKILL');

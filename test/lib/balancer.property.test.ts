@@ -50,7 +50,11 @@ describe('lib/balancer — properties over random sites and event orders (R-ALLO
 
   it('(e) determinism: the same inputs give the same outputs', () => {
     const scenario = paramsArb.chain((params) =>
-      fc.tuple(fc.constant(params), fc.array(cpArb(params.supplyPhases), { minLength: 1, maxLength: 10 }), fc.array(evArb, { minLength: 20, maxLength: 200 })),
+      fc.tuple(
+        fc.constant(params),
+        fc.array(cpArb(params.supplyPhases), { minLength: 1, maxLength: 10 }),
+        fc.array(evArb, { minLength: 20, maxLength: 200 }),
+      ),
     );
     fc.assert(
       fc.property(scenario, ([params, cps, events]) => {
@@ -66,7 +70,11 @@ describe('lib/balancer — properties over random sites and event orders (R-ALLO
 
   it('(d) once settled, equal plugs of a group on a phase differ by at most the setpoint resolution', () => {
     const scenario = paramsArb.chain((params) =>
-      fc.tuple(fc.constant(params), fc.array(cpArb(params.supplyPhases), { minLength: 1, maxLength: 10 }), fc.array(evArb, { minLength: 20, maxLength: 200 })),
+      fc.tuple(
+        fc.constant(params),
+        fc.array(cpArb(params.supplyPhases), { minLength: 1, maxLength: 10 }),
+        fc.array(evArb, { minLength: 20, maxLength: 200 }),
+      ),
     );
     fc.assert(
       fc.property(scenario, ([params, cps, events]) => {
@@ -112,4 +120,3 @@ describe('lib/balancer — properties over random sites and event orders (R-ALLO
     assert.ok(stats.pauses > 100 && stats.resumes > 100 && stats.refusals > 1000, JSON.stringify(stats));
   });
 });
-

@@ -9,8 +9,22 @@ import { Site, plugMsg, type CpSpec } from '../support/site';
 
 /** Two dual charge points on L1: plugs 1, 2 (CP01) and 3, 4 (CP02). */
 function fourPlugsL1(site: Site, pilot: 'C' | 'A' = 'C'): void {
-  site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot }, { letter: 'B', phase: 'L1', pilot }] });
-  site.report({ name: 'CP02', index: 2, plugs: [{ letter: 'A', phase: 'L1', pilot }, { letter: 'B', phase: 'L1', pilot }] });
+  site.report({
+    name: 'CP01',
+    index: 1,
+    plugs: [
+      { letter: 'A', phase: 'L1', pilot },
+      { letter: 'B', phase: 'L1', pilot },
+    ],
+  });
+  site.report({
+    name: 'CP02',
+    index: 2,
+    plugs: [
+      { letter: 'A', phase: 'L1', pilot },
+      { letter: 'B', phase: 'L1', pilot },
+    ],
+  });
 }
 
 /** Records which plugs went from 0 to >0 (resumes) and >0 to 0 (pauses), step by step. */
@@ -36,7 +50,7 @@ function watch(site: Site, ids: number[], run: () => void): { resumed: number[][
   return { resumed, paused };
 }
 
-describe('lib/balancer — the manual\'s worked examples', () => {
+describe("lib/balancer — the manual's worked examples", () => {
   it('case A (R-ALLOC-4): plugs 1..4 charging, current runs short → 4 pauses, then 3, then 2; 1 keeps charging', () => {
     const site = new Site(); // MCCB 50 A, 36 kW → 50 A; 10 % margin → 45 A working limit
     fourPlugsL1(site);
@@ -86,7 +100,10 @@ describe('lib/balancer — the manual\'s worked examples', () => {
     // so plug 1 comes back first with what the share then supports; the others follow together.
     assert.deepEqual(seen.resumed.flat(), [1, 2, 3, 4], 'lowest id first');
     assert.ok(seen.resumed.length < 4, `one step per plug: ${JSON.stringify(seen.resumed)}`);
-    assert.ok(seen.resumed.some((batch) => batch.length > 1), `no batch: ${JSON.stringify(seen.resumed)}`);
+    assert.ok(
+      seen.resumed.some((batch) => batch.length > 1),
+      `no batch: ${JSON.stringify(seen.resumed)}`,
+    );
     assert.deepEqual(site.sps([1, 2, 3, 4]), [10, 10, 10, 10]);
   });
 
@@ -113,21 +130,52 @@ describe('lib/balancer — the manual\'s worked examples', () => {
 
   it('R-ALLOC-7 with a batch (issue 13): increases that need current from reduced vehicles wait one reaction delay for the whole batch', () => {
     const site = new Site({ analyserEnabled: false, mccbA: 40, marginPct: 0, reactionDelayS: 5 });
-    site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L1' }] });
-    site.report({ name: 'CP02', index: 2, plugs: [{ letter: 'A', phase: 'L1' }, { letter: 'B', phase: 'L1' }] });
+    site.report({
+      name: 'CP01',
+      index: 1,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C' },
+        { letter: 'B', phase: 'L1' },
+      ],
+    });
+    site.report({
+      name: 'CP02',
+      index: 2,
+      plugs: [
+        { letter: 'A', phase: 'L1' },
+        { letter: 'B', phase: 'L1' },
+      ],
+    });
     site.run(10);
     assert.deepEqual(site.sps([1, 2, 3, 4]), [32, 0, 0, 0]);
     const t0 = site.now;
     const started = new Map<number, number>();
     const seen = watch(site, [1, 2, 3, 4], () => {
-      site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L1', pilot: 'C' }] });
-      site.report({ name: 'CP02', index: 2, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L1', pilot: 'C' }] });
+      site.report({
+        name: 'CP01',
+        index: 1,
+        plugs: [
+          { letter: 'A', phase: 'L1', pilot: 'C' },
+          { letter: 'B', phase: 'L1', pilot: 'C' },
+        ],
+      });
+      site.report({
+        name: 'CP02',
+        index: 2,
+        plugs: [
+          { letter: 'A', phase: 'L1', pilot: 'C' },
+          { letter: 'B', phase: 'L1', pilot: 'C' },
+        ],
+      });
       assert.equal(site.sp(1), 10, 'plug 1 reduced at once');
       for (let k = 0; k < 15; k++) {
         for (const id of [2, 3, 4]) if (!started.has(id) && site.sp(id) > 0) started.set(id, site.now - t0);
         // R-ALLOC-7: until plug 1 has had its reaction delay, it may still draw 32 A.
         const sum = site.sps([2, 3, 4]).reduce((a, b) => a + b, 0);
-        assert.ok(sum <= 40 - effectiveA(findPlug(site.state, 1)!, site.now) + 1e-9, `increases above what plug 1 leaves at +${site.now - t0} ms`);
+        assert.ok(
+          sum <= 40 - effectiveA(findPlug(site.state, 1)!, site.now) + 1e-9,
+          `increases above what plug 1 leaves at +${site.now - t0} ms`,
+        );
         site.run(1);
       }
     });
@@ -141,7 +189,14 @@ describe('lib/balancer — the manual\'s worked examples', () => {
 
   it('R-ALLOC-5 with a batch (issue 13): a plug that cannot start yet holds back a higher id that could start on its own old current', () => {
     const site = new Site({ analyserEnabled: false, mccbA: 40, marginPct: 0, reactionDelayS: 5 });
-    site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L1' }] });
+    site.report({
+      name: 'CP01',
+      index: 1,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C' },
+        { letter: 'B', phase: 'L1' },
+      ],
+    });
     site.report({ name: 'CP02', index: 2, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
     site.run(10);
     assert.deepEqual(site.sps([1, 2, 3]), [20, 0, 20]);
@@ -234,7 +289,14 @@ describe('lib/balancer — the manual\'s worked examples', () => {
 describe('lib/balancer — allocation rules', () => {
   it('R-ALLOC-3: equal share rounded down; a plug capped by its maximum gives the rest to the others', () => {
     const site = new Site({ analyserEnabled: false, mccbA: 50, marginPct: 0 });
-    site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', maxCurrentA: 10 }, { letter: 'B', phase: 'L1', pilot: 'C' }] });
+    site.report({
+      name: 'CP01',
+      index: 1,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C', maxCurrentA: 10 },
+        { letter: 'B', phase: 'L1', pilot: 'C' },
+      ],
+    });
     site.report({ name: 'CP02', index: 2, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
     site.run(30);
     // 50 A: plug 1 capped at 10, the other two share 40 → 20 each
@@ -247,7 +309,14 @@ describe('lib/balancer — allocation rules', () => {
 
   it('R-ALLOC-7: a reduction is sent at once; the freed current is reused only after the reaction delay', () => {
     const site = new Site({ analyserEnabled: false, mccbA: 40, marginPct: 0, reactionDelayS: 5 });
-    site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L1' }] });
+    site.report({
+      name: 'CP01',
+      index: 1,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C' },
+        { letter: 'B', phase: 'L1' },
+      ],
+    });
     site.run(10);
     assert.equal(site.sp(1), 32);
     site.plug('CP01', 'B', { pilot: 'C' }); // plug 2 asks for current
@@ -263,7 +332,14 @@ describe('lib/balancer — allocation rules', () => {
 
   it('R-ALLOC-6: a new transaction is queued (PAUSED) when starting it would take a plug below I_min', () => {
     const site = new Site({ analyserEnabled: false, mccbA: 20, marginPct: 0 });
-    site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L1', pilot: 'C' }] });
+    site.report({
+      name: 'CP01',
+      index: 1,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C' },
+        { letter: 'B', phase: 'L1', pilot: 'C' },
+      ],
+    });
     site.run(10);
     assert.deepEqual(site.sps([1, 2]), [10, 10]);
     site.report({ name: 'CP02', index: 2, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
@@ -287,7 +363,14 @@ describe('lib/balancer — allocation rules', () => {
 
   it('R-ALLOC-8: upward changes below 1 A are not sent', () => {
     const site = new Site({ analyserEnabled: true, resolutionA: 0.5, mccbA: 50, marginPct: 0 });
-    site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L1', pilot: 'C' }] });
+    site.report({
+      name: 'CP01',
+      index: 1,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C' },
+        { letter: 'B', phase: 'L1', pilot: 'C' },
+      ],
+    });
     site.run(30, [10, 0, 0]); // 40 A → 20 each
     assert.deepEqual(site.sps([1, 2]), [20, 20]);
     site.run(30, [9, 0, 0]); // 41 A → 20.5 each: +0.5 A is not sent
@@ -344,12 +427,23 @@ describe('lib/balancer — building meter', () => {
 });
 
 describe('lib/balancer — charge point configuration and statuses (R-CP-1..5)', () => {
-  const status = (site: Site, cp: string, id: number) => plugStatus(findChargePoint(site.state, cp)!, findPlug(site.state, id)!, site.state.params, site.now);
+  const status = (site: Site, cp: string, id: number) =>
+    plugStatus(findChargePoint(site.state, cp)!, findPlug(site.state, id)!, site.state.params, site.now);
 
   it('R-CP-2: plug ids are 2k−1 and 2k, continuing past 15', () => {
     const site = new Site({ analyserEnabled: false });
-    site.report({ name: 'CP16', index: 16, plugs: [{ letter: 'A', phase: 'L1' }, { letter: 'B', phase: 'L1' }] });
-    assert.deepEqual(site.state.plugs.map((p) => p.id), [31, 32]);
+    site.report({
+      name: 'CP16',
+      index: 16,
+      plugs: [
+        { letter: 'A', phase: 'L1' },
+        { letter: 'B', phase: 'L1' },
+      ],
+    });
+    assert.deepEqual(
+      site.state.plugs.map((p) => p.id),
+      [31, 32],
+    );
   });
 
   it('R-CP-3: missing phase, plug count disagreeing with the device, max below I_min → ERR_CFG at 0 A', () => {
@@ -358,7 +452,11 @@ describe('lib/balancer — charge point configuration and statuses (R-CP-1..5)',
     site.report({ name: 'CP02', index: 2, devicePlugs: 2, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
     site.report({ name: 'CP03', index: 3, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', maxCurrentA: 6 }] });
     site.run(10);
-    for (const [cp, id] of [['CP01', 1], ['CP02', 3], ['CP03', 5]] as const) {
+    for (const [cp, id] of [
+      ['CP01', 1],
+      ['CP02', 3],
+      ['CP03', 5],
+    ] as const) {
       assert.equal(status(site, cp, id), 'ERR_CFG', cp);
       assert.equal(site.sp(id), 0, cp);
     }
@@ -367,7 +465,14 @@ describe('lib/balancer — charge point configuration and statuses (R-CP-1..5)',
 
   it('R-SITE-1: a plug on L2 of a single-phase supply is ERR_CFG', () => {
     const site = new Site({ analyserEnabled: false, supplyPhases: 1 });
-    site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L2', pilot: 'C' }, { letter: 'B', phase: 'L1', pilot: 'C' }] });
+    site.report({
+      name: 'CP01',
+      index: 1,
+      plugs: [
+        { letter: 'A', phase: 'L2', pilot: 'C' },
+        { letter: 'B', phase: 'L1', pilot: 'C' },
+      ],
+    });
     site.run(10);
     assert.equal(status(site, 'CP01', 1), 'ERR_CFG');
     assert.equal(site.sp(2), 32);
@@ -377,10 +482,30 @@ describe('lib/balancer — charge point configuration and statuses (R-CP-1..5)',
   it('R-CP-4: DISABLED, AVAILABLE, CHARGING, PAUSED, FAULTED (pilot E/F or device fault), OFFLINE', () => {
     const site = new Site({ analyserEnabled: false, mccbA: 8, marginPct: 0 });
     site.report({ name: 'CP01', index: 1, enabled: false, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
-    site.report({ name: 'CP02', index: 2, plugs: [{ letter: 'A', phase: 'L1', pilot: 'A' }, { letter: 'B', phase: 'L1', pilot: 'C' }] });
-    site.report({ name: 'CP03', index: 3, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L1', pilot: 'F' }] });
+    site.report({
+      name: 'CP02',
+      index: 2,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'A' },
+        { letter: 'B', phase: 'L1', pilot: 'C' },
+      ],
+    });
+    site.report({
+      name: 'CP03',
+      index: 3,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C' },
+        { letter: 'B', phase: 'L1', pilot: 'F' },
+      ],
+    });
     site.report({ name: 'CP04', index: 4, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', fault: 'RCD tripped' }] });
-    site.report({ name: 'CP05', index: 5, online: false, offline: { heartbeatS: 120, mode: 0, currentA: 8 }, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
+    site.report({
+      name: 'CP05',
+      index: 5,
+      online: false,
+      offline: { heartbeatS: 120, mode: 0, currentA: 8 },
+      plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }],
+    });
     site.run(5);
     assert.equal(status(site, 'CP01', 1), 'DISABLED');
     assert.equal(status(site, 'CP02', 3), 'AVAILABLE');
@@ -410,14 +535,24 @@ describe('lib/balancer — charge point configuration and statuses (R-CP-1..5)',
     const site = new Site({ analyserEnabled: false });
     site.report({ name: 'CP05', index: 5, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
     site.report({ name: 'CP05', index: 6, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
-    assert.deepEqual(site.state.plugs.map((p) => p.id), [11]);
-    assert.deepEqual(site.state.chargePoints.map((c) => [c.name, c.index]), [['CP05', 6]]);
+    assert.deepEqual(
+      site.state.plugs.map((p) => p.id),
+      [11],
+    );
+    assert.deepEqual(
+      site.state.chargePoints.map((c) => [c.name, c.index]),
+      [['CP05', 6]],
+    );
   });
 
   it('R-CP-2: two charge points claiming the same plug ids are refused', () => {
     const site = new Site();
     site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1' }] });
-    const r = step(site.state, { type: 'plug', plug: plugMsg({ name: 'CPX', index: 1, plugs: [{ letter: 'A', phase: 'L1' }] }, site.now) }, site.now);
+    const r = step(
+      site.state,
+      { type: 'plug', plug: plugMsg({ name: 'CPX', index: 1, plugs: [{ letter: 'A', phase: 'L1' }] }, site.now) },
+      site.now,
+    );
     assert.match(r.error!, /already belongs to CP01/);
     assert.equal(r.state, site.state);
   });
@@ -471,9 +606,16 @@ describe('lib/balancer — vehicle behaviour (R-VEH)', () => {
     assert.equal(findPlug(site.state, 1)!.queued, false);
   });
 
-  it('R-VEH-1: the queued vehicle\'s current goes to the others', () => {
+  it("R-VEH-1: the queued vehicle's current goes to the others", () => {
     const site = new Site({ analyserEnabled: false, mccbA: 40, marginPct: 0, waitingTimeS: 60 });
-    site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L1', pilot: 'C' }] });
+    site.report({
+      name: 'CP01',
+      index: 1,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C' },
+        { letter: 'B', phase: 'L1', pilot: 'C' },
+      ],
+    });
     site.run(20);
     assert.deepEqual(site.sps([1, 2]), [20, 20]);
     site.plug('CP01', 'A', { pilot: 'B' });
@@ -511,7 +653,14 @@ describe('lib/balancer — vehicle behaviour (R-VEH)', () => {
     const base = { analyserEnabled: false, mccbA: 40, marginPct: 0 };
     for (const releaseUnused of [false, true]) {
       const site = new Site({ ...base, releaseUnused, releaseHeadroomA: 4, releaseAfterS: 60 });
-      site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', measuredA: 10 }, { letter: 'B', phase: 'L1', pilot: 'C', measuredA: 20 }] });
+      site.report({
+        name: 'CP01',
+        index: 1,
+        plugs: [
+          { letter: 'A', phase: 'L1', pilot: 'C', measuredA: 10 },
+          { letter: 'B', phase: 'L1', pilot: 'C', measuredA: 20 },
+        ],
+      });
       site.run(120);
       if (releaseUnused) assert.deepEqual(site.sps([1, 2]), [14, 26]);
       else assert.deepEqual(site.sps([1, 2]), [20, 20]);
@@ -523,7 +672,15 @@ describe('lib/balancer — offline charge points (R-OFF-1, R-OFF-3)', () => {
   function offlineSite(mode: 0 | 1 | 2 | 3): Site {
     const site = new Site({ analyserEnabled: false, mccbA: 40, marginPct: 0, reactionDelayS: 5 });
     const offline = { heartbeatS: 120, mode, currentA: 8 };
-    site.report({ name: 'CP01', index: 1, offline, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L1', pilot: 'A' }] });
+    site.report({
+      name: 'CP01',
+      index: 1,
+      offline,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C' },
+        { letter: 'B', phase: 'L1', pilot: 'A' },
+      ],
+    });
     site.report({ name: 'CP02', index: 2, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
     site.run(30);
     assert.deepEqual(site.sps([1, 3]), [20, 20]);
@@ -553,7 +710,12 @@ describe('lib/balancer — offline charge points (R-OFF-1, R-OFF-3)', () => {
     // Found by the property test: disabled while offline, the plug was cut to 0 A in the balancer,
     // but the device never heard it and, in mode 1, keeps its last 32 A.
     const site = new Site({ analyserEnabled: false, mccbA: 100, marginPct: 0, reactionDelayS: 2 });
-    const cp: CpSpec = { name: 'CP01', index: 1, offline: { heartbeatS: 10, mode: 1, currentA: 8 }, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] };
+    const cp: CpSpec = {
+      name: 'CP01',
+      index: 1,
+      offline: { heartbeatS: 10, mode: 1, currentA: 8 },
+      plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }],
+    };
     site.report(cp);
     site.run(3);
     assert.equal(site.sp(1), 32);
@@ -568,7 +730,12 @@ describe('lib/balancer — offline charge points (R-OFF-1, R-OFF-3)', () => {
   it('R-ERR-3: a charge point silent for longer than its heartbeat is treated as offline without being told', () => {
     const site = new Site({ analyserEnabled: false });
     site.reportEveryS = 0;
-    site.report({ name: 'CP01', index: 1, offline: { heartbeatS: 30, mode: 3, currentA: 8 }, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] });
+    site.report({
+      name: 'CP01',
+      index: 1,
+      offline: { heartbeatS: 30, mode: 3, currentA: 8 },
+      plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }],
+    });
     site.run(30);
     assert.equal(plugStatus(findChargePoint(site.state, 'CP01')!, findPlug(site.state, 1)!, site.state.params, site.now), 'CHARGING');
     site.run(1);
@@ -613,8 +780,20 @@ describe('lib/balancer — refusals and sessions', () => {
     ['meter absurd', { type: 'meter', meter: { online: true, currentA: [1e6, 1, 1], timestamp: 0 } }],
     ['meter 2 phases', { type: 'meter', meter: { online: true, currentA: [1, 1], timestamp: 0 } }],
     ['meter string', { type: 'meter', meter: 'x' }],
-    ['plug wrong id', { type: 'plug', plug: { ...plugMsg({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1' }] }, 0), plugs: [{ ...plugMsg({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1' }] }, 0).plugs[0], id: 7 }] } }],
-    ['plug bad pilot', { type: 'plug', plug: plugMsg({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'X' as never }] }, 0) }],
+    [
+      'plug wrong id',
+      {
+        type: 'plug',
+        plug: {
+          ...plugMsg({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1' }] }, 0),
+          plugs: [{ ...plugMsg({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1' }] }, 0).plugs[0], id: 7 }],
+        },
+      },
+    ],
+    [
+      'plug bad pilot',
+      { type: 'plug', plug: plugMsg({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'X' as never }] }, 0) },
+    ],
     ['plug empty plate', { type: 'plug', plug: plugMsg({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', plate: '' }] }, 0) }],
     ['plug array', { type: 'plug', plug: [] }],
     ['params I_min 5 A', { type: 'params', params: { minCurrentA: 5 } }],
@@ -640,7 +819,14 @@ describe('lib/balancer — refusals and sessions', () => {
 
   it('R-MON-5: a session records plate, start, stop, energy, peak current and pauses', () => {
     const site = new Site();
-    site.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', measuredA: 0 }, { letter: 'B', phase: 'L1', pilot: 'C' }] });
+    site.report({
+      name: 'CP01',
+      index: 1,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C', measuredA: 0 },
+        { letter: 'B', phase: 'L1', pilot: 'C' },
+      ],
+    });
     site.apply({ type: 'plate', plugId: 2, plate: '1234-ABC' });
     const start = site.now;
     site.run(10, [5, 5, 5]);

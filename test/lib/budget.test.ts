@@ -28,7 +28,12 @@ describe('lib/budget — the fallback budget (R-SEC-4, issue 9 item 6)', () => {
 
   it('the example site as shipped: CP01, CP06, CP11 on mode 3 / 8 A, the others mode 0 → 25 + 2 × 8 = 41 A per phase, ok', () => {
     const prio = new Set(['CP01', 'CP06', 'CP11']);
-    const b = fallbackBudget({ phases: PHASES3, limitA: 50, buildingA: 25, chargePoints: exampleChargePoints((n) => (prio.has(n) ? 3 : 0)) });
+    const b = fallbackBudget({
+      phases: PHASES3,
+      limitA: 50,
+      buildingA: 25,
+      chargePoints: exampleChargePoints((n) => (prio.has(n) ? 3 : 0)),
+    });
     for (const ph of PHASES3) assert.deepEqual(b.phases[ph], { buildingA: 25, chargersA: 16, totalA: 41, limitA: 50, overA: 0 });
     assert.equal(b.ok, true);
     assert.equal(b.warning, null);
@@ -36,9 +41,12 @@ describe('lib/budget — the fallback budget (R-SEC-4, issue 9 item 6)', () => {
 
   it('R-OFF-1 per mode: 0 nothing, 1 the plug maximum, 2 and 3 the offline current capped at the plug maximum', () => {
     const cp = (mode: OfflineMode, currentA: number, max: number[]): BudgetChargePoint => ({
-      name: `m${mode}`, offline: { mode, currentA }, plugs: max.map((m) => ({ phase: 'L1' as Phase, maxCurrentA: m })),
+      name: `m${mode}`,
+      offline: { mode, currentA },
+      plugs: max.map((m) => ({ phase: 'L1' as Phase, maxCurrentA: m })),
     });
-    const one = (c: BudgetChargePoint) => fallbackBudget({ phases: ['L1'], limitA: 1000, buildingA: 0, chargePoints: [c] }).phases.L1!.chargersA;
+    const one = (c: BudgetChargePoint) =>
+      fallbackBudget({ phases: ['L1'], limitA: 1000, buildingA: 0, chargePoints: [c] }).phases.L1!.chargersA;
     assert.equal(one(cp(0, 8, [32, 32])), 0);
     assert.equal(one(cp(1, 8, [32, 16])), 48);
     assert.equal(one(cp(2, 10, [32, 6])), 16); // 10 + min(10, 6)
@@ -46,7 +54,16 @@ describe('lib/budget — the fallback budget (R-SEC-4, issue 9 item 6)', () => {
   });
 
   it('compares with I_limit itself (not the working limit): exactly at the limit is ok, 0.5 A over is not', () => {
-    const cps: BudgetChargePoint[] = [{ name: 'CP01', offline: { mode: 3, currentA: 8 }, plugs: [{ phase: 'L1', maxCurrentA: 32 }, { phase: 'L1', maxCurrentA: 32 }] }];
+    const cps: BudgetChargePoint[] = [
+      {
+        name: 'CP01',
+        offline: { mode: 3, currentA: 8 },
+        plugs: [
+          { phase: 'L1', maxCurrentA: 32 },
+          { phase: 'L1', maxCurrentA: 32 },
+        ],
+      },
+    ];
     assert.equal(fallbackBudget({ phases: ['L1'], limitA: 50, buildingA: 34, chargePoints: cps }).ok, true); // 34 + 16 = 50
     const b = fallbackBudget({ phases: ['L1'], limitA: 50, buildingA: 34.5, chargePoints: cps });
     assert.equal(b.ok, false);
@@ -55,7 +72,16 @@ describe('lib/budget — the fallback budget (R-SEC-4, issue 9 item 6)', () => {
   });
 
   it('plugs without a phase or on a phase the supply lacks draw nothing; the building may be given per phase', () => {
-    const cps: BudgetChargePoint[] = [{ name: 'CP01', offline: { mode: 1, currentA: 8 }, plugs: [{ phase: null, maxCurrentA: 32 }, { phase: 'L2', maxCurrentA: 32 }] }];
+    const cps: BudgetChargePoint[] = [
+      {
+        name: 'CP01',
+        offline: { mode: 1, currentA: 8 },
+        plugs: [
+          { phase: null, maxCurrentA: 32 },
+          { phase: 'L2', maxCurrentA: 32 },
+        ],
+      },
+    ];
     const single = fallbackBudget({ phases: ['L1'], limitA: 40, buildingA: { L1: 12 }, chargePoints: cps });
     assert.deepEqual(Object.keys(single.phases), ['L1']);
     assert.deepEqual(single.phases.L1, { buildingA: 12, chargersA: 0, totalA: 12, limitA: 40, overA: 0 });
@@ -94,7 +120,16 @@ describe('lib/budget — the fallback budget (R-SEC-4, issue 9 item 6)', () => {
 
     it('a disabled charge point still counts: the device runs its offline mode whatever Node-RED calls it', () => {
       const site = siteWith(() => 0);
-      site.report({ name: 'CP03', index: 3, enabled: false, offline: { heartbeatS: 120, mode: 1, currentA: 8 }, plugs: [{ letter: 'A', phase: 'L1' }, { letter: 'B', phase: 'L1' }] });
+      site.report({
+        name: 'CP03',
+        index: 3,
+        enabled: false,
+        offline: { heartbeatS: 120, mode: 1, currentA: 8 },
+        plugs: [
+          { letter: 'A', phase: 'L1' },
+          { letter: 'B', phase: 'L1' },
+        ],
+      });
       assert.equal(fallbackOf(site.state).phases.L1!.chargersA, 64);
     });
 
@@ -113,7 +148,10 @@ describe('lib/budget — the fallback budget (R-SEC-4, issue 9 item 6)', () => {
       const { fallback: _drop, ...older } = s;
       const v = consumptionView(older as typeof s);
       assert.equal(v.fallbackWarning, null);
-      assert.equal(v.rows.some((r) => r.label === 'IF NODE-RED STOPS (A)'), false);
+      assert.equal(
+        v.rows.some((r) => r.label === 'IF NODE-RED STOPS (A)'),
+        false,
+      );
       const odd = consumptionView({ ...s, fallback: { ok: false, phases: { L1: { totalA: 'x' } }, warning: 'w'.repeat(5000) } } as any);
       assert.deepEqual(odd.rows.find((r) => r.label === 'IF NODE-RED STOPS (A)')!.cells, ['-', '-', '-']);
       assert.equal(odd.fallbackWarning!.length, 200);

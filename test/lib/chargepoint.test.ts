@@ -2,7 +2,19 @@ import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import type { ChargePointConfig } from '../../lib/shared/types';
 import { DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, NO_PLATE, PLATE_MAX_LENGTH } from '../../lib/shared/params';
-import { applyDeviceReport, isOnline, markOffline, offlineAt, offlinePushCommand, parsePlateInput, setPlate, setpointToCommand, statusText, toPlugMessage, validateDeviceReport } from '../../lib/chargepoint/device';
+import {
+  applyDeviceReport,
+  isOnline,
+  markOffline,
+  offlineAt,
+  offlinePushCommand,
+  parsePlateInput,
+  setPlate,
+  setpointToCommand,
+  statusText,
+  toPlugMessage,
+  validateDeviceReport,
+} from '../../lib/chargepoint/device';
 import { configFromEditor, configProblems, offlineFromEditor, validateChargePointConfig } from '../../lib/chargepoint/config';
 import { indexFromName, plugId } from '../../lib/shared/ids';
 import { initialChargePointState } from '../../lib/chargepoint/device';
@@ -10,8 +22,17 @@ import { validatePlate } from '../../lib/shared/plate';
 
 const offline = { ...DEFAULT_OFFLINE };
 const editorCp07 = {
-  name: 'CP07', index: '', address: '192.168.110.34', plugCount: '2', phaseA: 'L2', phaseB: 'L2',
-  priorityA: true, priorityB: false, maxCurrentA: '32', maxCurrentB: '16', enabled: true,
+  name: 'CP07',
+  index: '',
+  address: '192.168.110.34',
+  plugCount: '2',
+  phaseA: 'L2',
+  phaseB: 'L2',
+  priorityA: true,
+  priorityB: false,
+  maxCurrentA: '32',
+  maxCurrentB: '16',
+  enabled: true,
 };
 function cp07(): ChargePointConfig {
   const r = configFromEditor(editorCp07, offline);
@@ -35,10 +56,17 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
       assert.equal(plugId(250, 'B'), 500);
     });
     it('property: ids of different plugs never collide', () => {
-      fc.assert(fc.property(fc.integer({ min: 1, max: 100000 }), fc.integer({ min: 1, max: 100000 }),
-        fc.constantFrom('A' as const, 'B' as const), fc.constantFrom('A' as const, 'B' as const), (k1, k2, l1, l2) => {
-          if (k1 !== k2 || l1 !== l2) assert.notEqual(plugId(k1, l1), plugId(k2, l2));
-        }));
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 100000 }),
+          fc.integer({ min: 1, max: 100000 }),
+          fc.constantFrom('A' as const, 'B' as const),
+          fc.constantFrom('A' as const, 'B' as const),
+          (k1, k2, l1, l2) => {
+            if (k1 !== k2 || l1 !== l2) assert.notEqual(plugId(k1, l1), plugId(k2, l2));
+          },
+        ),
+      );
     });
     it('the index comes from the name when not given: "CP07" → 7, "Garage 12" → 12, "CPx" → none', () => {
       assert.equal(indexFromName('CP07'), 7);
@@ -55,7 +83,11 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
     it('builds the configuration from the editor fields', () => {
       const c = cp07();
       assert.deepEqual(c, {
-        name: 'CP07', index: 7, address: '192.168.110.34', enabled: true, offline,
+        name: 'CP07',
+        index: 7,
+        address: '192.168.110.34',
+        enabled: true,
+        offline,
         plugs: [
           { letter: 'A', phase: 'L2', priority: true, maxCurrentA: 32 },
           { letter: 'B', phase: 'L2', priority: false, maxCurrentA: 16 },
@@ -76,16 +108,31 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
     });
     it('refuses every bad field with a clear error', () => {
       const bad: [Record<string, unknown>, RegExp][] = [
-        [{ name: '' }, /name/], [{ name: '   ' }, /name/], [{ name: 42 }, /name/], [{ name: 'CP\u000701' }, /control/],
+        [{ name: '' }, /name/],
+        [{ name: '   ' }, /name/],
+        [{ name: 42 }, /name/],
+        [{ name: 'CP\u000701' }, /control/],
         [{ name: 'x'.repeat(65) }, /name/],
-        [{ name: 'Garage', index: '' }, /index/], [{ index: '0' }, /index/], [{ index: '-1' }, /index/],
-        [{ index: '1.5' }, /index/], [{ index: 'seven' }, /index/], [{ index: 1e9 }, /index/],
-        [{ address: 5 }, /address/], [{ address: 'a\nb' }, /address/],
-        [{ plugCount: 3 }, /1 or 2/], [{ plugCount: 0 }, /1 or 2/], [{ plugCount: 'two' }, /1 or 2/],
-        [{ phaseA: 'L4' }, /phase/], [{ phaseB: 'l1' }, /phase/],
-        [{ maxCurrentA: '5' }, /max current/], [{ maxCurrentA: '81' }, /max current/], [{ maxCurrentB: 'NaN' }, /max current/],
-        [{ maxCurrentA: -16 }, /max current/], [{ maxCurrentA: 'abc' }, /max current/],
-        [{ enabled: 'yes' }, /enabled/], [{ enabled: undefined }, /enabled/],
+        [{ name: 'Garage', index: '' }, /index/],
+        [{ index: '0' }, /index/],
+        [{ index: '-1' }, /index/],
+        [{ index: '1.5' }, /index/],
+        [{ index: 'seven' }, /index/],
+        [{ index: 1e9 }, /index/],
+        [{ address: 5 }, /address/],
+        [{ address: 'a\nb' }, /address/],
+        [{ plugCount: 3 }, /1 or 2/],
+        [{ plugCount: 0 }, /1 or 2/],
+        [{ plugCount: 'two' }, /1 or 2/],
+        [{ phaseA: 'L4' }, /phase/],
+        [{ phaseB: 'l1' }, /phase/],
+        [{ maxCurrentA: '5' }, /max current/],
+        [{ maxCurrentA: '81' }, /max current/],
+        [{ maxCurrentB: 'NaN' }, /max current/],
+        [{ maxCurrentA: -16 }, /max current/],
+        [{ maxCurrentA: 'abc' }, /max current/],
+        [{ enabled: 'yes' }, /enabled/],
+        [{ enabled: undefined }, /enabled/],
       ];
       for (const [change, re] of bad) {
         const r = configFromEditor({ ...editorCp07, ...change }, offline);
@@ -96,17 +143,37 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
       assert.ok(!r.ok && r.errors.some((e) => /heartbeat/.test(e)));
     });
     it('validateChargePointConfig refuses non-objects and malformed plug lists', () => {
-      for (const b of [null, 'CP01', [], { ...cp07(), plugs: [] }, { ...cp07(), plugs: [null] },
-        { ...cp07(), plugs: [cp07().plugs[1]] }, { ...cp07(), plugs: [...cp07().plugs, cp07().plugs[0]] },
-        { ...cp07(), offline: null }, { ...cp07(), plugs: [{ ...cp07().plugs[0], priority: 'no' }] }]) {
+      for (const b of [
+        null,
+        'CP01',
+        [],
+        { ...cp07(), plugs: [] },
+        { ...cp07(), plugs: [null] },
+        { ...cp07(), plugs: [cp07().plugs[1]] },
+        { ...cp07(), plugs: [...cp07().plugs, cp07().plugs[0]] },
+        { ...cp07(), offline: null },
+        { ...cp07(), plugs: [{ ...cp07().plugs[0], priority: 'no' }] },
+      ]) {
         assert.ok(validateChargePointConfig(b).length > 0, JSON.stringify(b));
       }
     });
     it('R-OFF-1 offline-mode-config fields: defaults when empty, numeric text accepted, ranges enforced', () => {
       assert.deepEqual(offlineFromEditor({}), { ok: true, config: DEFAULT_OFFLINE });
-      assert.deepEqual(offlineFromEditor({ heartbeatS: '60', mode: '1', currentA: '10' }), { ok: true, config: { heartbeatS: 60, mode: 1, currentA: 10 } });
-      for (const b of [{ heartbeatS: 9 }, { heartbeatS: 3601 }, { mode: 4 }, { mode: '1.5' }, { mode: -1 }, { currentA: 5 },
-        { currentA: 81 }, { currentA: 'x' }, { heartbeatS: 'NaN' }]) {
+      assert.deepEqual(offlineFromEditor({ heartbeatS: '60', mode: '1', currentA: '10' }), {
+        ok: true,
+        config: { heartbeatS: 60, mode: 1, currentA: 10 },
+      });
+      for (const b of [
+        { heartbeatS: 9 },
+        { heartbeatS: 3601 },
+        { mode: 4 },
+        { mode: '1.5' },
+        { mode: -1 },
+        { currentA: 5 },
+        { currentA: 81 },
+        { currentA: 'x' },
+        { heartbeatS: 'NaN' },
+      ]) {
         assert.equal(offlineFromEditor(b).ok, false, JSON.stringify(b));
       }
     });
@@ -121,7 +188,20 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
       assert.deepEqual(validatePlate('x'.repeat(PLATE_MAX_LENGTH)), { ok: true, plate: 'x'.repeat(PLATE_MAX_LENGTH) });
     });
     it('never empty, never too long, no control characters, only text', () => {
-      for (const b of ['', '   ', 'x'.repeat(PLATE_MAX_LENGTH + 1), 'AB\n12', 'AB\u0000', 'A\u2028B', 'A\u0085B', 12, null, undefined, ['A'], { plate: 'A' }]) {
+      for (const b of [
+        '',
+        '   ',
+        'x'.repeat(PLATE_MAX_LENGTH + 1),
+        'AB\n12',
+        'AB\u0000',
+        'A\u2028B',
+        'A\u0085B',
+        12,
+        null,
+        undefined,
+        ['A'],
+        { plate: 'A' },
+      ]) {
         const r = validatePlate(b);
         assert.equal(r.ok, false, JSON.stringify(b));
       }
@@ -129,8 +209,17 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
     it('a plate input names an existing plug', () => {
       const c = single();
       assert.deepEqual(parsePlateInput(c, { letter: 'A', plate: 'M-1234' }), { ok: true, letter: 'A', plate: 'M-1234' });
-      for (const b of [{ letter: 'B', plate: 'X' }, { letter: 'C', plate: 'X' }, { letter: 'a', plate: 'X' }, { plate: 'X' },
-        { letter: 'A' }, { letter: 'A', plate: '' }, null, 'A', [{ letter: 'A', plate: 'X' }]]) {
+      for (const b of [
+        { letter: 'B', plate: 'X' },
+        { letter: 'C', plate: 'X' },
+        { letter: 'a', plate: 'X' },
+        { plate: 'X' },
+        { letter: 'A' },
+        { letter: 'A', plate: '' },
+        null,
+        'A',
+        [{ letter: 'A', plate: 'X' }],
+      ]) {
         assert.equal(parsePlateInput(c, b).ok, false, JSON.stringify(b));
       }
     });
@@ -151,11 +240,13 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
       assert.equal(offlineAt(null, 120), null);
     });
     it('property: isOnline turns false exactly at offlineAt', () => {
-      fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 42 }), fc.integer({ min: 10, max: 3600 }), (last, hb) => {
-        const at = offlineAt(last, hb)!;
-        assert.equal(isOnline(last, hb, at - 1), true);
-        assert.equal(isOnline(last, hb, at), false);
-      }));
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 2 ** 42 }), fc.integer({ min: 10, max: 3600 }), (last, hb) => {
+          const at = offlineAt(last, hb)!;
+          assert.equal(isOnline(last, hb, at - 1), true);
+          assert.equal(isOnline(last, hb, at), false);
+        }),
+      );
     });
   });
 
@@ -165,8 +256,13 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
       const m = toPlugMessage(c, initialChargePointState(c), 5);
       assert.equal(m.online, false);
       assert.equal(m.chargePoint, 'CP07');
-      assert.deepEqual(m.plugs.map((p) => [p.id, p.pilot, p.measuredA, p.plate, p.phase, p.priority, p.maxCurrentA]),
-        [[13, 'A', 0, '-', 'L2', true, 32], [14, 'A', 0, '-', 'L2', false, 16]]);
+      assert.deepEqual(
+        m.plugs.map((p) => [p.id, p.pilot, p.measuredA, p.plate, p.phase, p.priority, p.maxCurrentA]),
+        [
+          [13, 'A', 0, '-', 'L2', true, 32],
+          [14, 'A', 0, '-', 'L2', false, 16],
+        ],
+      );
       assert.deepEqual(m.offline, DEFAULT_OFFLINE);
       assert.equal(m.timestamp, 5);
       assert.equal('devicePlugs' in m, false);
@@ -206,39 +302,81 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
     it('plates travel in the plug message', () => {
       const c = cp07();
       const s = setPlate(initialChargePointState(c), 'B', 'RR-0000-FE');
-      assert.deepEqual(toPlugMessage(c, s, 0).plugs.map((p) => p.plate), ['-', 'RR-0000-FE']);
+      assert.deepEqual(
+        toPlugMessage(c, s, 0).plugs.map((p) => p.plate),
+        ['-', 'RR-0000-FE'],
+      );
     });
     it('valid reports pass; unknown extra fields are ignored', () => {
       const c = cp07();
       assert.deepEqual(validateDeviceReport(c, { plugs: [{ letter: 'A', pilot: 'D', currentA: 0, vendor: 'x' }], firmware: '1.2' }), []);
-      assert.deepEqual(validateDeviceReport(c, { plugs: [{ letter: 'A', pilot: 'B', currentA: 80, energyWh: 0, fault: '' }], devicePlugs: 1 }), []);
+      assert.deepEqual(
+        validateDeviceReport(c, { plugs: [{ letter: 'A', pilot: 'B', currentA: 80, energyWh: 0, fault: '' }], devicePlugs: 1 }),
+        [],
+      );
     });
     it('refuses bad reports: wrong types, missing fields, unknown plugs, NaN, negative or absurd currents, strings, arrays, null', () => {
       const c = single();
       const ok = { letter: 'A', pilot: 'C', currentA: 16 };
       const bad: unknown[] = [
-        null, undefined, 'report', 42, [], [ok], {}, { plugs: [] }, { plugs: 'A' }, { plugs: null }, { plugs: [null] }, { plugs: [[]] },
-        { plugs: [{ ...ok, letter: 'B' }] }, { plugs: [{ ...ok, letter: 'C' }] }, { plugs: [{ ...ok, letter: undefined }] },
-        { plugs: [{ ...ok, pilot: 'G' }] }, { plugs: [{ ...ok, pilot: 'c' }] }, { plugs: [{ letter: 'A', currentA: 1 }] },
-        { plugs: [{ ...ok, currentA: NaN }] }, { plugs: [{ ...ok, currentA: -1 }] }, { plugs: [{ ...ok, currentA: 1e6 }] },
-        { plugs: [{ ...ok, currentA: Infinity }] }, { plugs: [{ ...ok, currentA: '16' }] }, { plugs: [{ letter: 'A', pilot: 'C' }] },
-        { plugs: [{ ...ok, energyWh: -5 }] }, { plugs: [{ ...ok, energyWh: 'lots' }] },
-        { plugs: [{ ...ok, fault: 7 }] }, { plugs: [{ ...ok, fault: 'x'.repeat(201) }] }, { plugs: [{ ...ok, fault: 'bad\u0000' }] },
-        { plugs: [ok, ok] }, { plugs: [ok], devicePlugs: 0 }, { plugs: [ok], devicePlugs: 2.5 }, { plugs: [ok], devicePlugs: '2' },
+        null,
+        undefined,
+        'report',
+        42,
+        [],
+        [ok],
+        {},
+        { plugs: [] },
+        { plugs: 'A' },
+        { plugs: null },
+        { plugs: [null] },
+        { plugs: [[]] },
+        { plugs: [{ ...ok, letter: 'B' }] },
+        { plugs: [{ ...ok, letter: 'C' }] },
+        { plugs: [{ ...ok, letter: undefined }] },
+        { plugs: [{ ...ok, pilot: 'G' }] },
+        { plugs: [{ ...ok, pilot: 'c' }] },
+        { plugs: [{ letter: 'A', currentA: 1 }] },
+        { plugs: [{ ...ok, currentA: NaN }] },
+        { plugs: [{ ...ok, currentA: -1 }] },
+        { plugs: [{ ...ok, currentA: 1e6 }] },
+        { plugs: [{ ...ok, currentA: Infinity }] },
+        { plugs: [{ ...ok, currentA: '16' }] },
+        { plugs: [{ letter: 'A', pilot: 'C' }] },
+        { plugs: [{ ...ok, energyWh: -5 }] },
+        { plugs: [{ ...ok, energyWh: 'lots' }] },
+        { plugs: [{ ...ok, fault: 7 }] },
+        { plugs: [{ ...ok, fault: 'x'.repeat(201) }] },
+        { plugs: [{ ...ok, fault: 'bad\u0000' }] },
+        { plugs: [ok, ok] },
+        { plugs: [ok], devicePlugs: 0 },
+        { plugs: [ok], devicePlugs: 2.5 },
+        { plugs: [ok], devicePlugs: '2' },
       ];
       for (const b of bad) assert.ok(validateDeviceReport(c, b).length > 0, JSON.stringify(b));
     });
   });
 
   describe('R-OFF-2 setpoints → device commands', () => {
-    const sp = (plugs: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-      ({ chargePoint: 'CP07', plugs, offline: DEFAULT_OFFLINE, timestamp: 1, ...extra });
-    it('per-plug currents and this charge point\'s offline configuration', () => {
+    const sp = (plugs: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      chargePoint: 'CP07',
+      plugs,
+      offline: DEFAULT_OFFLINE,
+      timestamp: 1,
+      ...extra,
+    });
+    it("per-plug currents and this charge point's offline configuration", () => {
       const c = { ...cp07(), offline: { heartbeatS: 60, mode: 2 as const, currentA: 10 } };
       const r = setpointToCommand(c, sp({ A: 16, B: 0 }), 99);
       assert.deepEqual(r, {
         kind: 'command',
-        command: { chargePoint: 'CP07', address: '192.168.110.34', plugs: { A: 16, B: 0 }, offline: { heartbeatS: 60, mode: 2, currentA: 10 }, timestamp: 99 },
+        command: {
+          chargePoint: 'CP07',
+          address: '192.168.110.34',
+          plugs: { A: 16, B: 0 },
+          offline: { heartbeatS: 60, mode: 2, currentA: 10 },
+          timestamp: 99,
+        },
       });
     });
     it('a setpoint for another charge point is ignored (one balancer output feeds all charge points)', () => {
@@ -252,10 +390,28 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
     it('refuses currents between 0 and 6 A, above the plug maximum, negative, NaN, text, and unknown plugs', () => {
       const c = cp07(); // A max 32, B max 16
       const bad: unknown[] = [
-        null, 'setpoint', [], 5, {}, { plugs: { A: 8 } }, { chargePoint: 7, plugs: { A: 8 } },
-        sp({ A: 3 }), sp({ A: 33 }), sp({ B: 17 }), sp({ A: -8 }), sp({ A: NaN }), sp({ A: Infinity }), sp({ A: '16' }),
-        sp({ A: null }), sp({ A: [16] }), sp({ C: 8 }), sp({ a: 8 }), sp(null as never), { chargePoint: 'CP07', plugs: [16] },
-        sp({ A: 8 }, { offline: { heartbeatS: 1, mode: 3, currentA: 8 } }), sp({ A: 8 }, { offline: 'none' }),
+        null,
+        'setpoint',
+        [],
+        5,
+        {},
+        { plugs: { A: 8 } },
+        { chargePoint: 7, plugs: { A: 8 } },
+        sp({ A: 3 }),
+        sp({ A: 33 }),
+        sp({ B: 17 }),
+        sp({ A: -8 }),
+        sp({ A: NaN }),
+        sp({ A: Infinity }),
+        sp({ A: '16' }),
+        sp({ A: null }),
+        sp({ A: [16] }),
+        sp({ C: 8 }),
+        sp({ a: 8 }),
+        sp(null as never),
+        { chargePoint: 'CP07', plugs: [16] },
+        sp({ A: 8 }, { offline: { heartbeatS: 1, mode: 3, currentA: 8 } }),
+        sp({ A: 8 }, { offline: 'none' }),
       ];
       for (const b of bad) assert.equal(setpointToCommand(c, b, 0).kind, 'error', JSON.stringify(b));
       assert.equal(setpointToCommand(single(), sp({ B: 8 }, { chargePoint: 'CP02' }), 0).kind, 'error');
@@ -271,7 +427,16 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
       const c = cp07();
       let s = initialChargePointState(c);
       assert.equal(statusText(c, s, {}), 'waiting for device');
-      s = applyDeviceReport(s, { plugs: [{ letter: 'A', pilot: 'C', currentA: 16 }, { letter: 'B', pilot: 'B', currentA: 0 }] }, 0).state;
+      s = applyDeviceReport(
+        s,
+        {
+          plugs: [
+            { letter: 'A', pilot: 'C', currentA: 16 },
+            { letter: 'B', pilot: 'B', currentA: 0 },
+          ],
+        },
+        0,
+      ).state;
       assert.equal(statusText(c, s, { A: 16, B: 0 }), 'A 16 A · B paused');
       assert.equal(statusText({ ...c, enabled: false }, s, {}), 'disabled');
       assert.equal(statusText(c, markOffline(s), {}), 'OFFLINE');

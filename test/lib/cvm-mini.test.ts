@@ -1,6 +1,21 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import { CVM_MINI_MAP, CVM_QUANTITY, CVM_REQUEST, buildRequest, checkModbusRequest, decodeRegisters, encodeRegisters, extractRegisters, int32, modbusErrorText, offlineMeter, parseReaderConfig, words, type CvmReading } from '../../lib/cvm-mini/cvm-mini';
+import {
+  CVM_MINI_MAP,
+  CVM_QUANTITY,
+  CVM_REQUEST,
+  buildRequest,
+  checkModbusRequest,
+  decodeRegisters,
+  encodeRegisters,
+  extractRegisters,
+  int32,
+  modbusErrorText,
+  offlineMeter,
+  parseReaderConfig,
+  words,
+  type CvmReading,
+} from '../../lib/cvm-mini/cvm-mini';
 import { METER_DEFAULTS, SANITY } from '../../lib/shared/params';
 
 const NOW = 1_700_000_000_000;
@@ -39,20 +54,35 @@ const sample: CvmReading = {
 };
 
 describe('lib/cvm-mini — CVM-MINI register map and decoding (R-MTR-1)', () => {
-  it('R-MTR-1: the manual\'s frame example, reply 0000 084D, is 212.5 V on L1', () => {
+  it("R-MTR-1: the manual's frame example, reply 0000 084D, is 212.5 V on L1", () => {
     const regs = new Array(CVM_QUANTITY).fill(0);
     regs[0x00] = 0x0000;
     regs[0x01] = 0x084d;
     assert.equal(decodeOk(regs).voltageV![0], 212.5);
   });
 
-  it('R-MTR-1: the map holds the manual\'s 15 per-phase variables at the manual\'s addresses, plus 0x1E and 0x28 from sibling meters', () => {
+  it("R-MTR-1: the map holds the manual's 15 per-phase variables at the manual's addresses, plus 0x1E and 0x28 from sibling meters", () => {
     const addr = (q: string, p: number | null) => CVM_MINI_MAP.find((r) => r.quantity === q && r.phase === p)!.address;
-    assert.deepEqual([0, 1, 2].map((p) => addr('voltage', p)), [0x00, 0x0a, 0x14]);
-    assert.deepEqual([0, 1, 2].map((p) => addr('current', p)), [0x02, 0x0c, 0x16]);
-    assert.deepEqual([0, 1, 2].map((p) => addr('activePower', p)), [0x04, 0x0e, 0x18]);
-    assert.deepEqual([0, 1, 2].map((p) => addr('reactivePower', p)), [0x06, 0x10, 0x1a]);
-    assert.deepEqual([0, 1, 2].map((p) => addr('powerFactor', p)), [0x08, 0x12, 0x1c]);
+    assert.deepEqual(
+      [0, 1, 2].map((p) => addr('voltage', p)),
+      [0x00, 0x0a, 0x14],
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((p) => addr('current', p)),
+      [0x02, 0x0c, 0x16],
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((p) => addr('activePower', p)),
+      [0x04, 0x0e, 0x18],
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((p) => addr('reactivePower', p)),
+      [0x06, 0x10, 0x1a],
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((p) => addr('powerFactor', p)),
+      [0x08, 0x12, 0x1c],
+    );
     assert.equal(addr('totalActivePower', null), 0x1e);
     assert.equal(addr('frequency', null), 0x28);
     assert.equal(CVM_MINI_MAP.filter((r) => r.source.startsWith('CVM-MINI manual')).length, 15);
@@ -64,7 +94,9 @@ describe('lib/cvm-mini — CVM-MINI register map and decoding (R-MTR-1)', () => 
 
   it('R-MTR-1: every register decodes to its own field with its own scale', () => {
     const values: Record<number, number> = {};
-    CVM_MINI_MAP.forEach((r, k) => { values[r.address] = 10 + k; }); // distinct small raw values
+    CVM_MINI_MAP.forEach((r, k) => {
+      values[r.address] = 10 + k;
+    }); // distinct small raw values
     values[0x28] = 500; // 50.0 Hz, in the plausible band
     const m = decodeOk(regsWith(values));
     for (let p = 0; p < 3; p++) {
@@ -124,25 +156,30 @@ describe('lib/cvm-mini — CVM-MINI register map and decoding (R-MTR-1)', () => 
       fc.integer({ min: -100, max: 100 }),
     );
     fc.assert(
-      fc.property(fc.tuple(phase, phase, phase), fc.integer({ min: -3_000_000, max: 3_000_000 }), fc.integer({ min: 400, max: 700 }), (ph, total, f10) => {
-        const reading: CvmReading = {
-          voltageV: ph.map((x) => x[0] / 10) as [number, number, number],
-          currentA: ph.map((x) => x[1] / 1000) as [number, number, number],
-          powerW: ph.map((x) => x[2]) as [number, number, number],
-          reactivePowerVar: ph.map((x) => x[3]) as [number, number, number],
-          powerFactor: ph.map((x) => x[4] / 100) as [number, number, number],
-          totalPowerW: total,
-          frequencyHz: f10 / 10,
-        };
-        const m = decodeOk(encodeRegisters(reading));
-        assert.deepEqual(m.voltageV, reading.voltageV);
-        assert.deepEqual(m.currentA, reading.currentA);
-        assert.deepEqual(m.powerW, reading.powerW);
-        assert.deepEqual(m.reactivePowerVar, reading.reactivePowerVar);
-        assert.deepEqual(m.powerFactor, reading.powerFactor);
-        assert.equal(m.totalPowerW, total);
-        assert.equal(m.frequencyHz, f10 / 10);
-      }),
+      fc.property(
+        fc.tuple(phase, phase, phase),
+        fc.integer({ min: -3_000_000, max: 3_000_000 }),
+        fc.integer({ min: 400, max: 700 }),
+        (ph, total, f10) => {
+          const reading: CvmReading = {
+            voltageV: ph.map((x) => x[0] / 10) as [number, number, number],
+            currentA: ph.map((x) => x[1] / 1000) as [number, number, number],
+            powerW: ph.map((x) => x[2]) as [number, number, number],
+            reactivePowerVar: ph.map((x) => x[3]) as [number, number, number],
+            powerFactor: ph.map((x) => x[4] / 100) as [number, number, number],
+            totalPowerW: total,
+            frequencyHz: f10 / 10,
+          };
+          const m = decodeOk(encodeRegisters(reading));
+          assert.deepEqual(m.voltageV, reading.voltageV);
+          assert.deepEqual(m.currentA, reading.currentA);
+          assert.deepEqual(m.powerW, reading.powerW);
+          assert.deepEqual(m.reactivePowerVar, reading.reactivePowerVar);
+          assert.deepEqual(m.powerFactor, reading.powerFactor);
+          assert.equal(m.totalPowerW, total);
+          assert.equal(m.frequencyHz, f10 / 10);
+        },
+      ),
     );
   });
 
@@ -180,7 +217,10 @@ describe('lib/cvm-mini — CVM-MINI register map and decoding (R-MTR-1)', () => 
 
     it('voltage outside 0..500 V on any phase', () => {
       for (const p of [0, 1, 2]) {
-        assert.match(decodeErr(regsWith({ [p * 10]: SANITY.maxVoltageV * 10 + 1 })), new RegExp(`L${p + 1} voltage 500.1 V is outside 0..500 V`));
+        assert.match(
+          decodeErr(regsWith({ [p * 10]: SANITY.maxVoltageV * 10 + 1 })),
+          new RegExp(`L${p + 1} voltage 500.1 V is outside 0..500 V`),
+        );
         assert.match(decodeErr(regsWith({ [p * 10]: -10 })), /voltage -1 V is outside/);
       }
       assert.equal(decodeOk(regsWith({ 0: SANITY.maxVoltageV * 10 })).voltageV![0], SANITY.maxVoltageV);
@@ -230,7 +270,14 @@ describe('lib/cvm-mini — CVM-MINI register map and decoding (R-MTR-1)', () => 
     });
 
     it('no registers anywhere → a clear error', () => {
-      for (const msg of [{}, { payload: 'hello' }, { payload: 5 }, { payload: null }, { payload: { type: 'Buffer', data: 'x' } }, { responseBuffer: 'x' }]) {
+      for (const msg of [
+        {},
+        { payload: 'hello' },
+        { payload: 5 },
+        { payload: null },
+        { payload: { type: 'Buffer', data: 'x' } },
+        { responseBuffer: 'x' },
+      ]) {
         const found = extractRegisters(msg);
         assert.equal(found.ok, false);
         assert.match((found as { error: string }).error, /no registers/);
@@ -260,15 +307,27 @@ describe('lib/cvm-mini — CVM-MINI register map and decoding (R-MTR-1)', () => 
 
   it('R-ERR-1: reader configuration: defaults from METER_DEFAULTS, each field validated', () => {
     const d = parseReaderConfig({});
-    assert.deepEqual(d, { ok: true, config: { unitId: 1, fc: 4, pollS: METER_DEFAULTS.pollS, watchdogS: METER_DEFAULTS.watchdogS, poll: true } });
+    assert.deepEqual(d, {
+      ok: true,
+      config: { unitId: 1, fc: 4, pollS: METER_DEFAULTS.pollS, watchdogS: METER_DEFAULTS.watchdogS, poll: true },
+    });
     assert.deepEqual(parseReaderConfig({ unitId: '7', fc: '3', pollS: '0.5', watchdogS: '2', poll: false }), {
-      ok: true, config: { unitId: 7, fc: 3, pollS: 0.5, watchdogS: 2, poll: false },
+      ok: true,
+      config: { unitId: 7, fc: 3, pollS: 0.5, watchdogS: 2, poll: false },
     });
     const bad: [Record<string, unknown>, RegExp][] = [
-      [{ unitId: 0 }, /unit id/], [{ unitId: 248 }, /unit id/], [{ unitId: 1.5 }, /unit id/], [{ unitId: 'x' }, /unit id/],
-      [{ fc: 1 }, /function code/], [{ fc: 'four' }, /function code/],
-      [{ pollS: 0 }, /poll interval/], [{ pollS: 'NaN' }, /poll interval/], [{ pollS: 3601 }, /poll interval/],
-      [{ watchdogS: 0.5 }, /watchdog/], [{ watchdogS: 301 }, /watchdog/], [{ watchdogS: ' ' }, /watchdog/],
+      [{ unitId: 0 }, /unit id/],
+      [{ unitId: 248 }, /unit id/],
+      [{ unitId: 1.5 }, /unit id/],
+      [{ unitId: 'x' }, /unit id/],
+      [{ fc: 1 }, /function code/],
+      [{ fc: 'four' }, /function code/],
+      [{ pollS: 0 }, /poll interval/],
+      [{ pollS: 'NaN' }, /poll interval/],
+      [{ pollS: 3601 }, /poll interval/],
+      [{ watchdogS: 0.5 }, /watchdog/],
+      [{ watchdogS: 301 }, /watchdog/],
+      [{ watchdogS: ' ' }, /watchdog/],
       [{ poll: 'yes' }, /poll must be/],
     ];
     for (const [raw, re] of bad) {

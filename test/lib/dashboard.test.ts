@@ -1,6 +1,34 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import { addPowerSample, amps, analyserView, consumptionView, dateTime, emptyPowerHistory, isPowerHistory, kw, niceAxis, num, paramsEdit, paramsView, plateEdit, plugsView, powerChart, powerView, safeLink, scheduleEdit, scheduleView, slotLabel, STATE_NAMES, statusProblems, tableView, transactionsView, POWER_BUCKET_MS, POWER_HISTORY_MS, POWER_LIVE_MAX } from '../../lib/dashboard/dashboard';
+import {
+  addPowerSample,
+  amps,
+  analyserView,
+  consumptionView,
+  dateTime,
+  emptyPowerHistory,
+  isPowerHistory,
+  kw,
+  niceAxis,
+  num,
+  paramsEdit,
+  paramsView,
+  plateEdit,
+  plugsView,
+  powerChart,
+  powerView,
+  safeLink,
+  scheduleEdit,
+  scheduleView,
+  slotLabel,
+  STATE_NAMES,
+  statusProblems,
+  tableView,
+  transactionsView,
+  POWER_BUCKET_MS,
+  POWER_HISTORY_MS,
+  POWER_LIVE_MAX,
+} from '../../lib/dashboard/dashboard';
 import { DEFAULT_PARAMS, PARAM_SPECS } from '../../lib/shared/params';
 import { statusOf } from '../../lib/core/status';
 import type { PhaseGroupRow, StatusMessage } from '../../lib/shared/types';
@@ -15,14 +43,22 @@ function siteStatus(opts: { priority?: boolean } = {}): StatusMessage {
     slots[hour] = true;
     site.apply({ type: 'schedule', schedule: { enabled: true, slots } });
   }
-  site.report({ name: 'CP01', index: 1, plugs: [
-    { letter: 'A', phase: 'L1', pilot: 'C', measuredA: 15, plate: 'AE-1111-FF', priority: true },
-    { letter: 'B', phase: 'L1', pilot: 'A' },
-  ] });
-  site.report({ name: 'CP02', index: 2, plugs: [
-    { letter: 'A', phase: 'L2', pilot: 'C', measuredA: 14, plate: '<img src=x onerror=alert(1)>' },
-    { letter: 'B', phase: null },
-  ] });
+  site.report({
+    name: 'CP01',
+    index: 1,
+    plugs: [
+      { letter: 'A', phase: 'L1', pilot: 'C', measuredA: 15, plate: 'AE-1111-FF', priority: true },
+      { letter: 'B', phase: 'L1', pilot: 'A' },
+    ],
+  });
+  site.report({
+    name: 'CP02',
+    index: 2,
+    plugs: [
+      { letter: 'A', phase: 'L2', pilot: 'C', measuredA: 14, plate: '<img src=x onerror=alert(1)>' },
+      { letter: 'B', phase: null },
+    ],
+  });
   site.meter([20, 21, 22]);
   site.run(10, [20, 21, 22]);
   return statusOf(site.state, site.now);
@@ -30,10 +66,16 @@ function siteStatus(opts: { priority?: boolean } = {}): StatusMessage {
 
 describe('lib/dashboard — formatting and names', () => {
   it('names every load state as the manual does (SPEC §4)', () => {
-    assert.deepEqual(Object.values(STATE_NAMES), ['Available power', 'Power decreasing', 'Limited power', 'Power exceeded', 'Unavailable power']);
+    assert.deepEqual(Object.values(STATE_NAMES), [
+      'Available power',
+      'Power decreasing',
+      'Limited power',
+      'Power exceeded',
+      'Unavailable power',
+    ]);
   });
 
-  it('rounds like the manual\'s table: 13.333 → 13.3, 19.75 → 19.8, 80 → 80', () => {
+  it("rounds like the manual's table: 13.333 → 13.3, 19.75 → 19.8, 80 → 80", () => {
     assert.equal(num(80 / 6), '13.3');
     assert.equal(num(19.75), '19.8');
     assert.equal(num(80), '80');
@@ -50,17 +92,19 @@ describe('lib/dashboard — formatting and names', () => {
     assert.equal(slotLabel(23), '23h - 00h');
   });
 
-  it('shows times in the site\'s time zone', () => {
+  it("shows times in the site's time zone", () => {
     assert.equal(dateTime(Date.UTC(2026, 6, 1, 10, 0, 0), 'Europe/Madrid'), '2026-07-01 12:00:00');
     assert.equal(dateTime(null, 'Europe/Madrid'), '–');
   });
 
   it('niceAxis gives a round top above the maximum', () => {
     assert.deepEqual(niceAxis(37.4), { top: 40, step: 10 });
-    fc.assert(fc.property(fc.double({ min: 0.01, max: 1e6, noNaN: true }), (m) => {
-      const a = niceAxis(m);
-      return a.top >= m && a.top / a.step <= 5 + 1e-9 && a.step > 0;
-    }));
+    fc.assert(
+      fc.property(fc.double({ min: 0.01, max: 1e6, noNaN: true }), (m) => {
+        const a = niceAxis(m);
+        return a.top >= m && a.top / a.step <= 5 + 1e-9 && a.step > 0;
+      }),
+    );
   });
 });
 
@@ -79,9 +123,15 @@ describe('lib/dashboard — plug status screen (R-CP-4, R-CP-6)', () => {
   it('lists every plug under its charge point with id, named colour-coded status, vehicle indicator, currents and plate', () => {
     const s = siteStatus();
     const v = plugsView(s);
-    assert.deepEqual(v.chargePoints.map((c) => c.name), ['CP01', 'CP02']);
+    assert.deepEqual(
+      v.chargePoints.map((c) => c.name),
+      ['CP01', 'CP02'],
+    );
     const all = v.chargePoints.flatMap((c) => c.plugs);
-    assert.deepEqual(all.map((p) => p.idText), ['01', '02', '03', '04']);
+    assert.deepEqual(
+      all.map((p) => p.idText),
+      ['01', '02', '03', '04'],
+    );
     const p1 = all[0];
     assert.equal(p1.statusLabel, 'CHARGING');
     assert.equal(p1.vehicle, 'Priority · plugged in');
@@ -104,11 +154,28 @@ describe('lib/dashboard — table per phases (SPEC §4)', () => {
   it('schedule off: one group ALL, nine rows, L1 L2 L3, STATE named', () => {
     const s = siteStatus();
     const v = tableView(s);
-    assert.deepEqual(v.groups.map((g) => g.name), ['ALL']);
-    assert.deepEqual(v.columns.map((c) => c.phase), ['L1', 'L2', 'L3']);
-    assert.deepEqual(v.rows.map((r) => r.label), [
-      'STATE', 'MAX. ALLOWED PLUGS', 'CHARGING', 'PAUSED', 'TOTAL PLUGS', 'AVAILABLE CURRENT (A)', 'SHARED CURRENT (A)', 'NEXT ALLOWED PLUG', 'NEXT PAUSED PLUG',
-    ]);
+    assert.deepEqual(
+      v.groups.map((g) => g.name),
+      ['ALL'],
+    );
+    assert.deepEqual(
+      v.columns.map((c) => c.phase),
+      ['L1', 'L2', 'L3'],
+    );
+    assert.deepEqual(
+      v.rows.map((r) => r.label),
+      [
+        'STATE',
+        'MAX. ALLOWED PLUGS',
+        'CHARGING',
+        'PAUSED',
+        'TOTAL PLUGS',
+        'AVAILABLE CURRENT (A)',
+        'SHARED CURRENT (A)',
+        'NEXT ALLOWED PLUG',
+        'NEXT PAUSED PLUG',
+      ],
+    );
     const l1 = s.table.ALL!.L1!;
     assert.equal(v.rows[0].cells[0].text, String(l1.state));
     assert.equal(v.rows[0].cells[0].sub, STATE_NAMES[l1.state]);
@@ -120,23 +187,54 @@ describe('lib/dashboard — table per phases (SPEC §4)', () => {
     const s = siteStatus({ priority: true });
     assert.equal(s.priorityActive, true);
     const v = tableView(s);
-    assert.deepEqual(v.groups.map((g) => g.name), ['PRIORITY', 'NORMAL']);
+    assert.deepEqual(
+      v.groups.map((g) => g.name),
+      ['PRIORITY', 'NORMAL'],
+    );
     assert.equal(v.columns.length, 6);
     assert.match(v.mode, /PRIORITY/);
   });
 
   it('reproduces the manual\'s ALL figures: L1 A=80 n=4 w=2 → "1 · Available power", shared 13.3, next plugs', () => {
     const base = siteStatus();
-    const row = (availableA: number, charging: number, paused: number, maxAllowed: number, nextAllowed: number, nextPaused: number): PhaseGroupRow => ({
-      state: 1, maxAllowed, charging, paused, total: 9, availableA, sharedA: availableA / maxAllowed, nextAllowed, nextPaused,
+    const row = (
+      availableA: number,
+      charging: number,
+      paused: number,
+      maxAllowed: number,
+      nextAllowed: number,
+      nextPaused: number,
+    ): PhaseGroupRow => ({
+      state: 1,
+      maxAllowed,
+      charging,
+      paused,
+      total: 9,
+      availableA,
+      sharedA: availableA / maxAllowed,
+      nextAllowed,
+      nextPaused,
     });
-    const s: StatusMessage = { ...base, priorityActive: false, table: { PRIORITY: null, NORMAL: null, ALL: {
-      L1: row(80, 4, 2, 6, 17, 14), L2: row(79, 3, 2, 5, 15, 12), L3: row(79, 3, 1, 4, 16, 13),
-    } } };
+    const s: StatusMessage = {
+      ...base,
+      priorityActive: false,
+      table: {
+        PRIORITY: null,
+        NORMAL: null,
+        ALL: {
+          L1: row(80, 4, 2, 6, 17, 14),
+          L2: row(79, 3, 2, 5, 15, 12),
+          L3: row(79, 3, 1, 4, 16, 13),
+        },
+      },
+    };
     const v = tableView(s);
     const byLabel = (l: string) => v.rows.find((r) => r.label === l)!.cells.map((c) => c.text);
     assert.deepEqual(byLabel('STATE'), ['1', '1', '1']);
-    assert.deepEqual(v.rows[0].cells.map((c) => c.sub), ['Available power', 'Available power', 'Available power']);
+    assert.deepEqual(
+      v.rows[0].cells.map((c) => c.sub),
+      ['Available power', 'Available power', 'Available power'],
+    );
     assert.deepEqual(byLabel('MAX. ALLOWED PLUGS'), ['6', '5', '4']);
     assert.deepEqual(byLabel('SHARED CURRENT (A)'), ['13.3', '15.8', '19.8']);
     assert.deepEqual(byLabel('NEXT ALLOWED PLUG'), ['17', '15', '16']);
@@ -151,7 +249,10 @@ describe('lib/dashboard — consumption, analyser, parameters, schedule, transac
     assert.deepEqual(v.phases, ['L1', 'L2', 'L3']);
     const row = (l: string) => v.rows.find((r) => r.label === l)!.cells;
     assert.deepEqual(row('MCCB MAX. CURRENT (A)'), ['50', '50', '50']);
-    assert.deepEqual(row('BUILDING CONSUMPTION (A)'), (['L1', 'L2', 'L3'] as const).map((ph) => num(s.consumption[ph]!.buildingA)));
+    assert.deepEqual(
+      row('BUILDING CONSUMPTION (A)'),
+      (['L1', 'L2', 'L3'] as const).map((ph) => num(s.consumption[ph]!.buildingA)),
+    );
     assert.deepEqual(row('EV CONSUMPTION (A)'), ['15', '14', '0']);
     const b = v.bars[0];
     assert.equal(b.limitPct, 100);
@@ -172,7 +273,10 @@ describe('lib/dashboard — consumption, analyser, parameters, schedule, transac
 
   it('parameters: every PARAM_SPECS entry with its value and unit', () => {
     const v = paramsView(DEFAULT_PARAMS);
-    assert.deepEqual(v.rows.map((r) => r.key), PARAM_SPECS.map((s) => s.key));
+    assert.deepEqual(
+      v.rows.map((r) => r.key),
+      PARAM_SPECS.map((s) => s.key),
+    );
     const mccb = v.rows.find((r) => r.key === 'mccbA')!;
     assert.equal(mccb.text, '50 A');
     assert.equal(mccb.range, '6 – 6300 A');
@@ -191,7 +295,17 @@ describe('lib/dashboard — consumption, analyser, parameters, schedule, transac
   it('transactions: open sessions first, then newest, with units', () => {
     const s = siteStatus();
     const t0 = s.timestamp - 3600_000;
-    const closed = { plugId: 3, chargePoint: 'CP02', letter: 'A' as const, plate: 'X', start: t0, stop: t0 + 1800_000, energyWh: 5500, peakA: 16, pauses: 1 };
+    const closed = {
+      plugId: 3,
+      chargePoint: 'CP02',
+      letter: 'A' as const,
+      plate: 'X',
+      start: t0,
+      stop: t0 + 1800_000,
+      energyWh: 5500,
+      peakA: 16,
+      pauses: 1,
+    };
     const v = transactionsView({ ...s, transactions: [closed, ...s.transactions] });
     assert.equal(v.rows[0].open, true);
     const last = v.rows[v.rows.length - 1];
@@ -219,18 +333,23 @@ describe('lib/dashboard — power history (R-MON-4)', () => {
   });
 
   it('never keeps more than 24 h (≤ 1440 buckets) nor more than the live window, whatever the readings', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 400_000 }), { minLength: 1, maxLength: 300 }), (gaps) => {
-      let h = emptyPowerHistory();
-      let t = Date.UTC(2026, 0, 1);
-      for (const g of gaps) {
-        t += g * 1000;
-        h = addPowerSample(h, p(1000), t);
-      }
-      return h.buckets.length <= POWER_HISTORY_MS / POWER_BUCKET_MS &&
-        h.buckets.every((b) => b.t > t - POWER_HISTORY_MS) &&
-        h.live.length <= POWER_LIVE_MAX &&
-        isPowerHistory(JSON.parse(JSON.stringify(h)));
-    }), { numRuns: 50 });
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 400_000 }), { minLength: 1, maxLength: 300 }), (gaps) => {
+        let h = emptyPowerHistory();
+        let t = Date.UTC(2026, 0, 1);
+        for (const g of gaps) {
+          t += g * 1000;
+          h = addPowerSample(h, p(1000), t);
+        }
+        return (
+          h.buckets.length <= POWER_HISTORY_MS / POWER_BUCKET_MS &&
+          h.buckets.every((b) => b.t > t - POWER_HISTORY_MS) &&
+          h.live.length <= POWER_LIVE_MAX &&
+          isPowerHistory(JSON.parse(JSON.stringify(h)))
+        );
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it('a day of 1 s readings stays at 1440 buckets', () => {
@@ -261,12 +380,17 @@ describe('lib/dashboard — power history (R-MON-4)', () => {
     assert.equal(c.maxKW, 40);
     const total = c.series.find((s) => s.key === 'total')!;
     assert.equal(total.segments.length, 2);
-    for (const s of c.series) for (const seg of s.segments) for (const xy of seg.split(' ')) {
-      const [x, y] = xy.split(',').map(Number);
-      assert.ok(x >= c.plot.left - 1e-9 && x <= c.plot.right + 1e-9, `x ${x}`);
-      assert.ok(y >= c.plot.top - 1e-9 && y <= c.plot.bottom + 1e-9, `y ${y}`);
-    }
-    assert.deepEqual(c.xTicks.map((t) => t.label), ['10:00', '10:05', '10:11']);
+    for (const s of c.series)
+      for (const seg of s.segments)
+        for (const xy of seg.split(' ')) {
+          const [x, y] = xy.split(',').map(Number);
+          assert.ok(x >= c.plot.left - 1e-9 && x <= c.plot.right + 1e-9, `x ${x}`);
+          assert.ok(y >= c.plot.top - 1e-9 && y <= c.plot.bottom + 1e-9, `y ${y}`);
+        }
+    assert.deepEqual(
+      c.xTicks.map((t) => t.label),
+      ['10:00', '10:05', '10:11'],
+    );
     assert.equal(c.yTicks[c.yTicks.length - 1].label, '40 kW');
   });
 
@@ -274,7 +398,10 @@ describe('lib/dashboard — power history (R-MON-4)', () => {
     const s = siteStatus();
     const h = addPowerSample(emptyPowerHistory(), s.power, s.timestamp);
     const v = powerView(s, h);
-    assert.deepEqual(v.now.map((k) => k.label), ['Building', 'EV', 'Total', 'Contracted']);
+    assert.deepEqual(
+      v.now.map((k) => k.label),
+      ['Building', 'EV', 'Total', 'Contracted'],
+    );
     assert.equal(v.now[3].value, '36 kW');
     assert.equal(v.now[2].value, kw(s.power.totalW));
     assert.equal(v.live.points, 1);
@@ -284,7 +411,10 @@ describe('lib/dashboard — power history (R-MON-4)', () => {
 describe('lib/dashboard — edits re-validated on the server (R-ERR-1, R-CP-6, R-MON-3, R-PRIO-1)', () => {
   it('plate edit: trimmed, "-" allowed, empty refused, unknown plug refused', () => {
     const s = siteStatus();
-    assert.deepEqual(plateEdit(s, { plugId: 1, plate: '  AB-123 ' }), { ok: true, msg: { topic: 'plate', payload: { plugId: 1, plate: 'AB-123' } } });
+    assert.deepEqual(plateEdit(s, { plugId: 1, plate: '  AB-123 ' }), {
+      ok: true,
+      msg: { topic: 'plate', payload: { plugId: 1, plate: 'AB-123' } },
+    });
     assert.equal(plateEdit(s, { plugId: 1, plate: '-' }).ok, true);
     const empty = plateEdit(s, { plugId: 1, plate: '   ' });
     assert.equal(empty.ok, false);
@@ -297,7 +427,7 @@ describe('lib/dashboard — edits re-validated on the server (R-ERR-1, R-CP-6, R
     assert.equal(plateEdit(s, { plugId: 1, plate: '<img src=x onerror=alert(1)>' }).ok, true);
   });
 
-  it('parameter edit: checked against the current parameters with the balancer\'s rules', () => {
+  it("parameter edit: checked against the current parameters with the balancer's rules", () => {
     assert.deepEqual(paramsEdit(DEFAULT_PARAMS, { mccbA: 63 }), { ok: true, msg: { topic: 'params', payload: { mccbA: 63 } } });
     assert.equal(paramsEdit(DEFAULT_PARAMS, { mccbA: 2 }).ok, false);
     assert.equal(paramsEdit(DEFAULT_PARAMS, { mccbA: '63' }).ok, false);

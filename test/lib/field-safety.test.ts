@@ -25,7 +25,11 @@ function plugVerdict(site: Site, edit: (m: any) => void): string | null {
 }
 
 function meterVerdict(site: Site, fields: Record<string, unknown>): string | null {
-  const r = step(site.state, { type: 'meter', meter: { online: true, currentA: [1, 2, 3], timestamp: site.now, ...fields } } as DlmEvent, site.now);
+  const r = step(
+    site.state,
+    { type: 'meter', meter: { online: true, currentA: [1, 2, 3], timestamp: site.now, ...fields } } as DlmEvent,
+    site.now,
+  );
   if (r.error) assert.equal(r.state, site.state);
   return r.error;
 }
@@ -34,20 +38,44 @@ describe('issue 9 item 7 — the balancer refuses every out-of-range field exact
   const site = new Site({ analyserEnabled: false });
 
   /** [field, setter, accepted values, refused values] */
-  const entry = (f: string) => (v: unknown) => (m: any) => { m.plugs[0][f] = v; };
-  const header = (f: string) => (v: unknown) => (m: any) => { m[f] = v; };
+  const entry = (f: string) => (v: unknown) => (m: any) => {
+    m.plugs[0][f] = v;
+  };
+  const header = (f: string) => (v: unknown) => (m: any) => {
+    m[f] = v;
+  };
   const cases: [string, (v: unknown) => (m: any) => void, unknown[], unknown[]][] = [
-    ['plugs[].maxCurrentA (6–80 A)', entry('maxCurrentA'), [PLUG_MAX_LIMITS.min, 32, PLUG_MAX_LIMITS.max], [5.9, 80.1, 500, -1, NaN, '32', null]],
+    [
+      'plugs[].maxCurrentA (6–80 A)',
+      entry('maxCurrentA'),
+      [PLUG_MAX_LIMITS.min, 32, PLUG_MAX_LIMITS.max],
+      [5.9, 80.1, 500, -1, NaN, '32', null],
+    ],
     ['plugs[].measuredA (0–80 A)', entry('measuredA'), [0, 12.5, 80], [-0.1, 80.1, 10000, Infinity, '1']],
     ['plugs[].energyWh (0–1 GWh)', entry('energyWh'), [0, 1e6, ENERGY_MAX_WH], [-1, ENERGY_MAX_WH + 1, NaN, '5']],
-    ['plugs[].fault (text ≤ 200, no control characters)', entry('fault'), [undefined, null, 'E12 overcurrent', 'x'.repeat(FAULT_MAX_LENGTH)], ['x'.repeat(FAULT_MAX_LENGTH + 1), 'bad\u0007bell', 42]],
+    [
+      'plugs[].fault (text ≤ 200, no control characters)',
+      entry('fault'),
+      [undefined, null, 'E12 overcurrent', 'x'.repeat(FAULT_MAX_LENGTH)],
+      ['x'.repeat(FAULT_MAX_LENGTH + 1), 'bad\u0007bell', 42],
+    ],
     ['plugs[].pilot (A–F)', entry('pilot'), ['A', 'B', 'C', 'D', 'E', 'F'], ['G', 'c', '', null]],
     ['plugs[].phase (L1–L3 or null)', entry('phase'), ['L1', 'L2', 'L3', null], ['L4', 'l1', 1]],
     ['plugs[].priority (boolean)', entry('priority'), [true, false], ['true', 1, null]],
-    ['plugs[].plate (1–32 characters, no control characters)', entry('plate'), ['-', 'AE-1111-FF', 'x'.repeat(32)], ['', 'x'.repeat(33), 'a\nb', 7]],
+    [
+      'plugs[].plate (1–32 characters, no control characters)',
+      entry('plate'),
+      ['-', 'AE-1111-FF', 'x'.repeat(32)],
+      ['', 'x'.repeat(33), 'a\nb', 7],
+    ],
     ['plugs[].id (2k-1 / 2k, R-CP-2)', entry('id'), [1], [2, 0, '1']],
     ['plugs[].letter (A / B)', entry('letter'), ['A'], ['C', 'a', null]],
-    ['chargePoint (name ≤ 64, no control characters)', header('chargePoint'), ['CP01', 'x'.repeat(NAME_MAX_LENGTH)], ['', '  ', 'x'.repeat(NAME_MAX_LENGTH + 1), 'CP\u000001', 5]],
+    [
+      'chargePoint (name ≤ 64, no control characters)',
+      header('chargePoint'),
+      ['CP01', 'x'.repeat(NAME_MAX_LENGTH)],
+      ['', '  ', 'x'.repeat(NAME_MAX_LENGTH + 1), 'CP\u000001', 5],
+    ],
     ['index (1–100 000)', header('index'), [1], [0, INDEX_MAX + 1, 1.5, '1']],
     ['address (text ≤ 256)', header('address'), [undefined, '', 'x'.repeat(ADDRESS_MAX_LENGTH)], ['x'.repeat(ADDRESS_MAX_LENGTH + 1), 5]],
     ['devicePlugs (1–16)', header('devicePlugs'), [undefined, null, 1, 2, DEVICE_PLUGS_MAX], [0, DEVICE_PLUGS_MAX + 1, 1.5, '2']],
@@ -55,9 +83,30 @@ describe('issue 9 item 7 — the balancer refuses every out-of-range field exact
     ['online (boolean)', header('online'), [true, false], [0, undefined]],
     ['reported (boolean, optional)', header('reported'), [undefined, true, false], [0, 'no', null]],
     ['timestamp (ms, optional)', header('timestamp'), [undefined, 0, 1.7e12], [-1, 'now', Infinity]],
-    ['offline.mode (0–3)', (v) => (m) => { m.offline.mode = v; }, [0, 1, 2, 3], [4, -1, '3']],
-    ['offline.currentA (6–80 A)', (v) => (m) => { m.offline.currentA = v; }, [6, 80], [5, 81]],
-    ['offline.heartbeatS (10–3600 s)', (v) => (m) => { m.offline.heartbeatS = v; }, [10, 3600], [9, 3601]],
+    [
+      'offline.mode (0–3)',
+      (v) => (m) => {
+        m.offline.mode = v;
+      },
+      [0, 1, 2, 3],
+      [4, -1, '3'],
+    ],
+    [
+      'offline.currentA (6–80 A)',
+      (v) => (m) => {
+        m.offline.currentA = v;
+      },
+      [6, 80],
+      [5, 81],
+    ],
+    [
+      'offline.heartbeatS (10–3600 s)',
+      (v) => (m) => {
+        m.offline.heartbeatS = v;
+      },
+      [10, 3600],
+      [9, 3601],
+    ],
   ];
   for (const [name, set, good, bad] of cases) {
     it(`plug.${name}: in-range accepted, each out-of-range value refused with a reason, nothing changed`, () => {
@@ -72,13 +121,20 @@ describe('issue 9 item 7 — the balancer refuses every out-of-range field exact
 
   it('issue 9 item 7: maxCurrentA 500 on a plug alone on its phase is refused — it can never be given 45 A on a 32 A charger', () => {
     const s = new Site({ analyserEnabled: false, mccbA: 50, marginPct: 10 });
-    assert.throws(() => s.report({ ...cp1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', maxCurrentA: 500 }] }), /maxCurrentA must be a current from 6 to 80 A/);
+    assert.throws(
+      () => s.report({ ...cp1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', maxCurrentA: 500 }] }),
+      /maxCurrentA must be a current from 6 to 80 A/,
+    );
     s.report({ ...cp1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', maxCurrentA: 32 }] });
     assert.equal(s.sp(1), 32);
   });
 
   const meterCases: [string, Record<string, unknown>[], Record<string, unknown>[]][] = [
-    ['currentA (3 × 0–10 000 A)', [{ currentA: [0, 0, 0] }, { currentA: [SANITY.maxCurrentA, 1, 1] }], [{ currentA: [-1, 0, 0] }, { currentA: [SANITY.maxCurrentA + 1, 0, 0] }, { currentA: [1, 2] }, { currentA: [1, 2, '3'] }]],
+    [
+      'currentA (3 × 0–10 000 A)',
+      [{ currentA: [0, 0, 0] }, { currentA: [SANITY.maxCurrentA, 1, 1] }],
+      [{ currentA: [-1, 0, 0] }, { currentA: [SANITY.maxCurrentA + 1, 0, 0] }, { currentA: [1, 2] }, { currentA: [1, 2, '3'] }],
+    ],
     ['voltageV (3 × 0–500 V, optional)', [{ voltageV: [230, 231, 229] }], [{ voltageV: [230, 230, 501] }, { voltageV: 230 }]],
     ['powerW (3 × ±5 MW, optional)', [{ powerW: [2300, -100, 0] }], [{ powerW: [1e7, 0, 0] }, { powerW: [NaN, 0, 0] }]],
     ['powerFactor (3 × −1…1, optional)', [{ powerFactor: [1, -1, 0.9] }], [{ powerFactor: [1.1, 1, 1] }]],
@@ -128,8 +184,32 @@ describe('R-SEC-2 — the deployed configuration is the ceiling of run-time chan
   it('each parameter follows its direction: limits only down, margins/delays/assumptions only up, wiring facts fixed, the rest free', () => {
     const safer = Object.fromEntries(PARAM_SPECS.map((p) => [p.key, p.safer ?? 'free']));
     assert.deepEqual(
-      { mccbA: safer.mccbA, contractedKW: safer.contractedKW, marginPct: safer.marginPct, analyserEnabled: safer.analyserEnabled, meterOfflineCurrentA: safer.meterOfflineCurrentA, meterPeakWindowMin: safer.meterPeakWindowMin, meterTimeoutS: safer.meterTimeoutS, reactionDelayS: safer.reactionDelayS, meterPosition: safer.meterPosition, supplyPhases: safer.supplyPhases, voltageV: safer.voltageV },
-      { mccbA: 'lower', contractedKW: 'lower', marginPct: 'higher', analyserEnabled: 'higher', meterOfflineCurrentA: 'higher', meterPeakWindowMin: 'higher', meterTimeoutS: 'lower', reactionDelayS: 'higher', meterPosition: 'fixed', supplyPhases: 'fixed', voltageV: 'higher' },
+      {
+        mccbA: safer.mccbA,
+        contractedKW: safer.contractedKW,
+        marginPct: safer.marginPct,
+        analyserEnabled: safer.analyserEnabled,
+        meterOfflineCurrentA: safer.meterOfflineCurrentA,
+        meterPeakWindowMin: safer.meterPeakWindowMin,
+        meterTimeoutS: safer.meterTimeoutS,
+        reactionDelayS: safer.reactionDelayS,
+        meterPosition: safer.meterPosition,
+        supplyPhases: safer.supplyPhases,
+        voltageV: safer.voltageV,
+      },
+      {
+        mccbA: 'lower',
+        contractedKW: 'lower',
+        marginPct: 'higher',
+        analyserEnabled: 'higher',
+        meterOfflineCurrentA: 'higher',
+        meterPeakWindowMin: 'higher',
+        meterTimeoutS: 'lower',
+        reactionDelayS: 'higher',
+        meterPosition: 'fixed',
+        supplyPhases: 'fixed',
+        voltageV: 'higher',
+      },
     );
     const ok = (change: Partial<SiteParams>) => mergeParams(deployed, change, deployed).ok;
     assert.equal(ok({ mccbA: 40 }), true);
@@ -149,7 +229,10 @@ describe('R-SEC-2 — the deployed configuration is the ceiling of run-time chan
     assert.equal(ok({ voltageV: 220 }), false);
     assert.equal(ok({ minPauseS: 0, stateBDetection: false, resumeHysteresisA: 0, timeZone: 'UTC' }), true);
     // Enabling a deployed-off analyser is safer, so it is allowed.
-    assert.equal(mergeParams({ ...deployed, analyserEnabled: false }, { analyserEnabled: true }, { ...deployed, analyserEnabled: false }).ok, true);
+    assert.equal(
+      mergeParams({ ...deployed, analyserEnabled: false }, { analyserEnabled: true }, { ...deployed, analyserEnabled: false }).ok,
+      true,
+    );
     assert.deepEqual(ceilingProblems(deployed, deployed), []);
   });
 
@@ -171,7 +254,14 @@ describe('R-MTR-4 amended — meter lost: assume max(offline current, highest re
 
   it('the building drew 40 A on L1 just before the meter was lost: 40 A is assumed on L1, 25 A on the others', () => {
     const s = new Site(base);
-    s.report({ name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L2', pilot: 'C' }] });
+    s.report({
+      name: 'CP01',
+      index: 1,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C' },
+        { letter: 'B', phase: 'L2', pilot: 'C' },
+      ],
+    });
     s.run(10, [40, 10, 10]);
     assert.equal(s.sp(1), 32);
     s.apply({ type: 'meter', meter: { online: false, timestamp: s.now } });
@@ -182,7 +272,10 @@ describe('R-MTR-4 amended — meter lost: assume max(offline current, highest re
     const st = statusOf(s.state, s.now);
     assert.deepEqual(st.analyser.usedA, { L1: 40, L2: 25, L3: 25 });
     assert.deepEqual(st.analyser.recentPeakA, { L1: 40, L2: 10, L3: 10 });
-    assert.equal(st.analyser.lostAssumption, 'meter lost: assuming L1 40 A (recent peak), L2 25 A (offline current), L3 25 A (offline current)');
+    assert.equal(
+      st.analyser.lostAssumption,
+      'meter lost: assuming L1 40 A (recent peak), L2 25 A (offline current), L3 25 A (offline current)',
+    );
   });
 
   it('the peak is the highest of the window, not the last reading; setpoints drop at once when the meter is lost', () => {
@@ -196,7 +289,7 @@ describe('R-MTR-4 amended — meter lost: assume max(offline current, highest re
     assert.equal(s.sp(1), 10); // 60 − 50 = 10 A
   });
 
-  it('readings older than the window no longer count; window 0 is the manual\'s offline current alone', () => {
+  it("readings older than the window no longer count; window 0 is the manual's offline current alone", () => {
     const s = new Site({ ...base, meterPeakWindowMin: 15 });
     s.report(cp1);
     s.run(30, [45, 5, 5]);

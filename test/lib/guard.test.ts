@@ -1,6 +1,14 @@
 import { strict as assert } from 'assert';
 import * as fc from 'fast-check';
-import { boundedText, describeValue, MAX_ERROR_TEXT, messageProblem, topicProblem, UNTRUSTED_LIMITS, untrustedProblem } from '../../lib/shared/guard';
+import {
+  boundedText,
+  describeValue,
+  MAX_ERROR_TEXT,
+  messageProblem,
+  topicProblem,
+  UNTRUSTED_LIMITS,
+  untrustedProblem,
+} from '../../lib/shared/guard';
 
 /** An array nested `n` deep: [[[…0…]]]. Built iteratively (as an attacker's JSON parser would). */
 function nested(n: number, leaf: unknown = 0): unknown {
@@ -53,9 +61,21 @@ describe('lib/guard — the first check of untrusted values (R-SEC-3, issue 9 it
   });
 
   it('a value that throws when read is refused, not thrown', () => {
-    const trap = new Proxy({}, { ownKeys() { throw new Error('boom'); } });
+    const trap = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('boom');
+        },
+      },
+    );
     assert.match(untrustedProblem({ trap })!, /cannot be read/);
-    const getter = Object.defineProperty({}, 'x', { enumerable: true, get() { throw new Error('boom'); } });
+    const getter = Object.defineProperty({}, 'x', {
+      enumerable: true,
+      get() {
+        throw new Error('boom');
+      },
+    });
     assert.match(untrustedProblem(getter)!, /cannot be read/);
   });
 
@@ -72,7 +92,10 @@ describe('lib/guard — the first check of untrusted values (R-SEC-3, issue 9 it
     assert.equal(messageProblem({ topic: 'plug', payload: { a: 1 } }), null);
     assert.match(messageProblem({ topic: { x: 1 }, payload: 1 })!, /topic must be text/);
     assert.match(messageProblem({ topic: 't'.repeat(65) })!, /longer than 64/);
-    assert.match(messageProblem({ payload: 1, responseBuffer: nested(100) }, ['payload', 'responseBuffer'])!, /msg.responseBuffer is nested/);
+    assert.match(
+      messageProblem({ payload: 1, responseBuffer: nested(100) }, ['payload', 'responseBuffer'])!,
+      /msg.responseBuffer is nested/,
+    );
     assert.match(messageProblem(null)!, /not an object/);
     assert.equal(topicProblem(undefined), null);
   });
@@ -89,15 +112,26 @@ describe('lib/guard — the first check of untrusted values (R-SEC-3, issue 9 it
 
   it('property: never throws on any value, and whatever passes can be stringified and copied', () => {
     fc.assert(
-      fc.property(fc.anything({ withBigInt: true, withMap: true, withSet: true, withTypedArray: true, withDate: true, withNullPrototype: true, withObjectString: true }), (x) => {
-        const r = untrustedProblem(x);
-        if (r === null) {
-          JSON.stringify(x);
-          structuredClone(x);
-        } else {
-          assert.ok(r.length <= MAX_ERROR_TEXT);
-        }
-      }),
+      fc.property(
+        fc.anything({
+          withBigInt: true,
+          withMap: true,
+          withSet: true,
+          withTypedArray: true,
+          withDate: true,
+          withNullPrototype: true,
+          withObjectString: true,
+        }),
+        (x) => {
+          const r = untrustedProblem(x);
+          if (r === null) {
+            JSON.stringify(x);
+            structuredClone(x);
+          } else {
+            assert.ok(r.length <= MAX_ERROR_TEXT);
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });

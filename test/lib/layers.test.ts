@@ -32,7 +32,10 @@ describe('issue 10 — lib/ in visible layers', () => {
   const lib = sources('lib');
 
   it('there is no file directly in lib/: every module sits in its layer', () => {
-    assert.deepEqual(lib.filter((f) => f.split(path.sep).length === 2), []);
+    assert.deepEqual(
+      lib.filter((f) => f.split(path.sep).length === 2),
+      [],
+    );
     assert.ok(lib.length > 30);
   });
 
@@ -56,7 +59,8 @@ describe('issue 10 — lib/ in visible layers', () => {
     for (const f of lib) {
       const text = fs.readFileSync(path.join(REPO_ROOT, f), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, '');
       for (const imp of importsOf(f)) if (imp.startsWith('nodes') || /node-red/.test(imp)) wrong.push(`${f} → ${imp}`);
-      for (const bad of ['Date.now(', 'setTimeout(', 'setInterval(', "require('fs')", "from 'fs'"]) if (text.includes(bad)) wrong.push(`${f} uses ${bad}`);
+      for (const bad of ['Date.now(', 'setTimeout(', 'setInterval(', "require('fs')", "from 'fs'"])
+        if (text.includes(bad)) wrong.push(`${f} uses ${bad}`);
     }
     assert.deepEqual(wrong, []);
   });

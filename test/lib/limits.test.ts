@@ -78,7 +78,9 @@ function scanned(rel: string): string {
   const src = fs.readFileSync(path.join(ROOT, rel), 'utf8');
   if (rel.endsWith('.ts')) return codeOnly(src);
   // Keep the line numbers: everything outside <script type="text/javascript"> is blanked.
-  return src.replace(/(<script type="text\/javascript">)([\s\S]*?)(<\/script>)|[^\n]/g, (m, open, body) => (open ? ' '.repeat(open.length) + codeOnly(body) + ' '.repeat(9) : ' '));
+  return src.replace(/(<script type="text\/javascript">)([\s\S]*?)(<\/script>)|[^\n]/g, (m, open, body) =>
+    open ? ' '.repeat(open.length) + codeOnly(body) + ' '.repeat(9) : ' ',
+  );
 }
 
 function files(dir: string, ext: string): string[] {
@@ -118,7 +120,15 @@ describe('limits: one home for every limit (issue 10)', () => {
   const sources = [...files('lib', '.ts'), ...files('nodes', '.html')].filter((f) => !HOMES.has(f) && !NOT_YET.has(f));
 
   it('the limit values are read from params.ts and guard.ts (sanity: the known ones are there)', () => {
-    for (const v of [params.INDEX_MAX, params.NAME_MAX_LENGTH, params.PLUG_MAX_LIMITS.max, params.METER_LIMITS.unitId.max, params.EV_SIM_LIMITS.timeScale.min, params.STORED_PEAKS_MAX, guard.MAX_ERROR_TEXT]) {
+    for (const v of [
+      params.INDEX_MAX,
+      params.NAME_MAX_LENGTH,
+      params.PLUG_MAX_LIMITS.max,
+      params.METER_LIMITS.unitId.max,
+      params.EV_SIM_LIMITS.timeScale.min,
+      params.STORED_PEAKS_MAX,
+      guard.MAX_ERROR_TEXT,
+    ]) {
       assert.ok(values.has(v), String(v));
     }
     assert.ok(sources.includes('nodes/charge-point/charge-point.html') && sources.includes('lib/core/restore.ts'));
@@ -126,7 +136,11 @@ describe('limits: one home for every limit (issue 10)', () => {
 
   it('no limit is written as a number outside lib/shared/params.ts and lib/shared/guard.ts (lib/**.ts, editor scripts)', () => {
     const found = sources.flatMap((rel) => limitLiterals(rel, scanned(rel), values, fs.readFileSync(path.join(ROOT, rel), 'utf8')));
-    assert.deepEqual(found, [], `limit literals outside their home (name them in lib/shared/params.ts and import / inject them):\n${found.join('\n')}`);
+    assert.deepEqual(
+      found,
+      [],
+      `limit literals outside their home (name them in lib/shared/params.ts and import / inject them):\n${found.join('\n')}`,
+    );
   });
 
   it('the check catches a reintroduced literal in each bound position, in TypeScript and in an editor script', () => {
@@ -143,8 +157,11 @@ describe('limits: one home for every limit (issue 10)', () => {
       'text(0, 10000)',
     ];
     for (const c of cases) assert.equal(limitLiterals('x.ts', codeOnly(c), values).length, 1, c);
-    const html = '<p>at most 64 characters</p>\n<script type="text/javascript">\n  validate: function (v) { return v.length <= 64; }\n</script>';
-    const wrapped = html.replace(/(<script type="text\/javascript">)([\s\S]*?)(<\/script>)|[^\n]/g, (m, open, body) => (open ? ' '.repeat(open.length) + codeOnly(body) + ' '.repeat(9) : ' '));
+    const html =
+      '<p>at most 64 characters</p>\n<script type="text/javascript">\n  validate: function (v) { return v.length <= 64; }\n</script>';
+    const wrapped = html.replace(/(<script type="text\/javascript">)([\s\S]*?)(<\/script>)|[^\n]/g, (m, open, body) =>
+      open ? ' '.repeat(open.length) + codeOnly(body) + ' '.repeat(9) : ' ',
+    );
     assert.deepEqual(limitLiterals('x.html', wrapped, values), ['x.html:3: 64 in "<= 64"']);
   });
 

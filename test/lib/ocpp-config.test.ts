@@ -11,7 +11,12 @@ describe('lib/ocpp/config: the ocpp-central editor configuration (issue 12, R-SE
     assert.ok(r.ok);
     if (!r.ok) return;
     assert.deepEqual(r.config, {
-      host: '0.0.0.0', port: 9000, path: 'ocpp', tls: null, reactionDelayS: 5, idTags: [],
+      host: '0.0.0.0',
+      port: 9000,
+      path: 'ocpp',
+      tls: null,
+      reactionDelayS: 5,
+      idTags: [],
       chargers: [
         { identity: 'CP01', plugs: 1, wholeAmps: true, plateFromIdTag: false, password: 'secret-secret-01' },
         { identity: 'CP02', plugs: 2, wholeAmps: false, plateFromIdTag: false, password: '' },

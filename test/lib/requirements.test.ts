@@ -89,7 +89,9 @@ export function requirementProblems({ doc, cited, exists }: RequirementInput): s
     const h = all[k];
     if (!/\bR-[A-Z0-9]+-\d+/.test(h.text)) continue;
     if (h.level !== 3 || !/^R-[A-Z0-9]+-\d+$/.test(h.text)) {
-      problems.push(`line ${h.line}: a requirement heading must be "### <id>" and nothing else (so its anchor is the id in lower case): "${h.text}"`);
+      problems.push(
+        `line ${h.line}: a requirement heading must be "### <id>" and nothing else (so its anchor is the id in lower case): "${h.text}"`,
+      );
       continue;
     }
     if (reqs.has(h.text)) problems.push(`line ${h.line}: ${h.text} has two headings`);
@@ -99,7 +101,10 @@ export function requirementProblems({ doc, cited, exists }: RequirementInput): s
 
   // Every cited id has its heading.
   for (const [id, files] of [...cited].sort()) {
-    if (!reqs.has(id)) problems.push(`${id} is cited (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''}) but has no "### ${id}" heading in ${DOC}`);
+    if (!reqs.has(id))
+      problems.push(
+        `${id} is cited (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''}) but has no "### ${id}" heading in ${DOC}`,
+      );
   }
 
   for (const [id, block] of reqs) {
@@ -107,7 +112,8 @@ export function requirementProblems({ doc, cited, exists }: RequirementInput): s
     const exempt = NOT_IMPLEMENTED.test(status) || NOT_CITED_YET.test(status);
     // Every heading is cited by code or tests, or says why not.
     const byCode = (cited.get(id) ?? []).filter((f) => CODE_AND_TESTS.some((d) => f.startsWith(d)));
-    if (byCode.length === 0 && !exempt) problems.push(`${id} has a heading but no code or test cites it (cite it, or say "**Status:** not implemented yet (issue N)")`);
+    if (byCode.length === 0 && !exempt)
+      problems.push(`${id} has a heading but no code or test cites it (cite it, or say "**Status:** not implemented yet (issue N)")`);
     // Implemented rules say where they live.
     const where = /^\*\*Where:\*\*(.*)$/m.exec(block)?.[1];
     const tests = /^\*\*Tests:\*\*(.*)$/m.exec(block)?.[1];
@@ -150,7 +156,14 @@ describe('docs/requirements.md — every requirement id cited resolves there, an
   const texts = new Map(files.map((f) => [f, read(f)] as const));
 
   it('the scan sees the code, the tests, the docs and the README', () => {
-    for (const f of ['lib/core/balancer.ts', 'nodes/dlm-balancer/dlm-balancer.ts', 'test/lib/balancer.test.ts', 'docs/messages.md', 'README.md', DOC]) {
+    for (const f of [
+      'lib/core/balancer.ts',
+      'nodes/dlm-balancer/dlm-balancer.ts',
+      'test/lib/balancer.test.ts',
+      'docs/messages.md',
+      'README.md',
+      DOC,
+    ]) {
       assert.ok(texts.has(f), `${f} not scanned`);
     }
     assert.ok(!texts.has(THIS_FILE));
@@ -185,7 +198,8 @@ describe('docs/requirements.md — every requirement id cited resolves there, an
         problems.push(`${DOC}: link ${m[1]}: ${rel} does not exist`);
         continue;
       }
-      if (anchor !== undefined && rel.endsWith('.md') && !anchorsOf(rel).has(anchor)) problems.push(`${DOC}: link ${m[1]}: no heading #${anchor} in ${rel}`);
+      if (anchor !== undefined && rel.endsWith('.md') && !anchorsOf(rel).has(anchor))
+        problems.push(`${DOC}: link ${m[1]}: no heading #${anchor} in ${rel}`);
     }
     assert.deepEqual(problems, [], `\n${problems.join('\n')}`);
   });
@@ -205,13 +219,24 @@ describe('the requirement checks themselves (they fail when they should)', () =>
 
   it('cited ids: single ids, ranges with .. or – and lists with / are expanded', () => {
     assert.deepEqual(citedIds('see R-ALLOC-4 and (R-MTR-4/5), R-VEH-1..3; R-CP-2–3, R-3PH-1').sort(), [
-      'R-3PH-1', 'R-ALLOC-4', 'R-CP-2', 'R-CP-3', 'R-MTR-4', 'R-MTR-5', 'R-VEH-1', 'R-VEH-2', 'R-VEH-3',
+      'R-3PH-1',
+      'R-ALLOC-4',
+      'R-CP-2',
+      'R-CP-3',
+      'R-MTR-4',
+      'R-MTR-5',
+      'R-VEH-1',
+      'R-VEH-2',
+      'R-VEH-3',
     ]);
     assert.deepEqual(citedIds('HR-ALLOC-1, R-ALLOC, SPEC §4'), []);
   });
 
   it('a complete document passes', () => {
-    assert.deepEqual(requirementProblems({ doc: made(done('R-X-1'), done('R-X-2')), cited: citing('R-X-1', 'R-X-2'), exists: everything }), []);
+    assert.deepEqual(
+      requirementProblems({ doc: made(done('R-X-1'), done('R-X-2')), cited: citing('R-X-1', 'R-X-2'), exists: everything }),
+      [],
+    );
   });
 
   it('a removed heading fails, naming the id and a file that cites it', () => {
@@ -221,7 +246,10 @@ describe('the requirement checks themselves (they fail when they should)', () =>
   });
 
   it('a heading nobody cites fails, unless marked not implemented yet (no Where/Tests needed then)', () => {
-    assert.match(requirementProblems({ doc: made(done('R-X-1')), cited: new Map(), exists: everything }).join('\n'), /R-X-1 has a heading but no code or test cites it/);
+    assert.match(
+      requirementProblems({ doc: made(done('R-X-1')), cited: new Map(), exists: everything }).join('\n'),
+      /R-X-1 has a heading but no code or test cites it/,
+    );
     const planned = '### R-X-1\n\nA rule.\n\n**Status:** not implemented yet (issue 11)';
     assert.deepEqual(requirementProblems({ doc: made(planned), cited: new Map(), exists: everything }), []);
   });
@@ -233,10 +261,19 @@ describe('the requirement checks themselves (they fail when they should)', () =>
 
   it('a heading with more than the id, a duplicate, a missing Where line or a missing file fails', () => {
     const titled = '### R-X-1 Pause\n\nA rule.';
-    assert.match(requirementProblems({ doc: made(titled), cited: new Map(), exists: everything }).join('\n'), /must be "### <id>" and nothing else/);
-    assert.match(requirementProblems({ doc: made(done('R-X-1'), done('R-X-1')), cited: citing('R-X-1'), exists: everything }).join('\n'), /R-X-1 has two headings/);
+    assert.match(
+      requirementProblems({ doc: made(titled), cited: new Map(), exists: everything }).join('\n'),
+      /must be "### <id>" and nothing else/,
+    );
+    assert.match(
+      requirementProblems({ doc: made(done('R-X-1'), done('R-X-1')), cited: citing('R-X-1'), exists: everything }).join('\n'),
+      /R-X-1 has two headings/,
+    );
     const noWhere = '### R-X-1\n\nA rule.\n\n**Tests:** `test/a.test.ts`';
-    assert.match(requirementProblems({ doc: made(noWhere), cited: citing('R-X-1'), exists: everything }).join('\n'), /R-X-1 needs a "\*\*Where:\*\*" and a "\*\*Tests:\*\*" line/);
+    assert.match(
+      requirementProblems({ doc: made(noWhere), cited: citing('R-X-1'), exists: everything }).join('\n'),
+      /R-X-1 needs a "\*\*Where:\*\*" and a "\*\*Tests:\*\*" line/,
+    );
     const problems = requirementProblems({ doc: made(done('R-X-1')), cited: citing('R-X-1'), exists: (p) => p !== 'test/a.test.ts' });
     assert.deepEqual(problems, ['R-X-1 names test/a.test.ts, which does not exist']);
   });

@@ -7,8 +7,24 @@ import { effectiveA, findChargePoint, findPlug, plugStatus, type BalancerState }
 import type { PlugMessage } from '../../lib/shared/types';
 import { Site, plugMsg, type CpSpec } from '../support/site';
 
-const CP01: CpSpec = { name: 'CP01', index: 1, offline: { heartbeatS: 3600, mode: 3, currentA: 8 }, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', measuredA: 8 }, { letter: 'B', phase: 'L1', pilot: 'C', measuredA: 8 }] };
-const CP02: CpSpec = { name: 'CP02', index: 2, offline: { heartbeatS: 3600, mode: 3, currentA: 8 }, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', measuredA: 8 }, { letter: 'B', phase: 'L1', pilot: 'C', measuredA: 8 }] };
+const CP01: CpSpec = {
+  name: 'CP01',
+  index: 1,
+  offline: { heartbeatS: 3600, mode: 3, currentA: 8 },
+  plugs: [
+    { letter: 'A', phase: 'L1', pilot: 'C', measuredA: 8 },
+    { letter: 'B', phase: 'L1', pilot: 'C', measuredA: 8 },
+  ],
+};
+const CP02: CpSpec = {
+  name: 'CP02',
+  index: 2,
+  offline: { heartbeatS: 3600, mode: 3, currentA: 8 },
+  plugs: [
+    { letter: 'A', phase: 'L1', pilot: 'C', measuredA: 8 },
+    { letter: 'B', phase: 'L1', pilot: 'C', measuredA: 8 },
+  ],
+};
 
 /**
  * Four plugs on L1 (working limit 45 A), all mode 3. Building 15 A → 30 A usable < 4 × 8: plug 4
@@ -66,7 +82,7 @@ describe('lib/balancer — a restart keeps decisions (issue 9 item 8)', () => {
     assert.equal(site.sp(4), 0, 'still within its 3600 s minimum pause');
   });
 
-  it('issue 9 item 8: the announcement re-sends the last setpoints at once (refreshing the device\'s heartbeat)', () => {
+  it("issue 9 item 8: the announcement re-sends the last setpoints at once (refreshing the device's heartbeat)", () => {
     const site = pausedSite(3600);
     restart(site, 3);
     site.sent = [];
@@ -114,7 +130,13 @@ describe('lib/balancer — a genuine mode-3 outage (issue 9 item 8 decision)', (
       if (i % 20 === 0) site.report(cp01);
     }
     // The charger fell back to mode 3: plug 3 continues at 8 A, plug 4 started at 8 A on its own.
-    site.report({ ...cp02, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', measuredA: 8 }, { letter: 'B', phase: 'L1', pilot: 'C', measuredA: 8 }] });
+    site.report({
+      ...cp02,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C', measuredA: 8 },
+        { letter: 'B', phase: 'L1', pilot: 'C', measuredA: 8 },
+      ],
+    });
     assert.equal(site.sp(4), 0, 'not a continuing transaction');
     assert.equal(status(site, 4), 'PAUSED');
     assert.equal(effectiveA(findPlug(site.state, 4)!, site.now), 8, 'counted at the 8 A it may still draw for the reaction delay');
@@ -124,7 +146,10 @@ describe('lib/balancer — a genuine mode-3 outage (issue 9 item 8 decision)', (
     const pausedAt = findPlug(site.state, 4)!.pausedAt!;
     while (site.now - pausedAt < 600_000 - 1000) {
       site.run(1, [5, 0, 0]);
-      if ((site.now / 1000) % 20 === 0) { site.report(cp01); site.report(site.cps.get('CP02')!); }
+      if ((site.now / 1000) % 20 === 0) {
+        site.report(cp01);
+        site.report(site.cps.get('CP02')!);
+      }
       assert.equal(site.sp(4), 0);
     }
     site.run(30, [5, 0, 0]);

@@ -19,9 +19,24 @@ function realState(): { state: BalancerState; cps: CpSpec[]; now: number } {
   const site = new Site({ mccbA: 40, marginPct: 0, waitingTimeS: 5, minPauseS: 60 });
   site.apply({ type: 'schedule', schedule: { enabled: true, slots: new Array(24).fill(true) }, timeZone: 'Europe/Madrid' });
   const cps: CpSpec[] = [
-    { name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', priority: true, measuredA: 14, energyWh: 500 }, { letter: 'B', phase: 'L1', pilot: 'C', measuredA: 10 }] },
+    {
+      name: 'CP01',
+      index: 1,
+      plugs: [
+        { letter: 'A', phase: 'L1', pilot: 'C', priority: true, measuredA: 14, energyWh: 500 },
+        { letter: 'B', phase: 'L1', pilot: 'C', measuredA: 10 },
+      ],
+    },
     { name: 'CP02', index: 2, plugs: [{ letter: 'A', phase: 'L1', pilot: 'B', plate: 'AB-123' }] },
-    { name: 'CP03', index: 3, devicePlugs: 2, plugs: [{ letter: 'A', phase: 'L2', pilot: 'C' }, { letter: 'B', phase: 'L3', pilot: 'C', fault: 'x' }] },
+    {
+      name: 'CP03',
+      index: 3,
+      devicePlugs: 2,
+      plugs: [
+        { letter: 'A', phase: 'L2', pilot: 'C' },
+        { letter: 'B', phase: 'L3', pilot: 'C', fault: 'x' },
+      ],
+    },
     { name: 'CP05', index: 5, offline: { heartbeatS: 30, mode: 2, currentA: 10 }, plugs: [{ letter: 'B', phase: 'L2', pilot: 'C' }] },
   ];
   for (const cp of cps) site.report(cp);
@@ -96,8 +111,16 @@ describe('lib/restore — the stored state check is total (issue 9 item 4, R-ERR
   it('the real stored state covers the interesting fields and passes the check as it is', () => {
     assert.equal(restoreProblem(state), null);
     const shown = new Set(all.map(show));
-    for (const p of ['.plugs[0].session.start', '.chargePoints[3].offlineSince', '.chargePoints[0].lastSent.A', '.view.table.PRIORITY.L1.state',
-      '.meter.samples[0].a[2]', '.recentTransactions[0].stop', '.schedule.timeZone', '.plugs[2].plate']) {
+    for (const p of [
+      '.plugs[0].session.start',
+      '.chargePoints[3].offlineSince',
+      '.chargePoints[0].lastSent.A',
+      '.view.table.PRIORITY.L1.state',
+      '.meter.samples[0].a[2]',
+      '.recentTransactions[0].stop',
+      '.schedule.timeZone',
+      '.plugs[2].plate',
+    ]) {
       assert.ok(shown.has(p), `the scenario gives ${p}`);
     }
     assert.ok(all.length > 400, `${all.length} field paths`);
@@ -134,19 +157,27 @@ describe('lib/restore — the stored state check is total (issue 9 item 4, R-ERR
       for (const v of values) {
         const bad = corrupt(state, p, v);
         let problem: string | null = null;
-        assert.doesNotThrow(() => { problem = restoreProblem(bad); }, `restoreProblem must not throw at ${show(p)}`);
+        assert.doesNotThrow(
+          () => {
+            problem = restoreProblem(bad);
+          },
+          `restoreProblem must not throw at ${show(p)}`,
+        );
         if (problem) {
           refused++;
           continue;
         }
         accepted++;
-        assert.doesNotThrow(() => stepAround(bad, cps, now), `accepted corruption at ${show(p)} = ${String(v).slice(0, 20)} must be safe to step`);
+        assert.doesNotThrow(
+          () => stepAround(bad, cps, now),
+          `accepted corruption at ${show(p)} = ${String(v).slice(0, 20)} must be safe to step`,
+        );
       }
     }
     assert.ok(refused > accepted, `${refused} refused, ${accepted} accepted and stepped`);
   });
 
-  it('the issue\'s examples: chargePoints[0].offline = null and plugs[0] = null are refused (the old check passed the first and threw on the second)', () => {
+  it("the issue's examples: chargePoints[0].offline = null and plugs[0] = null are refused (the old check passed the first and threw on the second)", () => {
     assert.match(restoreProblem(corrupt(state, ['chargePoints', 0, 'offline'], null))!, /chargePoints\[0\]\.offline/);
     assert.match(restoreProblem(corrupt(state, ['plugs', 0], null))!, /plugs\[0\]/);
   });
@@ -172,7 +203,10 @@ describe('lib/restore — the stored state check is total (issue 9 item 4, R-ERR
     assert.equal(restoreProblem(state, now - 60_000), null, 'within the tolerance');
     const back = now - 24 * 3600_000;
     assert.match(restoreProblem(state, back)!, /lies after the current time/);
-    assert.match(restoreProblem(corrupt(state, ['chargePoints', 0, 'lastReportAt'], now + 3600_000), now)!, /chargePoints\[0\]\.lastReportAt lies after/);
+    assert.match(
+      restoreProblem(corrupt(state, ['chargePoints', 0, 'lastReportAt'], now + 3600_000), now)!,
+      /chargePoints\[0\]\.lastReportAt lies after/,
+    );
     assert.match(restoreProblem(corrupt(state, ['meter', 'lastValidAt'], now + 3600_000), now)!, /meter\.lastValidAt lies after/);
     assert.equal(restoreProblem(corrupt(state, ['plugs', 0, 'holdUntil'], now + 60_000), now), null, 'a hold ends in the future');
     assert.equal(storedProblem({ version: 1, configHash: 'h', state }, back)!.includes('lies after'), true);
@@ -195,7 +229,11 @@ describe('lib/restore — the stored state check is total (issue 9 item 4, R-ERR
     const text = JSON.stringify({ version: 1, configHash: 'h', state });
     for (let cut = 0; cut < text.length; cut += 97) {
       let v: unknown;
-      try { v = JSON.parse(text.slice(0, cut)); } catch { v = text.slice(0, cut); }
+      try {
+        v = JSON.parse(text.slice(0, cut));
+      } catch {
+        v = text.slice(0, cut);
+      }
       assert.ok(storedProblem(v), `a stored value cut at ${cut} is refused`);
     }
     assert.equal(storedProblem({ version: 1, configHash: 'h', state }), null);
@@ -204,8 +242,13 @@ describe('lib/restore — the stored state check is total (issue 9 item 4, R-ERR
 
   it('property: random corruptions of a real state never make the check throw; whatever passes can be stepped 100 ticks', () => {
     const leafValue = fc.oneof(
-      fc.constant(REMOVE), fc.constant(null), fc.boolean(), fc.double(), fc.integer({ min: -5, max: 300000 }),
-      fc.string({ maxLength: 40 }), fc.constantFrom('A', 'B', 'L1', 'L2', 'L3', 'C', 'CP01', '-'),
+      fc.constant(REMOVE),
+      fc.constant(null),
+      fc.boolean(),
+      fc.double(),
+      fc.integer({ min: -5, max: 300000 }),
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('A', 'B', 'L1', 'L2', 'L3', 'C', 'CP01', '-'),
       fc.jsonValue({ maxDepth: 3 }),
     );
     fc.assert(
@@ -213,12 +256,18 @@ describe('lib/restore — the stored state check is total (issue 9 item 4, R-ERR
         let bad: any = clone(state);
         for (const [i, v] of changes) {
           const p = all[i];
-          try { get(bad, p.slice(0, -1)); } catch { continue; } // an earlier change removed its parent
+          try {
+            get(bad, p.slice(0, -1));
+          } catch {
+            continue;
+          } // an earlier change removed its parent
           if (get(bad, p.slice(0, -1)) === null || typeof get(bad, p.slice(0, -1)) !== 'object') continue;
           bad = corrupt(bad, p, v);
         }
         let problem: string | null = null;
-        assert.doesNotThrow(() => { problem = restoreProblem(bad); });
+        assert.doesNotThrow(() => {
+          problem = restoreProblem(bad);
+        });
         if (problem === null) stepAround(bad, cps, now, 100);
       }),
       { numRuns: 400 },
@@ -228,13 +277,22 @@ describe('lib/restore — the stored state check is total (issue 9 item 4, R-ERR
 
 describe('lib/history — durable session log and reconciliation (issue 9 item 5)', () => {
   const rec = (plugId: number, start: number, stop: number): TransactionRecord => ({
-    plugId, chargePoint: 'CP01', letter: plugId % 2 ? 'A' : 'B', plate: '-', start, stop, energyWh: 100, peakA: 16, pauses: 0,
+    plugId,
+    chargePoint: 'CP01',
+    letter: plugId % 2 ? 'A' : 'B',
+    plate: '-',
+    start,
+    stop,
+    energyWh: 100,
+    peakA: 16,
+    pauses: 0,
   });
 
   it('a log back to records: a torn last line is ignored, bad lines skipped and counted, each record checked', () => {
     const a = rec(1, 1000, 2000);
     const b = rec(2, 1500, 2500);
-    const text = recordLine(a) + 'not json\n' + JSON.stringify({ ...b, stop: null }) + '\n' + '\n' + recordLine(b) + recordLine(a).slice(0, 30);
+    const text =
+      recordLine(a) + 'not json\n' + JSON.stringify({ ...b, stop: null }) + '\n' + '\n' + recordLine(b) + recordLine(a).slice(0, 30);
     const parsed = parseRecordLog(text);
     assert.deepEqual(parsed.records, [a, b]);
     assert.equal(parsed.bad, 2);
@@ -281,12 +339,20 @@ describe('lib/history — durable session log and reconciliation (issue 9 item 5
     assert.equal(p.pilot, 'A');
     assert.deepEqual(r.state.recentTransactions.slice(-1), closed);
     // The charge point reports again (vehicle gone): nothing closes twice; the setpoint goes.
-    let s = step(r.state, { type: 'plug', plug: plugMsg({ ...cp, plugs: [{ letter: 'A', phase: 'L1', pilot: 'A' }] }, site.now + 1000) }, site.now + 1000);
+    let s = step(
+      r.state,
+      { type: 'plug', plug: plugMsg({ ...cp, plugs: [{ letter: 'A', phase: 'L1', pilot: 'A' }] }, site.now + 1000) },
+      site.now + 1000,
+    );
     assert.deepEqual(s.closedTransactions, []);
     s = step(s.state, { type: 'tick' }, site.now + 60000);
     assert.equal(findPlug(s.state, 1)!.setpointA, 0);
     // Without the log the stored state would have closed the session again (double record).
-    const without = step(stored, { type: 'plug', plug: plugMsg({ ...cp, plugs: [{ letter: 'A', phase: 'L1', pilot: 'A' }] }, site.now + 1000) }, site.now + 1000);
+    const without = step(
+      stored,
+      { type: 'plug', plug: plugMsg({ ...cp, plugs: [{ letter: 'A', phase: 'L1', pilot: 'A' }] }, site.now + 1000) },
+      site.now + 1000,
+    );
     assert.equal(without.closedTransactions.length, 1);
     // Unrelated records change nothing.
     assert.equal(reconcileWithLog(stored, [rec(1, 1, 2)]).state, stored);

@@ -1,7 +1,18 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import { DEFAULT_SCHEDULE, MANUAL_SCHEDULE_SLOTS } from '../../lib/shared/params';
-import { applyScheduleChange, hoursToSlots, isPriorityActive, localHour, nextSlotBoundary, parseSlotsText, slotsToHours, slotsToText, utcOffsetMinutes, validateSchedule } from '../../lib/shared/schedule';
+import {
+  applyScheduleChange,
+  hoursToSlots,
+  isPriorityActive,
+  localHour,
+  nextSlotBoundary,
+  parseSlotsText,
+  slotsToHours,
+  slotsToText,
+  utcOffsetMinutes,
+  validateSchedule,
+} from '../../lib/shared/schedule';
 
 const MADRID = 'Europe/Madrid';
 const utc = (s: string) => Date.parse(s);
@@ -104,18 +115,21 @@ describe('lib/schedule — priority slots in the site time zone (R-PRIO-1/2)', (
 
     const zones = ['Europe/Madrid', 'Asia/Kolkata', 'Asia/Kathmandu', 'America/New_York', 'Pacific/Chatham', 'UTC', 'America/St_Johns'];
     it('property: the boundary is in the future, the hour differs there and not 1 ms before; ≤ 1 h away unless DST changed', () => {
-      fc.assert(fc.property(
-        fc.constantFrom(...zones),
-        fc.integer({ min: utc('2000-01-01T00:00:00Z'), max: utc('2040-01-01T00:00:00Z') }),
-        (tz, now) => {
-          const b = nextSlotBoundary(tz, now);
-          assert.ok(b > now);
-          assert.notEqual(localHour(tz, b), localHour(tz, now));
-          assert.equal(localHour(tz, b - 1), localHour(tz, now));
-          if (utcOffsetMinutes(tz, now) === utcOffsetMinutes(tz, b)) assert.ok(b - now <= HOUR, `${tz} ${now}`);
-          else assert.ok(b - now <= 2 * HOUR, `${tz} ${now}`);
-        },
-      ), { numRuns: 500 });
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...zones),
+          fc.integer({ min: utc('2000-01-01T00:00:00Z'), max: utc('2040-01-01T00:00:00Z') }),
+          (tz, now) => {
+            const b = nextSlotBoundary(tz, now);
+            assert.ok(b > now);
+            assert.notEqual(localHour(tz, b), localHour(tz, now));
+            assert.equal(localHour(tz, b - 1), localHour(tz, now));
+            if (utcOffsetMinutes(tz, now) === utcOffsetMinutes(tz, b)) assert.ok(b - now <= HOUR, `${tz} ${now}`);
+            else assert.ok(b - now <= 2 * HOUR, `${tz} ${now}`);
+          },
+        ),
+        { numRuns: 500 },
+      );
     });
     it('property: around every DST change of 2026 in Madrid the boundaries chain through the day (23, 24 or 25 h)', () => {
       for (const day of ['2026-03-29', '2026-10-25', '2026-06-01']) {
@@ -129,7 +143,11 @@ describe('lib/schedule — priority slots in the site time zone (R-PRIO-1/2)', (
           assert.ok(count <= 24);
         }
         if (day === '2026-03-29') assert.deepEqual(hours, [0, 1, ...Array.from({ length: 21 }, (_, i) => i + 3)]);
-        else assert.deepEqual(hours, Array.from({ length: 24 }, (_, i) => i));
+        else
+          assert.deepEqual(
+            hours,
+            Array.from({ length: 24 }, (_, i) => i),
+          );
       }
     });
   });
@@ -141,9 +159,15 @@ describe('lib/schedule — priority slots in the site time zone (R-PRIO-1/2)', (
     });
     it('refuses non-objects, a non-boolean enabled, and slots that are not exactly 24 booleans', () => {
       const bad: unknown[] = [
-        null, undefined, 3, 'on', [], { slots: new Array(24).fill(false) },
+        null,
+        undefined,
+        3,
+        'on',
+        [],
+        { slots: new Array(24).fill(false) },
         { enabled: 'true', slots: new Array(24).fill(false) },
-        { enabled: true }, { enabled: true, slots: new Array(23).fill(false) },
+        { enabled: true },
+        { enabled: true, slots: new Array(23).fill(false) },
         { enabled: true, slots: new Array(25).fill(false) },
         { enabled: true, slots: [...new Array(23).fill(false), 1] },
         { enabled: true, slots: [...new Array(23).fill(false), null] },
@@ -164,8 +188,14 @@ describe('lib/schedule — priority slots in the site time zone (R-PRIO-1/2)', (
       assert.equal(slotsToText(new Array(24).fill(true)), '00-24');
       assert.equal(slotsToText(new Array(24).fill(false)), '');
       const cases: [string, number[]][] = [
-        ['', []], ['none', []], ['07', [7]], ['07h-08h', [7]], ['22-02', [0, 1, 22, 23]], ['23-00', [23]],
-        ['00-24', Array.from({ length: 24 }, (_, i) => i)], [' 7 - 9 , 12 ', [7, 8, 12]],
+        ['', []],
+        ['none', []],
+        ['07', [7]],
+        ['07h-08h', [7]],
+        ['22-02', [0, 1, 22, 23]],
+        ['23-00', [23]],
+        ['00-24', Array.from({ length: 24 }, (_, i) => i)],
+        [' 7 - 9 , 12 ', [7, 8, 12]],
       ];
       for (const [text, hours] of cases) {
         const r = parseSlotsText(text);
@@ -179,11 +209,13 @@ describe('lib/schedule — priority slots in the site time zone (R-PRIO-1/2)', (
       }
     });
     it('property: text round-trips any slot set', () => {
-      fc.assert(fc.property(fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }), (slots) => {
-        const r = parseSlotsText(slotsToText(slots));
-        assert.ok(r.ok);
-        assert.deepEqual(r.ok && r.slots, slots);
-      }));
+      fc.assert(
+        fc.property(fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }), (slots) => {
+          const r = parseSlotsText(slotsToText(slots));
+          assert.ok(r.ok);
+          assert.deepEqual(r.ok && r.slots, slots);
+        }),
+      );
     });
   });
 
@@ -204,10 +236,27 @@ describe('lib/schedule — priority slots in the site time zone (R-PRIO-1/2)', (
     it('refuses bad changes whole and never modifies the current configuration', () => {
       const before = JSON.stringify(base);
       const bad: unknown[] = [
-        null, undefined, 'on', 7, [], {}, { enable: true }, { enabled: 'yes' }, { enabled: 1 },
-        { slots: [24] }, { slots: [-1] }, { slots: [7.5] }, { slots: [NaN] }, { slots: new Array(23).fill(true) },
-        { slots: [true, 7] }, { slots: '25-26' }, { slots: null }, { slots: { 7: true } },
-        { timeZone: 'Mars/Olympus' }, { timeZone: '' }, { timeZone: 3 },
+        null,
+        undefined,
+        'on',
+        7,
+        [],
+        {},
+        { enable: true },
+        { enabled: 'yes' },
+        { enabled: 1 },
+        { slots: [24] },
+        { slots: [-1] },
+        { slots: [7.5] },
+        { slots: [NaN] },
+        { slots: new Array(23).fill(true) },
+        { slots: [true, 7] },
+        { slots: '25-26' },
+        { slots: null },
+        { slots: { 7: true } },
+        { timeZone: 'Mars/Olympus' },
+        { timeZone: '' },
+        { timeZone: 3 },
         { enabled: true, timeZone: 'Nowhere' }, // one bad field refuses the good one too
       ];
       for (const b of bad) {

@@ -6,7 +6,14 @@ import { localHour, localMidnight } from '../../lib/sim/clock';
 import { SimDevice, validateDeviceCommand } from '../../lib/sim/device';
 import { configFromEditor, parseVehicleInput } from '../../lib/sim/ev-sim-config';
 import { Rng } from '../../lib/sim/random';
-import { MAX_REACTION_DELAY_S, randomVehicleSpec, validateVehicleSpec, Vehicle, VEHICLE_DEFAULTS, type VehicleSpec } from '../../lib/sim/vehicle';
+import {
+  MAX_REACTION_DELAY_S,
+  randomVehicleSpec,
+  validateVehicleSpec,
+  Vehicle,
+  VEHICLE_DEFAULTS,
+  type VehicleSpec,
+} from '../../lib/sim/vehicle';
 import type { DeviceCommand, OfflineConfig, PlugLetter } from '../../lib/shared/types';
 
 const T0 = Date.UTC(2026, 2, 2, 8, 0, 0);
@@ -106,7 +113,17 @@ describe('lib/sim/vehicle — a vehicle on a Mode 3 socket', () => {
   });
 
   it('rests in B now and then and comes back to C; faults (pilot F) now and then and clears; seeded', () => {
-    const spec = calm({ capacityKWh: 200, socPct: 10, restEveryH: 0.5, restMinS: 60, restMaxS: 300, faultEveryH: 1, faultMinS: 30, faultMaxS: 60, reactionDelayS: 1 });
+    const spec = calm({
+      capacityKWh: 200,
+      socPct: 10,
+      restEveryH: 0.5,
+      restMinS: 60,
+      restMaxS: 300,
+      faultEveryH: 1,
+      faultMinS: 30,
+      faultMaxS: 60,
+      reactionDelayS: 1,
+    });
     const run = (seed: number) => {
       const v = new Vehicle(spec, seed, T0);
       v.offer(16, T0);
@@ -144,34 +161,40 @@ describe('lib/sim/vehicle — a vehicle on a Mode 3 socket', () => {
   });
 
   it('property: the draw at t is the limit offered at t − delay (0 below 6 A), capped by what the vehicle accepts', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 50 }).map((d) => d / 10),
-      fc.array(fc.record({ dt: fc.integer({ min: 1, max: 20_000 }), a: fc.constantFrom(0, 5, 6, 8, 10, 16, 20, 32) }), { minLength: 1, maxLength: 20 }),
-      fc.integer({ min: 6, max: 32 }),
-      (delay, offers, obc) => {
-        const v = new Vehicle(calm({ reactionDelayS: delay, obcMaxA: obc, capacityKWh: 300, socPct: 10 }), 1, T0);
-        const timeline: { at: number; a: number }[] = [{ at: -Infinity, a: 0 }];
-        let t = T0;
-        for (const o of offers) {
-          t += o.dt;
-          timeline.push({ at: t, a: o.a });
-        }
-        const end = t + 10_000;
-        let next = 1;
-        for (let s = T0; s <= end; s += 50) {
-          while (next < timeline.length && timeline[next].at <= s) {
-            v.offer(timeline[next].a, timeline[next].at);
-            next++;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }).map((d) => d / 10),
+        fc.array(fc.record({ dt: fc.integer({ min: 1, max: 20_000 }), a: fc.constantFrom(0, 5, 6, 8, 10, 16, 20, 32) }), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        fc.integer({ min: 6, max: 32 }),
+        (delay, offers, obc) => {
+          const v = new Vehicle(calm({ reactionDelayS: delay, obcMaxA: obc, capacityKWh: 300, socPct: 10 }), 1, T0);
+          const timeline: { at: number; a: number }[] = [{ at: -Infinity, a: 0 }];
+          let t = T0;
+          for (const o of offers) {
+            t += o.dt;
+            timeline.push({ at: t, a: o.a });
           }
-          v.advance(s);
-          const then = s - Math.round(delay * 1000);
-          const offered = [...timeline].reverse().find((x) => x.at <= then)!.a;
-          const expect = offered < 6 ? 0 : Math.min(offered, obc);
-          if (Math.abs(v.drawA() - expect) > 1e-9) return false;
-        }
-        return true;
-      },
-    ), { numRuns: 100 });
+          const end = t + 10_000;
+          let next = 1;
+          for (let s = T0; s <= end; s += 50) {
+            while (next < timeline.length && timeline[next].at <= s) {
+              v.offer(timeline[next].a, timeline[next].at);
+              next++;
+            }
+            v.advance(s);
+            const then = s - Math.round(delay * 1000);
+            const offered = [...timeline].reverse().find((x) => x.at <= then)!.a;
+            const expect = offered < 6 ? 0 : Math.min(offered, obc);
+            if (Math.abs(v.drawA() - expect) > 1e-9) return false;
+          }
+          return true;
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   it('random fleet: reaction delays within the IEC 5 s, some chargers below 32 A; specs validate', () => {
@@ -189,7 +212,10 @@ describe('lib/sim/vehicle — a vehicle on a Mode 3 socket', () => {
 describe('lib/sim/device — simulated charge point behind the generic device interface', () => {
   it('pilot A with no vehicle, B when connected and paused, C while drawing; report carries current and energy', () => {
     const d = new SimDevice({ plugs: 2 }, T0);
-    assert.deepEqual(d.report().plugs.map((p) => p.pilot), ['A', 'A']);
+    assert.deepEqual(
+      d.report().plugs.map((p) => p.pilot),
+      ['A', 'A'],
+    );
     assert.equal(d.report().devicePlugs, 2);
     assert.equal(d.arrive('A', new Vehicle(calm({ reactionDelayS: 2 }), 1, T0), T0), null);
     assert.equal(d.pilot('A'), 'B');
@@ -213,7 +239,15 @@ describe('lib/sim/device — simulated charge point behind the generic device in
   it('refuses bad commands and changes nothing', () => {
     const d = new SimDevice({ plugs: 1 }, T0);
     d.command(cmd({ A: 16 }), T0);
-    for (const bad of [cmd({ B: 16 }), cmd({ A: 3 }), cmd({ A: NaN }), cmd({ A: 81 }), { plugs: null }, null, cmd({ A: 10 }, { heartbeatS: 1, mode: 3, currentA: 8 })]) {
+    for (const bad of [
+      cmd({ B: 16 }),
+      cmd({ A: 3 }),
+      cmd({ A: NaN }),
+      cmd({ A: 81 }),
+      { plugs: null },
+      null,
+      cmd({ A: 10 }, { heartbeatS: 1, mode: 3, currentA: 8 }),
+    ]) {
       assert.ok(d.command(bad as DeviceCommand, T0 + 1000), `refused: ${JSON.stringify(bad)}`);
     }
     assert.equal(d.socket('A')!.commandedA, 16);
@@ -272,7 +306,7 @@ describe('lib/sim/device — simulated charge point behind the generic device in
     assert.equal(d.offlineActive, true, 'silence counts from the last setpoints, with the new heartbeat');
   });
 
-  it('a time-scaled device measures the heartbeat in the controller\'s seconds', () => {
+  it("a time-scaled device measures the heartbeat in the controller's seconds", () => {
     const d = new SimDevice({ plugs: 1, heartbeatScale: 60 }, T0);
     d.command(cmd({ A: 16 }, { heartbeatS: 10, mode: 0, currentA: 8 }), T0);
     d.advance(T0 + 599_999);
@@ -297,7 +331,15 @@ describe('lib/sim/building and arrivals', () => {
   });
 
   it('random walk stays within its bounds, is seeded, and does not depend on how often it is read', () => {
-    const spec = { mode: 'walk' as const, currentsA: [10, 10, 10] as [number, number, number], minA: 5, maxA: 15, stepA: 2, stepS: 1, seed: 3 };
+    const spec = {
+      mode: 'walk' as const,
+      currentsA: [10, 10, 10] as [number, number, number],
+      minA: 5,
+      maxA: 15,
+      stepA: 2,
+      stepS: 1,
+      seed: 3,
+    };
     const a = new BuildingLoad(spec, T0);
     const b = new BuildingLoad(spec, T0);
     let moved = false;
@@ -330,7 +372,13 @@ describe('lib/sim/building and arrivals', () => {
   });
 
   it('scripts are validated', () => {
-    assert.deepEqual(validateScript([{ at: 0, plug: 'CP01/A', leaveAt: 1000 }, { at: 5, plug: 'B', leaveAt: 9, vehicle: { socPct: 50 } }]), []);
+    assert.deepEqual(
+      validateScript([
+        { at: 0, plug: 'CP01/A', leaveAt: 1000 },
+        { at: 5, plug: 'B', leaveAt: 9, vehicle: { socPct: 50 } },
+      ]),
+      [],
+    );
     assert.ok(validateScript({}).length);
     assert.ok(validateScript([{ at: 10, plug: 'A', leaveAt: 5 }]).length);
     assert.ok(validateScript([{ at: 1, plug: 'C', leaveAt: 5 }]).length);
@@ -338,7 +386,7 @@ describe('lib/sim/building and arrivals', () => {
   });
 });
 
-describe('lib/sim/ev-sim-config — the ev-sim node\'s configuration and vehicle input', () => {
+describe("lib/sim/ev-sim-config — the ev-sim node's configuration and vehicle input", () => {
   it('editor fields: defaults, and each bad field named', () => {
     const ok = configFromEditor({ plugCount: '2', seed: '7' });
     assert.ok(ok.ok);
@@ -354,9 +402,21 @@ describe('lib/sim/ev-sim-config — the ev-sim node\'s configuration and vehicle
   });
 
   it('vehicle input: letter, action, optional vehicle fields', () => {
-    assert.deepEqual(parseVehicleInput({ letter: 'A', action: 'arrive', socPct: 30, obcMaxA: 16 }, ['A', 'B']),
-      { ok: true, letter: 'A', action: 'arrive', spec: { socPct: 30, obcMaxA: 16 } });
-    for (const bad of [null, [], { letter: 'C', action: 'arrive' }, { letter: 'B', action: 'arrive' }, { letter: 'A', action: 'fly' }, { letter: 'A', action: 'arrive', socPct: 120 }, { letter: 'A', action: 'arrive', colour: 1 }]) {
+    assert.deepEqual(parseVehicleInput({ letter: 'A', action: 'arrive', socPct: 30, obcMaxA: 16 }, ['A', 'B']), {
+      ok: true,
+      letter: 'A',
+      action: 'arrive',
+      spec: { socPct: 30, obcMaxA: 16 },
+    });
+    for (const bad of [
+      null,
+      [],
+      { letter: 'C', action: 'arrive' },
+      { letter: 'B', action: 'arrive' },
+      { letter: 'A', action: 'fly' },
+      { letter: 'A', action: 'arrive', socPct: 120 },
+      { letter: 'A', action: 'arrive', colour: 1 },
+    ]) {
       assert.equal(parseVehicleInput(bad, ['A']).ok, false, JSON.stringify(bad));
     }
   });

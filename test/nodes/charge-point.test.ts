@@ -5,7 +5,6 @@ import * as path from 'path';
 import { DEFAULT_OFFLINE } from '../../lib/shared/params';
 import { clearInbox, closeStore, helper, loadWithStore, next, pending, recorderNode, resetFlow, restartWithStore } from '../support/nr';
 
- 
 const sinon: any = require('sinon');
 const chargePointNode = require('../../nodes/charge-point/charge-point');
 const offlineNode = require('../../nodes/offline-mode-config/offline-mode-config');
@@ -16,9 +15,23 @@ function flow(cp: Record<string, unknown> = {}, offline: Record<string, unknown>
   const nodes: any[] = [
     { id: 'f1', type: 'tab', label: 'test' },
     {
-      id: 'cp', z: 'f1', type: 'charge-point', name: 'CP07', index: '', address: '192.168.110.34', plugCount: 2,
-      phaseA: 'L2', phaseB: 'L2', priorityA: true, priorityB: false, maxCurrentA: 32, maxCurrentB: 16, enabled: true,
-      offline: offline ? 'oc' : '', wires: [['plug'], ['cmd']], ...cp,
+      id: 'cp',
+      z: 'f1',
+      type: 'charge-point',
+      name: 'CP07',
+      index: '',
+      address: '192.168.110.34',
+      plugCount: 2,
+      phaseA: 'L2',
+      phaseB: 'L2',
+      priorityA: true,
+      priorityB: false,
+      maxCurrentA: 32,
+      maxCurrentB: 16,
+      enabled: true,
+      offline: offline ? 'oc' : '',
+      wires: [['plug'], ['cmd']],
+      ...cp,
     },
     { id: 'plug', z: 'f1', type: 'recorder' },
     { id: 'cmd', z: 'f1', type: 'recorder' },
@@ -30,8 +43,10 @@ function flow(cp: Record<string, unknown> = {}, offline: Record<string, unknown>
 }
 
 const report = (plugs: unknown[], extra: Record<string, unknown> = {}) => ({ topic: 'device', payload: { plugs, ...extra } });
-const setpoint = (plugs: Record<string, unknown>, chargePoint = 'CP07') =>
-  ({ topic: 'setpoint', payload: { chargePoint, plugs, offline: DEFAULT_OFFLINE, timestamp: 0 } });
+const setpoint = (plugs: Record<string, unknown>, chargePoint = 'CP07') => ({
+  topic: 'setpoint',
+  payload: { chargePoint, plugs, offline: DEFAULT_OFFLINE, timestamp: 0 },
+});
 const withoutTime = (m: any) => ({ ...m.payload, timestamp: 0 });
 
 describe('charge-point node', function () {
@@ -52,8 +67,13 @@ describe('charge-point node', function () {
     assert.equal(p.enabled, true);
     assert.equal(p.online, false);
     assert.deepEqual(p.offline, { heartbeatS: 120, mode: 3, currentA: 8 });
-    assert.deepEqual(p.plugs.map((x: any) => [x.letter, x.id, x.phase, x.priority, x.maxCurrentA, x.pilot, x.measuredA, x.plate]),
-      [['A', 13, 'L2', true, 32, 'A', 0, '-'], ['B', 14, 'L2', false, 16, 'A', 0, '-']]);
+    assert.deepEqual(
+      p.plugs.map((x: any) => [x.letter, x.id, x.phase, x.priority, x.maxCurrentA, x.pilot, x.measuredA, x.plate]),
+      [
+        ['A', 13, 'L2', true, 32, 'A', 0, '-'],
+        ['B', 14, 'L2', false, 16, 'A', 0, '-'],
+      ],
+    );
     assert.equal(typeof p.timestamp, 'number');
     const status = helper.getNode('cp');
     assert.ok(status);
@@ -76,11 +96,25 @@ describe('charge-point node', function () {
     await helper.load(NODES, flow({}, { heartbeatS: 60, mode: 2, currentA: 10 }));
     await next('plug');
     const cp = helper.getNode('cp');
-    cp.receive(report([{ letter: 'A', pilot: 'C', currentA: 15.5, energyWh: 1200 }, { letter: 'B', pilot: 'B', currentA: 0 }], { devicePlugs: 2 }));
+    cp.receive(
+      report(
+        [
+          { letter: 'A', pilot: 'C', currentA: 15.5, energyWh: 1200 },
+          { letter: 'B', pilot: 'B', currentA: 0 },
+        ],
+        { devicePlugs: 2 },
+      ),
+    );
     const p = (await next('plug')).payload;
     assert.equal(p.online, true);
     assert.equal(p.devicePlugs, 2);
-    assert.deepEqual(p.plugs.map((x: any) => [x.pilot, x.measuredA, x.energyWh]), [['C', 15.5, 1200], ['B', 0, 0]]);
+    assert.deepEqual(
+      p.plugs.map((x: any) => [x.pilot, x.measuredA, x.energyWh]),
+      [
+        ['C', 15.5, 1200],
+        ['B', 0, 0],
+      ],
+    );
     const push = await next('cmd');
     assert.equal(push.topic, 'command');
     assert.deepEqual(push.payload.plugs, {});
@@ -98,12 +132,27 @@ describe('charge-point node', function () {
     await helper.load(NODES, flow());
     await next('plug');
     const cp = helper.getNode('cp');
-    cp.receive(report([{ letter: 'A', pilot: 'C', currentA: 16 }, { letter: 'B', pilot: 'C', currentA: 0 }]));
+    cp.receive(
+      report([
+        { letter: 'A', pilot: 'C', currentA: 16 },
+        { letter: 'B', pilot: 'C', currentA: 0 },
+      ]),
+    );
     await next('plug');
     await next('cmd'); // offline push
     cp.receive(setpoint({ A: 16, B: 0 }));
     const c = await next('cmd');
-    assert.deepEqual(c, { topic: 'command', payload: { chargePoint: 'CP07', address: '192.168.110.34', plugs: { A: 16, B: 0 }, offline: DEFAULT_OFFLINE, timestamp: c.payload.timestamp }, _msgid: c._msgid });
+    assert.deepEqual(c, {
+      topic: 'command',
+      payload: {
+        chargePoint: 'CP07',
+        address: '192.168.110.34',
+        plugs: { A: 16, B: 0 },
+        offline: DEFAULT_OFFLINE,
+        timestamp: c.payload.timestamp,
+      },
+      _msgid: c._msgid,
+    });
     assert.equal(cp.status.lastCall.args[0].text, 'A 16 A · B paused');
     assert.equal(pending('plug'), 0, 'a setpoint sends nothing to the balancer');
   });
@@ -123,13 +172,23 @@ describe('charge-point node', function () {
     await next('plug');
     const cp = helper.getNode('cp');
     cp.receive({ topic: 'plate', payload: { letter: 'B', plate: '  RR-0000-FE ' } });
-    assert.deepEqual((await next('plug')).payload.plugs.map((x: any) => x.plate), ['-', 'RR-0000-FE']);
+    assert.deepEqual(
+      (await next('plug')).payload.plugs.map((x: any) => x.plate),
+      ['-', 'RR-0000-FE'],
+    );
     cp.receive({ topic: 'plate', payload: { letter: 'B', plate: '-' } });
-    assert.deepEqual((await next('plug')).payload.plugs.map((x: any) => x.plate), ['-', '-']);
+    assert.deepEqual(
+      (await next('plug')).payload.plugs.map((x: any) => x.plate),
+      ['-', '-'],
+    );
   });
 
   it('R-OFF-3: no report for longer than the heartbeat → one plug message with online:false, status OFFLINE; back online re-pushes', async () => {
-    clock = sinon.useFakeTimers({ now: Date.parse('2026-05-01T10:00:00Z'), toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
+    clock = sinon.useFakeTimers({
+      now: Date.parse('2026-05-01T10:00:00Z'),
+      toFake: ['setTimeout', 'clearTimeout', 'Date'],
+      shouldAdvanceTime: true,
+    });
     await helper.load(NODES, flow({}, { heartbeatS: 10 }));
     await next('plug');
     const cp = helper.getNode('cp');
@@ -150,11 +209,21 @@ describe('charge-point node', function () {
     assert.equal(pending('plug'), 0, 'OFFLINE is announced once');
     cp.receive(report([{ letter: 'A', pilot: 'C', currentA: 8 }]));
     assert.equal((await next('plug')).payload.online, true);
-    assert.deepEqual((await next('cmd')).payload, { chargePoint: 'CP07', address: '192.168.110.34', plugs: {}, offline: { heartbeatS: 10, mode: 3, currentA: 8 }, timestamp: Date.now() });
+    assert.deepEqual((await next('cmd')).payload, {
+      chargePoint: 'CP07',
+      address: '192.168.110.34',
+      plugs: {},
+      offline: { heartbeatS: 10, mode: 3, currentA: 8 },
+      timestamp: Date.now(),
+    });
   });
 
   it('R-OFF-3: regular reports keep it online', async () => {
-    clock = sinon.useFakeTimers({ now: Date.parse('2026-05-01T10:00:00Z'), toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
+    clock = sinon.useFakeTimers({
+      now: Date.parse('2026-05-01T10:00:00Z'),
+      toFake: ['setTimeout', 'clearTimeout', 'Date'],
+      shouldAdvanceTime: true,
+    });
     await helper.load(NODES, flow({}, { heartbeatS: 10 }));
     await next('plug');
     const cp = helper.getNode('cp');
@@ -219,7 +288,10 @@ describe('charge-point node', function () {
         cp.receive(msg);
         const caught = await next('caught');
         assert.equal(caught.error.source.id, 'cp', label);
-        assert.ok(typeof caught.error.message === 'string' && /^(Error: )?CP02: /.test(caught.error.message), `${label}: ${caught.error.message}`);
+        assert.ok(
+          typeof caught.error.message === 'string' && /^(Error: )?CP02: /.test(caught.error.message),
+          `${label}: ${caught.error.message}`,
+        );
         // A probe that changes nothing shows the state as it was; had the bad input sent anything, it would arrive first.
         cp.receive({ topic: 'plate', payload: { letter: 'A', plate: 'AE-1111-FF' } });
         assert.deepEqual(withoutTime(await next('plug')), before, label);
@@ -260,7 +332,10 @@ describe('charge-point node', function () {
       await helper.load(NODES, flow({ name: 'Garage east', index: '12', maxCurrentA: '20', plugCount: '1' }));
       const p = (await next('plug')).payload;
       assert.equal(p.index, 12);
-      assert.deepEqual(p.plugs.map((x: any) => [x.id, x.maxCurrentA]), [[23, 20]]);
+      assert.deepEqual(
+        p.plugs.map((x: any) => [x.id, x.maxCurrentA]),
+        [[23, 20]],
+      );
     });
     it('R-CP-3: enabled with a phase not set → status ERR_CFG (the balancer gives it 0 A)', async () => {
       await helper.load(NODES, flow({ phaseB: '' }));
@@ -281,7 +356,10 @@ describe('charge-point node', function () {
         await helper.setFlows(flow({ address: '192.168.110.99' }), 'full');
         const p = (await next('plug')).payload;
         assert.equal(p.address, '192.168.110.99', 'the redeployed configuration');
-        assert.deepEqual(p.plugs.map((x: any) => x.plate), ['AE-1111-FF', '-']);
+        assert.deepEqual(
+          p.plugs.map((x: any) => x.plate),
+          ['AE-1111-FF', '-'],
+        );
       } finally {
         await closeStore();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -300,11 +378,17 @@ describe('charge-point node', function () {
         await next('plug');
         await restartWithStore(NODES, flow(), dir);
         let p = (await next('plug')).payload;
-        assert.deepEqual(p.plugs.map((x: any) => x.plate), ['AE-1111-FF', 'RR-0000-FE']);
+        assert.deepEqual(
+          p.plugs.map((x: any) => x.plate),
+          ['AE-1111-FF', 'RR-0000-FE'],
+        );
         assert.equal(p.online, false, 'after a restart the device is offline until it reports');
         await restartWithStore(NODES, flow({ plugCount: 1 }), dir);
         p = (await next('plug')).payload;
-        assert.deepEqual(p.plugs.map((x: any) => x.plate), ['AE-1111-FF']);
+        assert.deepEqual(
+          p.plugs.map((x: any) => x.plate),
+          ['AE-1111-FF'],
+        );
       } finally {
         await closeStore();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -328,7 +412,11 @@ describe('charge-point node', function () {
   });
 
   it('close releases the heartbeat timer', async () => {
-    clock = sinon.useFakeTimers({ now: Date.parse('2026-05-01T10:00:00Z'), toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
+    clock = sinon.useFakeTimers({
+      now: Date.parse('2026-05-01T10:00:00Z'),
+      toFake: ['setTimeout', 'clearTimeout', 'Date'],
+      shouldAdvanceTime: true,
+    });
     await helper.load(NODES, flow({}, { heartbeatS: 10 }));
     await next('plug');
     helper.getNode('cp').receive(report([{ letter: 'A', pilot: 'C', currentA: 16 }]));

@@ -42,8 +42,17 @@ function collect(id: string): Msg[] {
 function next(id: string, pred: (m: Msg) => boolean, ms: number): Promise<Msg> {
   return new Promise((resolve, reject) => {
     const n = helper.getNode(id);
-    const t = setTimeout(() => { n.removeListener('input', on); reject(new Error(`nothing at ${id} within ${ms} ms`)); }, ms);
-    function on(m: Msg) { if (pred(m)) { clearTimeout(t); n.removeListener('input', on); resolve(m); } }
+    const t = setTimeout(() => {
+      n.removeListener('input', on);
+      reject(new Error(`nothing at ${id} within ${ms} ms`));
+    }, ms);
+    function on(m: Msg) {
+      if (pred(m)) {
+        clearTimeout(t);
+        n.removeListener('input', on);
+        resolve(m);
+      }
+    }
     n.on('input', on);
   });
 }
@@ -62,7 +71,11 @@ describe('nodes/cvm-mini-reader', function () {
     await load();
     const out = collect('out');
     const before = Date.now();
-    helper.getNode('r').receive({ payload: regs, responseBuffer: { data: regs, buffer: bytes }, modbusRequest: { unitid: 1, fc: 4, address: 0, quantity: 42 } });
+    helper.getNode('r').receive({
+      payload: regs,
+      responseBuffer: { data: regs, buffer: bytes },
+      modbusRequest: { unitid: 1, fc: 4, address: 0, quantity: 42 },
+    });
     await tick(50);
     assert.equal(out.length, 1);
     const m = out[0];
@@ -125,8 +138,14 @@ describe('nodes/cvm-mini-reader', function () {
       it(label, async () => {
         await load({ poll: true, pollS: 0.1, watchdogS: 1, ...cfg });
         const r = helper.getNode('r');
-        const statuses = r.status.getCalls().filter((c: any) => c.thisValue === r).map((c: any) => c.args[0]);
-        assert.ok(statuses.some((s: any) => s.fill === 'red' && /^config: /.test(s.text)), JSON.stringify(statuses));
+        const statuses = r.status
+          .getCalls()
+          .filter((c: any) => c.thisValue === r)
+          .map((c: any) => c.args[0]);
+        assert.ok(
+          statuses.some((s: any) => s.fill === 'red' && /^config: /.test(s.text)),
+          JSON.stringify(statuses),
+        );
         const out = collect('out');
         const req = collect('req');
         const errs = collect('errs');
@@ -142,7 +161,11 @@ describe('nodes/cvm-mini-reader', function () {
 
   describe('R-ERR-1: bad input → an error a Catch node sees, no output, counts as no reading', () => {
     const shortRegs = regs.slice(0, 41);
-    const withBad = (i: number, v: unknown) => { const r: unknown[] = [...regs]; r[i] = v; return r; };
+    const withBad = (i: number, v: unknown) => {
+      const r: unknown[] = [...regs];
+      r[i] = v;
+      return r;
+    };
     const hugeCurrent = encodeRegisters({ ...reading, currentA: [10001, 0, 0] });
     const highVoltage = encodeRegisters({ ...reading, voltageV: [230, 600, 230] });
     const negCurrent = encodeRegisters({ ...reading, currentA: [1, 1, -2] });
@@ -194,7 +217,10 @@ describe('nodes/cvm-mini-reader', function () {
     assert.match(off.payload.reason, /expected 42 registers/);
     assert.equal(typeof off.payload.timestamp, 'number');
     assert.equal(off.payload.currentA, undefined);
-    const statuses = r.status.getCalls().filter((c: any) => c.thisValue === r).map((c: any) => c.args[0]);
+    const statuses = r.status
+      .getCalls()
+      .filter((c: any) => c.thisValue === r)
+      .map((c: any) => c.args[0]);
     assert.equal(statuses[statuses.length - 1].fill, 'red');
     r.receive({ payload: regs });
     const on = await next('out', (m) => m.payload.online === true, 1000);

@@ -32,17 +32,46 @@ function editorWith(workspace: any[]): Editor {
       node: (id: string) => workspace.find((n) => n.id === id) ?? null,
       workspace: (id: string) => workspace.find((n) => n.type === 'tab' && n.id === id) ?? null,
     },
-    events: { on: (ev: string, fn: () => void) => { handlers[ev] = fn; } },
+    events: {
+      on: (ev: string, fn: () => void) => {
+        handlers[ev] = fn;
+      },
+    },
     notify: (text: string, opts: any) => notes.push({ text, opts }),
   };
-  vm.runInNewContext(script, { RED, $: () => { throw new Error('no DOM at load'); }, Intl });
+  vm.runInNewContext(script, {
+    RED,
+    $: () => {
+      throw new Error('no DOM at load');
+    },
+    Intl,
+  });
   return { deploy: () => handlers.deploy(), notes };
 }
 
 const tab = { id: 't1', type: 'tab', label: 'site' };
-const balancer = (extra: Record<string, unknown> = {}) => ({ id: 'b1', z: 't1', type: 'dlm-balancer', name: 'site', mccbA: 50, contractedKW: 36, ...extra });
+const balancer = (extra: Record<string, unknown> = {}) => ({
+  id: 'b1',
+  z: 't1',
+  type: 'dlm-balancer',
+  name: 'site',
+  mccbA: 50,
+  contractedKW: 36,
+  ...extra,
+});
 const cp = (k: number, offline: string, extra: Record<string, unknown> = {}) => ({
-  id: `cp${k}`, z: 't1', type: 'charge-point', name: `CP0${k}`, plugCount: 2, phaseA: 'L1', phaseB: 'L1', maxCurrentA: 32, maxCurrentB: '', enabled: true, offline, ...extra,
+  id: `cp${k}`,
+  z: 't1',
+  type: 'charge-point',
+  name: `CP0${k}`,
+  plugCount: 2,
+  phaseA: 'L1',
+  phaseB: 'L1',
+  maxCurrentA: 32,
+  maxCurrentB: '',
+  enabled: true,
+  offline,
+  ...extra,
 });
 
 describe('dlm-balancer editor: fallback budget warning at deploy (R-SEC-4, issue 9 item 6)', () => {
@@ -67,7 +96,13 @@ describe('dlm-balancer editor: fallback budget warning at deploy (R-SEC-4, issue
 
   it('disabled nodes in the editor do not count; the analyser disabled → building 0 A; mode 1 → the plug maximum', () => {
     const m1 = { id: 'm1', type: 'offline-mode-config', heartbeatS: 120, mode: 1, currentA: 8 };
-    const e = editorWith([tab, m1, balancer({ analyserEnabled: false }), cp(1, 'm1', { maxCurrentA: 20, maxCurrentB: 20 }), cp(2, 'm1', { d: true })]);
+    const e = editorWith([
+      tab,
+      m1,
+      balancer({ analyserEnabled: false }),
+      cp(1, 'm1', { maxCurrentA: 20, maxCurrentB: 20 }),
+      cp(2, 'm1', { d: true }),
+    ]);
     e.deploy();
     assert.deepEqual(e.notes, []); // 0 + 2 × 20 = 40 ≤ 50
     const e2 = editorWith([tab, m1, balancer({ analyserEnabled: false, mccbA: 39 }), cp(1, 'm1', { maxCurrentA: 20, maxCurrentB: 20 })]);
@@ -82,7 +117,9 @@ describe('dlm-balancer editor: fallback budget warning at deploy (R-SEC-4, issue
   });
 
   it('issue 9 item 6: the example with every charge point on mode 3 / 8 A would warn: L1 97 A, L2 89 A, L3 81 A', () => {
-    const flow = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8')).map((n: any) => (n.type === 'offline-mode-config' ? { ...n, mode: 3, currentA: 8 } : n));
+    const flow = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8')).map((n: any) =>
+      n.type === 'offline-mode-config' ? { ...n, mode: 3, currentA: 8 } : n,
+    );
     const e = editorWith(flow);
     e.deploy();
     assert.equal(e.notes.length, 1);

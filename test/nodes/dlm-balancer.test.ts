@@ -4,9 +4,20 @@ import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_PARAMS, PARAM_SPECS } from '../../lib/shared/params';
 import { plugMsg, type CpSpec } from '../support/site';
-import { clearInbox, closeStore, drain, helper, loadWithStore, next, nextWhere, pending, recorderNode, restartWithStore, sleep } from '../support/nr';
+import {
+  clearInbox,
+  closeStore,
+  drain,
+  helper,
+  loadWithStore,
+  next,
+  nextWhere,
+  pending,
+  recorderNode,
+  restartWithStore,
+  sleep,
+} from '../support/nr';
 
- 
 const balancerNode = require('../../nodes/dlm-balancer/dlm-balancer');
 const NODES = [balancerNode, recorderNode];
 
@@ -30,7 +41,14 @@ async function lastNodeStatus(pred: (s: any) => boolean = () => true): Promise<a
   return m.status;
 }
 
-const cp1: CpSpec = { name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L1', pilot: 'A' }] };
+const cp1: CpSpec = {
+  name: 'CP01',
+  index: 1,
+  plugs: [
+    { letter: 'A', phase: 'L1', pilot: 'C' },
+    { letter: 'B', phase: 'L1', pilot: 'A' },
+  ],
+};
 const plug = (cp: CpSpec) => ({ topic: 'plug', payload: plugMsg(cp, Date.now()) });
 
 /** Asks the balancer for its status and returns it. */
@@ -94,7 +112,18 @@ describe('dlm-balancer node', function () {
     const offline = { heartbeatS: 120, mode: 3 as const, currentA: 8 };
     dlm.receive({ topic: 'meter', payload: { online: true, currentA: [5, 5, 5], timestamp: Date.now() } }); // not "meter lost"
     // Three dual charge points on L1, mode 3 / 8 A: 25 + 6 × 8 = 73 A > 50 A.
-    for (const k of [1, 2, 3]) dlm.receive(plug({ name: `CP0${k}`, index: k, offline, plugs: [{ letter: 'A', phase: 'L1' }, { letter: 'B', phase: 'L1' }] }));
+    for (const k of [1, 2, 3])
+      dlm.receive(
+        plug({
+          name: `CP0${k}`,
+          index: k,
+          offline,
+          plugs: [
+            { letter: 'A', phase: 'L1' },
+            { letter: 'B', phase: 'L1' },
+          ],
+        }),
+      );
     await sleep(100);
     let s = await status();
     assert.deepEqual(s.fallback.phases.L1, { buildingA: 25, chargersA: 48, totalA: 73, limitA: 50, overA: 23 });
@@ -106,7 +135,18 @@ describe('dlm-balancer node', function () {
     assert.match(over.text, /^fallback over on L1 \+23 A · /);
     // Two of them on mode 0: 25 + 2 × 8 = 41 A, within the limit; the usual status text comes back.
     dlm.receive({ topic: 'meter', payload: { online: true, currentA: [5, 5, 5], timestamp: Date.now() } });
-    for (const k of [2, 3]) dlm.receive(plug({ name: `CP0${k}`, index: k, offline: { ...offline, mode: 0 }, plugs: [{ letter: 'A', phase: 'L1' }, { letter: 'B', phase: 'L1' }] }));
+    for (const k of [2, 3])
+      dlm.receive(
+        plug({
+          name: `CP0${k}`,
+          index: k,
+          offline: { ...offline, mode: 0 },
+          plugs: [
+            { letter: 'A', phase: 'L1' },
+            { letter: 'B', phase: 'L1' },
+          ],
+        }),
+      );
     await sleep(100);
     s = await status();
     assert.equal(s.fallback.ok, true);
@@ -142,9 +182,20 @@ describe('dlm-balancer node', function () {
     assert.equal(s.params.marginPct, 12);
     assert.equal(s.deployedParams.mccbA, 80);
     const refused = [
-      { minCurrentA: 5 }, { mccbA: 'x' }, { nope: 1 }, null, [1], 'mccbA=3', { timeZone: 'Mars/Olympus' },
+      { minCurrentA: 5 },
+      { mccbA: 'x' },
+      { nope: 1 },
+      null,
+      [1],
+      'mccbA=3',
+      { timeZone: 'Mars/Olympus' },
       // R-SEC-2: above the deployed configuration, or less safe than it.
-      { mccbA: 81 }, { contractedKW: 37 }, { marginPct: 4 }, { analyserEnabled: false }, { meterPosition: 'grid' }, { meterOfflineCurrentA: 24 },
+      { mccbA: 81 },
+      { contractedKW: 37 },
+      { marginPct: 4 },
+      { analyserEnabled: false },
+      { meterPosition: 'grid' },
+      { meterOfflineCurrentA: 24 },
     ];
     for (const bad of refused) {
       dlm.receive({ topic: 'params', payload: bad });
@@ -191,7 +242,7 @@ describe('dlm-balancer node', function () {
       });
     }
 
-    it('the editor defaults are the manual\'s (one source of truth)', async () => {
+    it("the editor defaults are the manual's (one source of truth)", async () => {
       await helper.load(NODES, flow());
       const s = await status();
       assert.deepEqual(s.params, DEFAULT_PARAMS);
@@ -278,7 +329,14 @@ describe('dlm-balancer node', function () {
     try {
       await loadWithStore(NODES, flow(cfg), dir);
       let dlm = helper.getNode('dlm');
-      const two: CpSpec = { name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }, { letter: 'B', phase: 'L1', pilot: 'C' }] };
+      const two: CpSpec = {
+        name: 'CP01',
+        index: 1,
+        plugs: [
+          { letter: 'A', phase: 'L1', pilot: 'C' },
+          { letter: 'B', phase: 'L1', pilot: 'C' },
+        ],
+      };
       const cp2: CpSpec = { name: 'CP02', index: 2, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] };
       dlm.receive(plug(two));
       dlm.receive(plug(cp2));
@@ -338,9 +396,17 @@ describe('dlm-balancer node', function () {
       // Stop the flow (the node stores its state on close), then put an old-format state in its place.
       await helper._redNodes.stopFlows();
       const ctx = helper._context.get('dlm', 'f1');
-      await new Promise<void>((resolve, reject) => ctx.set('dlmBalancerState', {
-        version: 1, configHash: 'x', state: { version: 1, chargePoints: { CP01: { name: 'CP01' } }, plugs: [{ id: 1, chargePoint: 'CP01' }] },
-      }, (e: unknown) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        ctx.set(
+          'dlmBalancerState',
+          {
+            version: 1,
+            configHash: 'x',
+            state: { version: 1, chargePoints: { CP01: { name: 'CP01' } }, plugs: [{ id: 1, chargePoint: 'CP01' }] },
+          },
+          (e: unknown) => (e ? reject(e) : resolve()),
+        ),
+      );
       await helper._context.close();
       helper._context.init(helper._settings);
       await helper.unload();

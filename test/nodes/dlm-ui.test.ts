@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
- 
+
 const helper: any = require('node-red-node-test-helper');
 import dlmUi = require('../../nodes/dlm-ui/dlm-ui');
 import { statusOf } from '../../lib/core/status';
@@ -10,16 +10,26 @@ import { NODE_RED_PATH } from '../support/nr';
 helper.init(NODE_RED_PATH);
 
 const TYPES = [
-  'dlm-ui-plugs', 'dlm-ui-table', 'dlm-ui-consumption', 'dlm-ui-analyser',
-  'dlm-ui-params', 'dlm-ui-schedule', 'dlm-ui-power', 'dlm-ui-transactions',
+  'dlm-ui-plugs',
+  'dlm-ui-table',
+  'dlm-ui-consumption',
+  'dlm-ui-analyser',
+  'dlm-ui-params',
+  'dlm-ui-schedule',
+  'dlm-ui-power',
+  'dlm-ui-transactions',
 ];
 
 function status(): StatusMessage {
   const site = new Site();
-  site.report({ name: 'CP01', index: 1, plugs: [
-    { letter: 'A', phase: 'L1', pilot: 'C', measuredA: 12, plate: 'AE-1111-FF' },
-    { letter: 'B', phase: 'L1', pilot: 'A' },
-  ] });
+  site.report({
+    name: 'CP01',
+    index: 1,
+    plugs: [
+      { letter: 'A', phase: 'L1', pilot: 'C', measuredA: 12, plate: 'AE-1111-FF' },
+      { letter: 'B', phase: 'L1', pilot: 'A' },
+    ],
+  });
   site.meter([10, 10, 10]);
   site.run(3, [10, 10, 10]);
   return statusOf(site.state, site.now);
@@ -52,7 +62,10 @@ describe('dlm-ui widget nodes — without node-red-dashboard', () => {
       RED.nodes.createNode = (node: any, config: any) => {
         createNode(node, config);
         const st = node.status.bind(node);
-        node.status = (s: any) => { seen.push({ type: config.type, s }); return st(s); };
+        node.status = (s: any) => {
+          seen.push({ type: config.type, s });
+          return st(s);
+        };
       };
     };
     await helper.load([spyStatus, dlmUi], flow);
@@ -63,7 +76,9 @@ describe('dlm-ui widget nodes — without node-red-dashboard', () => {
     }
     const out = helper.getNode('out');
     let received = 0;
-    out.on('input', () => { received++; });
+    out.on('input', () => {
+      received++;
+    });
     for (let i = 0; i < TYPES.length; i++) helper.getNode(`w${i}`).receive({ payload: status() });
     await wait(50);
     assert.equal(received, 0);
@@ -87,7 +102,9 @@ describe('dlm-ui widget nodes — server side with the dashboard API', () => {
       return () => ({
         addWidget(opts: any) {
           widgets.set(opts.node.id, opts);
-          return () => { removed.push(opts.node.id); };
+          return () => {
+            removed.push(opts.node.id);
+          };
         },
       });
     };
@@ -135,7 +152,10 @@ describe('dlm-ui widget nodes — server side with the dashboard API', () => {
     w.receive({ payload: s });
     await until(() => widgets.get('w').convert() !== null, 'the view');
     const view = widgets.get('w').beforeEmit().msg.payload;
-    assert.deepEqual(view.groups.map((g: any) => g.name), ['ALL']);
+    assert.deepEqual(
+      view.groups.map((g: any) => g.name),
+      ['ALL'],
+    );
     assert.equal(view.rows.length, 9);
     w.receive({ payload: { hello: 'world' } });
     await until(() => errors.length > 0, 'the error');
@@ -178,7 +198,7 @@ describe('dlm-ui widget nodes — server side with the dashboard API', () => {
     assert.equal(otherTopic._dontSend, true);
   });
 
-  it('parameter edit (R-MON-3, R-SEC-2): validated with the balancer\'s rules against the current parameters and the deployed ceiling', async () => {
+  it("parameter edit (R-MON-3, R-SEC-2): validated with the balancer's rules against the current parameters and the deployed ceiling", async () => {
     await helper.load([dashboardStandIn, dlmUi], flow('dlm-ui-params', { edits: 'open' }));
     const w = helper.getNode('w');
     w.receive({ payload: status() });
@@ -216,7 +236,10 @@ describe('dlm-ui widget nodes — server side with the dashboard API', () => {
       const w = helper.getNode('w');
       const warnings: string[] = [];
       const warn = w.warn.bind(w);
-      w.warn = (t: string) => { warnings.push(t); warn(t); };
+      w.warn = (t: string) => {
+        warnings.push(t);
+        warn(t);
+      };
       w.receive({ payload: status() });
       const o = widgets.get('w');
       await until(() => o.convert() !== null, 'the view');
@@ -233,7 +256,10 @@ describe('dlm-ui widget nodes — server side with the dashboard API', () => {
   });
 
   it('power graphs keep the history in node context (R-MON-4) and the transactions link defaults to /dlm/transactions.csv', async () => {
-    await helper.load([dashboardStandIn, dlmUi], [...flow('dlm-ui-power'), { id: 'tx', type: 'dlm-ui-transactions', group: 'g1', wires: [] }]);
+    await helper.load(
+      [dashboardStandIn, dlmUi],
+      [...flow('dlm-ui-power'), { id: 'tx', type: 'dlm-ui-transactions', group: 'g1', wires: [] }],
+    );
     const w = helper.getNode('w');
     const s = status();
     w.receive({ payload: s });

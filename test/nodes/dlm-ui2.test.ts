@@ -11,7 +11,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
- 
+
 const helper: any = require('node-red-node-test-helper');
 import dlmUi2 = require('../../nodes/dlm-ui2/dlm-ui2');
 import { dashboardProtected, editAccess } from '../../lib/dashboard/edits';
@@ -25,16 +25,26 @@ import { REPO_ROOT } from '../support/node-red-runner';
 helper.init(NODE_RED_PATH);
 
 const TYPES = [
-  'dlm-ui2-plugs', 'dlm-ui2-table', 'dlm-ui2-consumption', 'dlm-ui2-analyser',
-  'dlm-ui2-params', 'dlm-ui2-schedule', 'dlm-ui2-power', 'dlm-ui2-transactions',
+  'dlm-ui2-plugs',
+  'dlm-ui2-table',
+  'dlm-ui2-consumption',
+  'dlm-ui2-analyser',
+  'dlm-ui2-params',
+  'dlm-ui2-schedule',
+  'dlm-ui2-power',
+  'dlm-ui2-transactions',
 ];
 
 function status(): StatusMessage {
   const site = new Site();
-  site.report({ name: 'CP01', index: 1, plugs: [
-    { letter: 'A', phase: 'L1', pilot: 'C', measuredA: 12, plate: 'AE-1111-FF' },
-    { letter: 'B', phase: 'L1', pilot: 'A' },
-  ] });
+  site.report({
+    name: 'CP01',
+    index: 1,
+    plugs: [
+      { letter: 'A', phase: 'L1', pilot: 'C', measuredA: 12, plate: 'AE-1111-FF' },
+      { letter: 'B', phase: 'L1', pilot: 'A' },
+    ],
+  });
   site.meter([10, 10, 10]);
   site.run(3, [10, 10, 10]);
   return statusOf(site.state, site.now);
@@ -65,7 +75,10 @@ describe('dlm-ui2 widget nodes — without FlowFuse Dashboard 2.0 (issue 14)', (
       RED.nodes.createNode = (node: any, config: any) => {
         createNode(node, config);
         const st = node.status.bind(node);
-        node.status = (s: any) => { seen.push({ type: config.type, s }); return st(s); };
+        node.status = (s: any) => {
+          seen.push({ type: config.type, s });
+          return st(s);
+        };
       };
     };
     await helper.load([spyStatus, dlmUi2], flow);
@@ -76,7 +89,9 @@ describe('dlm-ui2 widget nodes — without FlowFuse Dashboard 2.0 (issue 14)', (
     }
     const out = helper.getNode('out');
     let received = 0;
-    out.on('input', () => { received++; });
+    out.on('input', () => {
+      received++;
+    });
     for (let i = 0; i < TYPES.length; i++) helper.getNode(`w${i}`).receive({ payload: status() });
     await wait(50);
     assert.equal(received, 0);
@@ -178,7 +193,9 @@ describe('dlm-ui2 widget nodes — server side with the Dashboard 2.0 API (issue
     const { evts } = widgets.get('w')!;
     const s = status();
     let copy: any = null;
-    w.on('input', (msg: any) => { copy = { ...msg }; });
+    w.on('input', (msg: any) => {
+      copy = { ...msg };
+    });
     w.receive({ payload: s });
     await until(() => copy !== null, 'the input');
     assert.deepEqual(await evts.beforeSend(copy), { payload: JSON.parse(JSON.stringify(D.tableView(copy.payload))) });
@@ -208,7 +225,10 @@ describe('dlm-ui2 widget nodes — server side with the Dashboard 2.0 API (issue
       await until(() => lastView().serverNote !== null && reason.test(lastView().serverNote.text), 'the note on the page');
     }
     // A hostile shape (prototype key, deep nesting) is refused by lib/guard first, without echo (R-SEC-3).
-    for (const payload of [JSON.parse('{"plugId": 1, "plate": "AB", "__proto__": {"x": 1}}'), { plugId: 1, plate: 'AB', deep: JSON.parse('['.repeat(40) + ']'.repeat(40)) }]) {
+    for (const payload of [
+      JSON.parse('{"plugId": 1, "plate": "AB", "__proto__": {"x": 1}}'),
+      { plugId: 1, plate: 'AB', deep: JSON.parse('['.repeat(40) + ']'.repeat(40)) },
+    ]) {
       const k = errors.length;
       assert.equal(await evts.beforeSend({ topic: 'plate', payload }), null);
       await until(() => errors.length === k + 1, 'the refusal');
@@ -240,7 +260,7 @@ describe('dlm-ui2 widget nodes — server side with the Dashboard 2.0 API (issue
     assert.match(errors[0].error.message, /schedule edit refused: the dashboard has no login/);
   });
 
-  it('Edits = protected accepts edits once settings.js puts Dashboard 2.0\'s socket behind a login (dashboard.ioMiddleware) (R-SEC-1)', async () => {
+  it("Edits = protected accepts edits once settings.js puts Dashboard 2.0's socket behind a login (dashboard.ioMiddleware) (R-SEC-1)", async () => {
     helper.settings({ dashboard: { ioMiddleware: (_socket: unknown, next: () => void) => next() } });
     await helper.load([dashboardStandIn, dlmUi2], flow('dlm-ui2-schedule'));
     helper.getNode('w').receive({ payload: status() });
@@ -248,7 +268,10 @@ describe('dlm-ui2 widget nodes — server side with the Dashboard 2.0 API (issue
     assert.equal(lastView().access.allowed, true);
     const slots = new Array(24).fill(false);
     slots[7] = true;
-    assert.deepEqual(await widgets.get('w')!.evts.beforeSend({ topic: 'schedule', payload: { enabled: true, slots } }), { topic: 'schedule', payload: { enabled: true, slots } });
+    assert.deepEqual(await widgets.get('w')!.evts.beforeSend({ topic: 'schedule', payload: { enabled: true, slots } }), {
+      topic: 'schedule',
+      payload: { enabled: true, slots },
+    });
     assert.equal(await widgets.get('w')!.evts.beforeSend({ topic: 'schedule', payload: { enabled: true, slots: slots.slice(1) } }), null);
   });
 
@@ -261,12 +284,15 @@ describe('dlm-ui2 widget nodes — server side with the Dashboard 2.0 API (issue
     assert.equal(await widgets.get('w')!.evts.beforeSend({ topic: 'params', payload: { mccbA: 63 } }), null);
   });
 
-  it('parameter edit (R-MON-3, R-SEC-2): checked with the balancer\'s rules against the current parameters and the deployed ceiling', async () => {
+  it("parameter edit (R-MON-3, R-SEC-2): checked with the balancer's rules against the current parameters and the deployed ceiling", async () => {
     await helper.load([dashboardStandIn, dlmUi2], flow('dlm-ui2-params', { edits: 'open' }));
     helper.getNode('w').receive({ payload: status() });
     await until(() => lastView() !== undefined, 'the view');
     const { evts } = widgets.get('w')!;
-    assert.deepEqual(await evts.beforeSend({ topic: 'params', payload: { mccbA: 40, stateBDetection: false } }), { topic: 'params', payload: { mccbA: 40, stateBDetection: false } });
+    assert.deepEqual(await evts.beforeSend({ topic: 'params', payload: { mccbA: 40, stateBDetection: false } }), {
+      topic: 'params',
+      payload: { mccbA: 40, stateBDetection: false },
+    });
     // { mccbA: 63 } and { marginPct: 0 } are less safe than the deployed 50 A / 10 % (R-SEC-2).
     for (const bad of [{ mccbA: 1 }, { mccbA: '63' }, { minCurrentA: 8.5 }, { nope: 1 }, [], { mccbA: 63 }, { marginPct: 0 }]) {
       assert.equal(await evts.beforeSend({ topic: 'params', payload: bad }), null, JSON.stringify(bad));
@@ -300,7 +326,10 @@ describe('dlm-ui2 widget nodes — server side with the Dashboard 2.0 API (issue
 describe('dlm-ui2 browser code (R-CP-6, issue 14)', () => {
   it('the Vue components render text only: no v-html, innerHTML or other HTML sinks in ui2/', () => {
     const dir = path.join(REPO_ROOT, 'ui2');
-    const files = fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => /\.(vue|js)$/.test(f));
+    const files = fs
+      .readdirSync(dir, { recursive: true })
+      .map(String)
+      .filter((f) => /\.(vue|js)$/.test(f));
     assert.ok(files.length >= 10, `ui2 sources: ${files}`);
     for (const f of files) {
       const text = fs.readFileSync(path.join(dir, f), 'utf8');
@@ -317,12 +346,16 @@ describe('dlm-ui2 edit authorisation rule (SPEC R-SEC-1, issue 14)', () => {
     assert.equal(editAccess('readonly', true).allowed, false);
   });
 
-  it('a login is an ioMiddleware for Dashboard 2.0\'s socket: dashboard.ioMiddleware, else ui.ioMiddleware (the fallback Dashboard 2.0 uses); httpMiddleware alone is not', () => {
+  it("a login is an ioMiddleware for Dashboard 2.0's socket: dashboard.ioMiddleware, else ui.ioMiddleware (the fallback Dashboard 2.0 uses); httpMiddleware alone is not", () => {
     const fn = () => undefined;
     assert.equal(dashboardProtected({ dashboard: { ioMiddleware: fn } }), true);
     assert.equal(dashboardProtected({ dashboard: { ioMiddleware: [fn, fn] } }), true);
     assert.equal(dashboardProtected({ ui: { ioMiddleware: fn } }), true);
-    assert.equal(dashboardProtected({ dashboard: {}, ui: { ioMiddleware: fn } }), false, 'Dashboard 2.0 reads only dashboard when it is there');
+    assert.equal(
+      dashboardProtected({ dashboard: {}, ui: { ioMiddleware: fn } }),
+      false,
+      'Dashboard 2.0 reads only dashboard when it is there',
+    );
     assert.equal(dashboardProtected({ dashboard: { middleware: fn } }), false);
     assert.equal(dashboardProtected({ dashboard: { ioMiddleware: [] } }), false);
     assert.equal(dashboardProtected({ dashboard: { ioMiddleware: ['x'] } }), false);

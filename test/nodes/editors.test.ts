@@ -9,7 +9,31 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vm from 'vm';
 import fc from 'fast-check';
-import { checkParam, configValue, DEFAULT_OFFLINE, DEFAULT_PARAMS, DEFAULT_PLUG_COUNT, DEFAULT_PLUG_MAX_A, DEFAULT_SCHEDULE, EV_SIM_DEFAULT_SEED, EV_SIM_LIMITS, EV_SIM_SEED_MAX, INDEX_MAX, isMultipleOf, isValidTimeZone, METER_DEFAULTS, METER_LIMITS, NAME_MAX_LENGTH, OFFLINE_LIMITS, PARAM_SPECS, PLUG_MAX_LIMITS, TIME_ZONE_MAX_LENGTH, validateOffline, validateParams, type ParamSpec } from '../../lib/shared/params';
+import {
+  checkParam,
+  configValue,
+  DEFAULT_OFFLINE,
+  DEFAULT_PARAMS,
+  DEFAULT_PLUG_COUNT,
+  DEFAULT_PLUG_MAX_A,
+  DEFAULT_SCHEDULE,
+  EV_SIM_DEFAULT_SEED,
+  EV_SIM_LIMITS,
+  EV_SIM_SEED_MAX,
+  INDEX_MAX,
+  isMultipleOf,
+  isValidTimeZone,
+  METER_DEFAULTS,
+  METER_LIMITS,
+  NAME_MAX_LENGTH,
+  OFFLINE_LIMITS,
+  PARAM_SPECS,
+  PLUG_MAX_LIMITS,
+  TIME_ZONE_MAX_LENGTH,
+  validateOffline,
+  validateParams,
+  type ParamSpec,
+} from '../../lib/shared/params';
 import { configFromEditor as evSimConfig } from '../../lib/sim/ev-sim-config';
 import { parseReaderConfig } from '../../lib/cvm-mini/cvm-mini';
 
@@ -17,7 +41,9 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const NODES = ['charge-point', 'cvm-mini-reader', 'dlm-balancer', 'ev-sim', 'offline-mode-config', 'priority-schedule'];
 
 type Validate = (this: unknown, v: unknown) => boolean;
-interface Definition { defaults: Record<string, { value: unknown; validate?: Validate }> }
+interface Definition {
+  defaults: Record<string, { value: unknown; validate?: Validate }>;
+}
 
 const builtHtml = (node: string) => fs.readFileSync(path.join(ROOT, 'dist', 'nodes', node, `${node}.html`), 'utf8');
 
@@ -25,7 +51,15 @@ const builtHtml = (node: string) => fs.readFileSync(path.join(ROOT, 'dist', 'nod
 function definitionsOf(node: string): Record<string, Definition> {
   const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(builtHtml(node))![1];
   const types: Record<string, Definition> = {};
-  const RED = { nodes: { registerType: (type: string, def: Definition) => { types[type] = def; }, eachNode: () => undefined }, validators: { number: () => () => true } };
+  const RED = {
+    nodes: {
+      registerType: (type: string, def: Definition) => {
+        types[type] = def;
+      },
+      eachNode: () => undefined,
+    },
+    validators: { number: () => () => true },
+  };
   const $ = () => ({ length: 0, val: () => '' }); // no form open: validators read the node's own fields
   vm.runInNewContext(script, { RED, $, Intl });
   return types;
@@ -45,7 +79,8 @@ describe('editors: every limit injected from lib/shared/params.ts (issue 10)', (
 
   it('the injected checkParam / isValidTimeZone / configValue / isMultipleOf run alone (self-contained) and are the compiled runtime functions', () => {
     const html = builtHtml('dlm-balancer');
-    for (const fn of [checkParam, isValidTimeZone, configValue, isMultipleOf]) assert.ok(html.includes(fn.toString()), `${fn.name} shipped as compiled`);
+    for (const fn of [checkParam, isValidTimeZone, configValue, isMultipleOf])
+      assert.ok(html.includes(fn.toString()), `${fn.name} shipped as compiled`);
     const script = /const CHECK = (\(function \(\) \{[\s\S]*?\}\)\(\));/.exec(html)![1];
     const CHECK = vm.runInNewContext(script, { Intl });
     for (const spec of PARAM_SPECS) {
@@ -59,11 +94,22 @@ describe('editors: every limit injected from lib/shared/params.ts (issue 10)', (
   it('dlm-balancer: each parameter field accepts exactly what the runtime checkParam accepts (property, form text)', () => {
     const defs = definitionsOf('dlm-balancer')['dlm-balancer'].defaults;
     const runtime = (spec: ParamSpec, v: unknown) => v === '' || checkParam(spec, configValue(spec, v)) === null;
-    const text = fc.oneof(fc.double({ noNaN: false }).map(String), fc.integer({ min: -100, max: 100_000 }).map(String), fc.constantFrom('true', 'false', 'building', 'grid', '0.5', '3', 'Europe/Madrid', 'UTC', 'Mars/Base', ' 12 ', 'abc'));
-    for (const spec of PARAM_SPECS.filter((s) => s.key !== 'minCurrentA')) { // minCurrentA adds the resolution rule, below
-      const edges = [spec.min, spec.max].filter((x): x is number => x !== undefined).flatMap((x) => [x, x - 0.01, x + 0.01]).map(String);
+    const text = fc.oneof(
+      fc.double({ noNaN: false }).map(String),
+      fc.integer({ min: -100, max: 100_000 }).map(String),
+      fc.constantFrom('true', 'false', 'building', 'grid', '0.5', '3', 'Europe/Madrid', 'UTC', 'Mars/Base', ' 12 ', 'abc'),
+    );
+    for (const spec of PARAM_SPECS.filter((s) => s.key !== 'minCurrentA')) {
+      // minCurrentA adds the resolution rule, below
+      const edges = [spec.min, spec.max]
+        .filter((x): x is number => x !== undefined)
+        .flatMap((x) => [x, x - 0.01, x + 0.01])
+        .map(String);
       for (const v of edges) assert.equal(defs[spec.key].validate!.call({}, v), runtime(spec, v), `${spec.key} = ${v}`);
-      fc.assert(fc.property(text, (v) => defs[spec.key].validate!.call({}, v) === runtime(spec, v)), { numRuns: 200 });
+      fc.assert(
+        fc.property(text, (v) => defs[spec.key].validate!.call({}, v) === runtime(spec, v)),
+        { numRuns: 200 },
+      );
     }
     const minSpec = PARAM_SPECS.find((s) => s.key === 'minCurrentA')!;
     const minCurrent = (v: string) => defs.minCurrentA.validate!.call({ resolutionA: 1 }, v);
@@ -73,7 +119,8 @@ describe('editors: every limit injected from lib/shared/params.ts (issue 10)', (
     assert.equal(minCurrent(String(minSpec.max! + 1)), false);
     // With a 0.5 A resolution: I_min must be a multiple of it, as validateParams says (R-ALLOC-3).
     const onHalf = (v: string) => defs.minCurrentA.validate!.call({ resolutionA: 0.5 }, v);
-    for (const v of ['6.5', '6.3', '7', '6.25']) assert.equal(onHalf(v), validateParams({ ...DEFAULT_PARAMS, resolutionA: 0.5, minCurrentA: Number(v) }).length === 0, v);
+    for (const v of ['6.5', '6.3', '7', '6.25'])
+      assert.equal(onHalf(v), validateParams({ ...DEFAULT_PARAMS, resolutionA: 0.5, minCurrentA: Number(v) }).length === 0, v);
   });
 
   it('charge-point: name up to NAME_MAX_LENGTH, index up to INDEX_MAX, plug maximum within PLUG_MAX_LIMITS', () => {
@@ -85,24 +132,33 @@ describe('editors: every limit injected from lib/shared/params.ts (issue 10)', (
     assert.equal(index(String(INDEX_MAX + 1)), false);
     for (const f of ['maxCurrentA', 'maxCurrentB']) {
       const max = validator('charge-point', f);
-      assert.deepEqual([PLUG_MAX_LIMITS.min - 1, PLUG_MAX_LIMITS.min, PLUG_MAX_LIMITS.max, PLUG_MAX_LIMITS.max + 1].map((v) => max(String(v))), [false, true, true, false]);
+      assert.deepEqual(
+        [PLUG_MAX_LIMITS.min - 1, PLUG_MAX_LIMITS.min, PLUG_MAX_LIMITS.max, PLUG_MAX_LIMITS.max + 1].map((v) => max(String(v))),
+        [false, true, true, false],
+      );
     }
   });
 
   it('offline-mode-config: heartbeat, mode and current as validateOffline', () => {
-    for (const [field, lim] of [['heartbeatS', OFFLINE_LIMITS.heartbeatS], ['currentA', OFFLINE_LIMITS.currentA]] as const) {
+    for (const [field, lim] of [
+      ['heartbeatS', OFFLINE_LIMITS.heartbeatS],
+      ['currentA', OFFLINE_LIMITS.currentA],
+    ] as const) {
       const ok = validator('offline-mode-config', field);
-      for (const v of [lim.min - 1, lim.min, lim.max, lim.max + 1]) assert.equal(ok(String(v)), validateOffline({ ...DEFAULT_OFFLINE, [field]: v }).length === 0, `${field} ${v}`);
+      for (const v of [lim.min - 1, lim.min, lim.max, lim.max + 1])
+        assert.equal(ok(String(v)), validateOffline({ ...DEFAULT_OFFLINE, [field]: v }).length === 0, `${field} ${v}`);
     }
     const mode = validator('offline-mode-config', 'mode');
-    for (const v of [-1, 0, 3, 4]) assert.equal(mode(String(v)), validateOffline({ ...DEFAULT_OFFLINE, mode: v }).length === 0, `mode ${v}`);
+    for (const v of [-1, 0, 3, 4])
+      assert.equal(mode(String(v)), validateOffline({ ...DEFAULT_OFFLINE, mode: v }).length === 0, `mode ${v}`);
   });
 
   it('cvm-mini-reader: unit id, function, poll and watchdog as parseReaderConfig (METER_LIMITS)', () => {
     for (const field of ['unitId', 'pollS', 'watchdogS'] as const) {
       const ok = validator('cvm-mini-reader', field);
       const lim = METER_LIMITS[field];
-      for (const v of [lim.min - 0.05, lim.min, lim.max, lim.max + 0.05, lim.max + 1]) assert.equal(ok(String(v)), parseReaderConfig({ [field]: v }).ok, `${field} ${v}`);
+      for (const v of [lim.min - 0.05, lim.min, lim.max, lim.max + 0.05, lim.max + 1])
+        assert.equal(ok(String(v)), parseReaderConfig({ [field]: v }).ok, `${field} ${v}`);
     }
     const fcOk = validator('cvm-mini-reader', 'fc');
     for (const v of [2, 3, 4, 5]) assert.equal(fcOk(String(v)), parseReaderConfig({ fc: v }).ok, `fc ${v}`);
@@ -113,23 +169,41 @@ describe('editors: every limit injected from lib/shared/params.ts (issue 10)', (
     for (const field of ['reportS', 'timeScale', 'arrivals'] as const) {
       const lim = EV_SIM_LIMITS[field];
       assert.equal(defs[field].value, lim.default, `${field} default`);
-      for (const v of [lim.min - 0.05, lim.min, lim.max, lim.max + 0.05]) assert.equal(defs[field].validate!.call({}, String(v)), evSimConfig({ [field]: String(v) }).ok, `${field} ${v}`);
+      for (const v of [lim.min - 0.05, lim.min, lim.max, lim.max + 0.05])
+        assert.equal(defs[field].validate!.call({}, String(v)), evSimConfig({ [field]: String(v) }).ok, `${field} ${v}`);
     }
-    for (const v of [EV_SIM_SEED_MAX, EV_SIM_SEED_MAX + 1]) assert.equal(defs.seed.validate!.call({}, String(v)), evSimConfig({ seed: String(v) }).ok, `seed ${v}`);
+    for (const v of [EV_SIM_SEED_MAX, EV_SIM_SEED_MAX + 1])
+      assert.equal(defs.seed.validate!.call({}, String(v)), evSimConfig({ seed: String(v) }).ok, `seed ${v}`);
   });
 
   it('every editor default is the default of lib/shared/params.ts', () => {
     const value = (node: string, field: string, type = node) => JSON.parse(JSON.stringify(definitionsOf(node)[type].defaults[field].value)); // out of the editor's realm
     for (const spec of PARAM_SPECS) assert.deepEqual(value('dlm-balancer', spec.key), DEFAULT_PARAMS[spec.key], spec.key);
-    assert.deepEqual(['plugCount', 'maxCurrentA', 'maxCurrentB'].map((f) => value('charge-point', f)), [DEFAULT_PLUG_COUNT, DEFAULT_PLUG_MAX_A, DEFAULT_PLUG_MAX_A]);
-    assert.deepEqual(['heartbeatS', 'mode', 'currentA'].map((f) => value('offline-mode-config', f)), [DEFAULT_OFFLINE.heartbeatS, DEFAULT_OFFLINE.mode, DEFAULT_OFFLINE.currentA]);
-    assert.deepEqual(['unitId', 'fc', 'pollS', 'watchdogS'].map((f) => value('cvm-mini-reader', f)), [METER_DEFAULTS.unitId, METER_DEFAULTS.fc, METER_DEFAULTS.pollS, METER_DEFAULTS.watchdogS]);
-    assert.deepEqual(['plugCount', 'seed'].map((f) => value('ev-sim', f)), [DEFAULT_PLUG_COUNT, EV_SIM_DEFAULT_SEED]);
-    assert.deepEqual(['enabled', 'slots', 'timeZone'].map((f) => value('priority-schedule', f)), [DEFAULT_SCHEDULE.enabled, DEFAULT_SCHEDULE.slots, DEFAULT_PARAMS.timeZone]);
+    assert.deepEqual(
+      ['plugCount', 'maxCurrentA', 'maxCurrentB'].map((f) => value('charge-point', f)),
+      [DEFAULT_PLUG_COUNT, DEFAULT_PLUG_MAX_A, DEFAULT_PLUG_MAX_A],
+    );
+    assert.deepEqual(
+      ['heartbeatS', 'mode', 'currentA'].map((f) => value('offline-mode-config', f)),
+      [DEFAULT_OFFLINE.heartbeatS, DEFAULT_OFFLINE.mode, DEFAULT_OFFLINE.currentA],
+    );
+    assert.deepEqual(
+      ['unitId', 'fc', 'pollS', 'watchdogS'].map((f) => value('cvm-mini-reader', f)),
+      [METER_DEFAULTS.unitId, METER_DEFAULTS.fc, METER_DEFAULTS.pollS, METER_DEFAULTS.watchdogS],
+    );
+    assert.deepEqual(
+      ['plugCount', 'seed'].map((f) => value('ev-sim', f)),
+      [DEFAULT_PLUG_COUNT, EV_SIM_DEFAULT_SEED],
+    );
+    assert.deepEqual(
+      ['enabled', 'slots', 'timeZone'].map((f) => value('priority-schedule', f)),
+      [DEFAULT_SCHEDULE.enabled, DEFAULT_SCHEDULE.slots, DEFAULT_PARAMS.timeZone],
+    );
   });
 
   it('priority-schedule: the time zone check is the runtime isValidTimeZone (length bound included)', () => {
     const tz = validator('priority-schedule', 'timeZone');
-    for (const v of ['Europe/Madrid', 'UTC', 'Mars/Base', '', 'x'.repeat(TIME_ZONE_MAX_LENGTH + 1), 42]) assert.equal(tz(v), isValidTimeZone(v), String(v));
+    for (const v of ['Europe/Madrid', 'UTC', 'Mars/Base', '', 'x'.repeat(TIME_ZONE_MAX_LENGTH + 1), 42])
+      assert.equal(tz(v), isValidTimeZone(v), String(v));
   });
 });

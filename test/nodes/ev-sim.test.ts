@@ -1,7 +1,6 @@
 import { strict as assert } from 'assert';
 import { clearInbox, helper, next, peek, pending, recorderNode, resetFlow, sleep } from '../support/nr';
 
- 
 const sinon: any = require('sinon');
 const evSimNode = require('../../nodes/ev-sim/ev-sim');
 
@@ -18,14 +17,30 @@ const NODES = [evSimNode, recorderNode];
 function flow(sim: Record<string, unknown> = {}) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'sim', z: 'f1', type: 'ev-sim', name: 'CP01 sim', plugCount: 2, seed: 1, arrivals: 0, script: '', reportS: 1, timeScale: 1, enabled: true, wires: [['out']], ...sim },
+    {
+      id: 'sim',
+      z: 'f1',
+      type: 'ev-sim',
+      name: 'CP01 sim',
+      plugCount: 2,
+      seed: 1,
+      arrivals: 0,
+      script: '',
+      reportS: 1,
+      timeScale: 1,
+      enabled: true,
+      wires: [['out']],
+      ...sim,
+    },
     { id: 'out', z: 'f1', type: 'recorder' },
     { id: 'catcher', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'f1', type: 'recorder' },
   ];
 }
-const command = (plugs: Record<string, unknown>, offline = { heartbeatS: 120, mode: 3, currentA: 8 }) =>
-  ({ topic: 'command', payload: { chargePoint: 'CP01', address: '', plugs, offline, timestamp: 0 } });
+const command = (plugs: Record<string, unknown>, offline = { heartbeatS: 120, mode: 3, currentA: 8 }) => ({
+  topic: 'command',
+  payload: { chargePoint: 'CP01', address: '', plugs, offline, timestamp: 0 },
+});
 const pilots = (m: any) => m.payload.plugs.map((p: any) => p.pilot).join('');
 
 describe('ev-sim node', function () {
@@ -40,7 +55,10 @@ describe('ev-sim node', function () {
     const first = await next('out');
     assert.equal(first.topic, 'device');
     assert.deepEqual(first.payload, {
-      plugs: [{ letter: 'A', pilot: 'A', currentA: 0, energyWh: 0 }, { letter: 'B', pilot: 'A', currentA: 0, energyWh: 0 }],
+      plugs: [
+        { letter: 'A', pilot: 'A', currentA: 0, energyWh: 0 },
+        { letter: 'B', pilot: 'A', currentA: 0, energyWh: 0 },
+      ],
       devicePlugs: 2,
     });
     const second = await next('out');

@@ -12,7 +12,6 @@ import { DEFAULT_OFFLINE, phaseLimitA } from '../../lib/shared/params';
 import { plugMsg } from '../support/site';
 import { clearInbox, coreNode, drain, helper, next, nextWhere, recorderNode, sleep } from '../support/nr';
 
- 
 const NODES = [
   require('../../nodes/dlm-balancer/dlm-balancer'),
   require('../../nodes/charge-point/charge-point'),
@@ -30,7 +29,12 @@ const widgets = new Map<string, any>();
 function dashboardStandIn(RED: any) {
   RED.require = (name: string) => {
     if (name !== 'node-red-dashboard') throw new Error('module_not_allowed');
-    return () => ({ addWidget(opts: any) { widgets.set(opts.node.id, opts); return () => widgets.delete(opts.node.id); } });
+    return () => ({
+      addWidget(opts: any) {
+        widgets.set(opts.node.id, opts);
+        return () => widgets.delete(opts.node.id);
+      },
+    });
   };
   RED.nodes.registerType('ui_group', function (this: any, n: any) {
     RED.nodes.createNode(this, n);
@@ -48,10 +52,53 @@ function flow() {
     { id: 'g1', type: 'ui_group', width: 12 },
     { id: 'ps', z: 'f1', type: 'priority-schedule', enabled: false, slots: [], timeZone: 'Europe/Madrid', wires: [['dlm']] },
     { id: 'dlm', z: 'f1', type: 'dlm-balancer', name: 'site', ...SITE, wires: [['cp1', 'cp2', 'sp'], ['st', 'w'], ['tx']] },
-    { id: 'cp1', z: 'f1', type: 'charge-point', name: 'CP01', index: 101, address: '', plugCount: 2, phaseA: 'L1', phaseB: 'L1', maxCurrentA: 32, maxCurrentB: 32, enabled: true, offline: 'oc', wires: [['dlm'], ['cmd']] },
-    { id: 'cp2', z: 'f1', type: 'charge-point', name: 'CP02', index: 102, address: '', plugCount: 2, phaseA: 'L2', phaseB: 'L3', maxCurrentA: 32, maxCurrentB: 16, enabled: true, offline: 'oc', wires: [['dlm'], ['cmd']] },
+    {
+      id: 'cp1',
+      z: 'f1',
+      type: 'charge-point',
+      name: 'CP01',
+      index: 101,
+      address: '',
+      plugCount: 2,
+      phaseA: 'L1',
+      phaseB: 'L1',
+      maxCurrentA: 32,
+      maxCurrentB: 32,
+      enabled: true,
+      offline: 'oc',
+      wires: [['dlm'], ['cmd']],
+    },
+    {
+      id: 'cp2',
+      z: 'f1',
+      type: 'charge-point',
+      name: 'CP02',
+      index: 102,
+      address: '',
+      plugCount: 2,
+      phaseA: 'L2',
+      phaseB: 'L3',
+      maxCurrentA: 32,
+      maxCurrentB: 16,
+      enabled: true,
+      offline: 'oc',
+      wires: [['dlm'], ['cmd']],
+    },
     { id: 'r', z: 'f1', type: 'cvm-mini-reader', name: 'meter', poll: false, wires: [['dlm'], []] },
-    { id: 'sim', z: 'f1', type: 'ev-sim', name: 'CP09 simulator', plugCount: 2, seed: 1, arrivals: 0, script: '', reportS: 3600, timeScale: 1, enabled: true, wires: [['simout']] },
+    {
+      id: 'sim',
+      z: 'f1',
+      type: 'ev-sim',
+      name: 'CP09 simulator',
+      plugCount: 2,
+      seed: 1,
+      arrivals: 0,
+      script: '',
+      reportS: 3600,
+      timeScale: 1,
+      enabled: true,
+      wires: [['simout']],
+    },
     { id: 'w', z: 'f1', type: 'dlm-ui-params', group: 'g1', wires: [['dlm']] },
     { id: 'sp', z: 'f1', type: 'recorder' },
     { id: 'st', z: 'f1', type: 'recorder' },
@@ -117,15 +164,44 @@ const contractMsgs: Record<string, () => { topic?: string; payload: any }[]> = {
   ps: () => [{ payload: { enabled: true, slots: '07-08,09-13', timeZone: 'Europe/Madrid' } }],
   r: () => [{ payload: new Array(42).fill(0) }],
   sim: () => [
-    { topic: 'command', payload: { chargePoint: 'CP01', address: '', plugs: { A: 16 }, offline: { ...DEFAULT_OFFLINE }, timestamp: Date.now() } },
+    {
+      topic: 'command',
+      payload: { chargePoint: 'CP01', address: '', plugs: { A: 16 }, offline: { ...DEFAULT_OFFLINE }, timestamp: Date.now() },
+    },
     { topic: 'vehicle', payload: { letter: 'A', action: 'arrive' } },
   ],
   w: () => [{ payload: {} }],
 };
 contractMsgs.cp2 = contractMsgs.cp1;
 
-const anyValue = fc.anything({ maxDepth: 4, withBigInt: true, withMap: true, withSet: true, withTypedArray: true, withDate: true, withNullPrototype: true, withBoxedValues: true, withSparseArray: true });
-const topicArb = fc.oneof(fc.constantFrom('plug', 'meter', 'plate', 'params', 'schedule', 'status', 'transactions', 'device', 'setpoint', 'command', 'vehicle', undefined), anyValue);
+const anyValue = fc.anything({
+  maxDepth: 4,
+  withBigInt: true,
+  withMap: true,
+  withSet: true,
+  withTypedArray: true,
+  withDate: true,
+  withNullPrototype: true,
+  withBoxedValues: true,
+  withSparseArray: true,
+});
+const topicArb = fc.oneof(
+  fc.constantFrom(
+    'plug',
+    'meter',
+    'plate',
+    'params',
+    'schedule',
+    'status',
+    'transactions',
+    'device',
+    'setpoint',
+    'command',
+    'vehicle',
+    undefined,
+  ),
+  anyValue,
+);
 
 /** Replaces the value at a random path of a copy of `base` by `v`. */
 function mutate(base: any, pathPick: number, v: unknown): any {
@@ -164,7 +240,9 @@ describe('issue 9 item 1 — fuzzed messages to every node in a real Node-RED ru
   /** 1 500 per node: 10 500 messages in all, every node of the package fuzzed. */
   const PER_NODE = Number(process.env.DLM_FUZZ_PER_NODE) || 1500;
   let unhandled: unknown[] = [];
-  const onUnhandled = (e: unknown) => { unhandled.push(e); };
+  const onUnhandled = (e: unknown) => {
+    unhandled.push(e);
+  };
 
   before(() => {
     process.on('unhandledRejection', onUnhandled);
@@ -186,7 +264,10 @@ describe('issue 9 item 1 — fuzzed messages to every node in a real Node-RED ru
     const caught = helper.getNode('caught');
     const completed = helper.getNode('completed');
     // Count each fuzzed message once, whether it ended in done() or in a Catch.
-    for (const [node, failed] of [[caught, true], [completed, false]] as const) {
+    for (const [node, failed] of [
+      [caught, true],
+      [completed, false],
+    ] as const) {
       node.on('input', (m: any) => {
         if (m && m._fuzz !== undefined) ended.add(String(m._fuzz));
         if (failed && m && m.error) errors.push(String(m.error.message));
@@ -229,12 +310,23 @@ describe('issue 9 item 1 — fuzzed messages to every node in a real Node-RED ru
     // Afterwards the site still runs and holds its limit (R-ALLOC-9). Random but valid parameter
     // changes may have lowered limits or raised the minimum current: back to the deployed values.
     const sp = helper.getNode('dlm');
-    sp.receive({ topic: 'params', payload: { ...SITE, minCurrentA: 8, meterOfflineCurrentA: 25, meterPeakWindowMin: 15, meterAverageS: 1 } });
+    sp.receive({
+      topic: 'params',
+      payload: { ...SITE, minCurrentA: 8, meterOfflineCurrentA: 25, meterPeakWindowMin: 15, meterAverageS: 1 },
+    });
     sp.receive({ topic: 'schedule', payload: { enabled: false, slots: new Array(24).fill(false), timeZone: 'Europe/Madrid' } });
     await sleep(1100); // the moving average forgets fuzzed readings (R-MTR-5)
     helper.getNode('dlm').receive({ topic: 'meter', payload: { online: true, currentA: [10, 12, 8], timestamp: Date.now() } });
     for (const id of ['cp1', 'cp2']) {
-      helper.getNode(id).receive({ topic: 'device', payload: { plugs: [{ letter: 'A', pilot: 'C', currentA: 6 }, { letter: 'B', pilot: 'C', currentA: 6 }] } });
+      helper.getNode(id).receive({
+        topic: 'device',
+        payload: {
+          plugs: [
+            { letter: 'A', pilot: 'C', currentA: 6 },
+            { letter: 'B', pilot: 'C', currentA: 6 },
+          ],
+        },
+      });
     }
     await sleep(100);
     drain('st');
@@ -245,9 +337,15 @@ describe('issue 9 item 1 — fuzzed messages to every node in a real Node-RED ru
     for (const ph of ['L1', 'L2', 'L3']) {
       const c = st.consumption[ph];
       assert.ok(c.limitA <= deployedLimit + 1e-9, `${ph}: limit ${c.limitA} above the deployed ${deployedLimit}`);
-      assert.ok(c.buildingA + c.evSetpointA + c.reservedA <= c.limitA + 1e-9, `${ph}: ${c.buildingA} + ${c.evSetpointA} + ${c.reservedA} > ${c.limitA}`);
+      assert.ok(
+        c.buildingA + c.evSetpointA + c.reservedA <= c.limitA + 1e-9,
+        `${ph}: ${c.buildingA} + ${c.evSetpointA} + ${c.reservedA} > ${c.limitA}`,
+      );
     }
-    assert.ok(st.plugs.some((p: any) => p.setpointA > 0), `vehicles still charge: ${JSON.stringify(st.plugs.map((p: any) => [p.id, p.status, p.pilot, p.setpointA, p.reason]))} ${JSON.stringify(st.errors)} ${JSON.stringify(st.consumption)}`);
+    assert.ok(
+      st.plugs.some((p: any) => p.setpointA > 0),
+      `vehicles still charge: ${JSON.stringify(st.plugs.map((p: any) => [p.id, p.status, p.pilot, p.setpointA, p.reason]))} ${JSON.stringify(st.errors)} ${JSON.stringify(st.consumption)}`,
+    );
     await next('st', 3000);
   });
 });

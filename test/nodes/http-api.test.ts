@@ -12,7 +12,11 @@ describe('http-api: choosing the node and bounding refusals (issue 9, R-SEC-1, R
   it('one node is the default; several need ?balancer=; by id, then by unique name; none deployed → 503', () => {
     const one = new Map([['a', node('a', 'site')]]);
     assert.deepEqual(choose(one, 'dlm-balancer', 'balancer', undefined), { node: node('a', 'site') });
-    const two = new Map([['a', node('a', 'site')], ['b', node('b', 'garage')], ['c', node('c', 'garage')]]);
+    const two = new Map([
+      ['a', node('a', 'site')],
+      ['b', node('b', 'garage')],
+      ['c', node('c', 'garage')],
+    ]);
     assert.equal((choose(two, 'dlm-balancer', 'balancer', undefined) as any).code, 400);
     assert.deepEqual(choose(two, 'dlm-balancer', 'balancer', 'b'), { node: node('b', 'garage') });
     assert.deepEqual(choose(two, 'dlm-balancer', 'balancer', 'site'), { node: node('a', 'site') });
@@ -20,7 +24,8 @@ describe('http-api: choosing the node and bounding refusals (issue 9, R-SEC-1, R
     assert.equal((choose(two, 'dlm-balancer', 'balancer', 'nope') as any).code, 404);
     for (const q of [['a'], { x: 1 }, '', 'x'.repeat(201)]) assert.equal((choose(two, 'dlm-balancer', 'balancer', q) as any).code, 400);
     assert.equal((choose(new Map(), 'priority-schedule', 'schedule', undefined) as any).code, 503);
-    for (const q of ['nope', 'x'.repeat(201)]) assert.ok(!(choose(two, 'dlm-balancer', 'balancer', q) as any).error.includes(q.slice(0, 4)));
+    for (const q of ['nope', 'x'.repeat(201)])
+      assert.ok(!(choose(two, 'dlm-balancer', 'balancer', q) as any).error.includes(q.slice(0, 4)));
   });
 
   it(`every refusal body is JSON {error} of at most ${MAX_ERROR_REPLY_BYTES} bytes, even for long or escaped texts`, () => {

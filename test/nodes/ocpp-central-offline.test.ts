@@ -47,11 +47,23 @@ describe('ocpp-central: stops, restarts and lost links (issue 12)', function () 
     await until('fallback', () => Date.now() - stoppedAt > 10500 && ch.every((c) => c.drawnA(1) !== 20 || c === ch[1]), 15000);
     await sleep(400);
     const got = ch.map((c) => [c.drawnA(1), c.limitA(2)]);
-    assert.deepEqual(got, [[0, 0], [20, 0], [8, 0], [8, 0]], 'mode 0 pause all; 1 active continue, paused stay; 2 and 3 capped at the offline current');
+    assert.deepEqual(
+      got,
+      [
+        [0, 0],
+        [20, 0],
+        [8, 0],
+        [8, 0],
+      ],
+      'mode 0 pause all; 1 active continue, paused stay; 2 and 3 capped at the offline current',
+    );
     // Mode 3: the paused transaction starts at the offline current half a heartbeat (+ 5 s) later,
     // when the charge-point node has certainly declared the charger OFFLINE (R-OFF-3).
     await until('mode 3 paused plug at the offline current', () => Date.now() - stoppedAt > 20500 && ch[3].drawnA(2) === 8, 15000);
-    assert.deepEqual(ch.map((c) => c.limitA(2)), [0, 0, 0, 8]);
+    assert.deepEqual(
+      ch.map((c) => c.limitA(2)),
+      [0, 0, 0, 8],
+    );
     // Restart: the chargers reconnect; their profiles are written again, status resynced.
     clearInbox();
     await helper.load(NODES, flow(port, cps), creds(cps));
@@ -59,13 +71,21 @@ describe('ocpp-central: stops, restarts and lost links (issue 12)', function () 
     for (const c of cps) helper.getNode(`cp-${c.name}`).receive(setpoint(c.name, { A: 16, B: 6 }));
     await until('new profiles', () => ch.every((c) => c.limitA(1) === 16 && c.limitA(2) === 6), 15000);
     ch.forEach((c, i) => assert.ok(c.received.filter((r) => r.method === 'SetChargingProfile').length > writesBefore[i]));
-    assert.ok(ch.every((c) => c.received.some((r) => r.method === 'TriggerMessage' && r.params.requestedMessage === 'StatusNotification' && r.at > stoppedAt)));
-    const back = await nextWhere('plug', (m) => m.payload.chargePoint === 'CPM4' && m.payload.online && m.payload.plugs[1].pilot !== 'A', 10000);
+    assert.ok(
+      ch.every((c) =>
+        c.received.some((r) => r.method === 'TriggerMessage' && r.params.requestedMessage === 'StatusNotification' && r.at > stoppedAt),
+      ),
+    );
+    const back = await nextWhere(
+      'plug',
+      (m) => m.payload.chargePoint === 'CPM4' && m.payload.online && m.payload.plugs[1].pilot !== 'A',
+      10000,
+    );
     assert.ok(back);
     drain('dev');
   });
 
-  it('a transaction that ended while the link was down is dropped on the charger\'s Available status: no refused profiles, no false flag', async () => {
+  it("a transaction that ended while the link was down is dropped on the charger's Available status: no refused profiles, no false flag", async () => {
     const port = await freePort();
     const cps: Cp[] = [{ name: 'CP08', mode: 2, heartbeatS: 10 }];
     await helper.load(NODES, flow(port, cps), creds(cps));

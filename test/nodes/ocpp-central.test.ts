@@ -61,8 +61,27 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     try {
       const key = path.join(dir, 'key.pem');
       const cert = path.join(dir, 'cert.pem');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
       const port = await freePort();
       const cps = [{ name: 'CP06', mode: 3 as OfflineMode }];
       await helper.load(NODES, flow(port, cps, { tls: true, keyFile: key, certFile: cert }), creds(cps));
@@ -91,7 +110,9 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     await until('listening', () => helper.getNode('central').port);
     const ch = charger(port, 'CP01');
     await ch.start();
-    await until('TxDefault profile', () => ch.model.profiles.find((p) => p.profile.chargingProfilePurpose === 'TxDefaultProfile' && p.connectorId === 0));
+    await until('TxDefault profile', () =>
+      ch.model.profiles.find((p) => p.profile.chargingProfilePurpose === 'TxDefaultProfile' && p.connectorId === 0),
+    );
     const methods = ch.received.map((r) => r.method);
     assert.ok(methods.indexOf('GetConfiguration') >= 0);
     assert.equal(ch.config.MeterValuesSampledData, 'Current.Import,Energy.Active.Import.Register');
@@ -99,7 +120,10 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     assert.equal(ch.config.MeterValueSampleInterval, '10');
     // First report: the charge point is online with two plugs at pilot A.
     const first = await nextWhere('plug', (m) => m.payload.online === true && m.payload.devicePlugs === 2);
-    assert.deepEqual(first.payload.plugs.map((p: any) => p.pilot), ['A', 'A']);
+    assert.deepEqual(
+      first.payload.plugs.map((p: any) => p.pilot),
+      ['A', 'A'],
+    );
     assert.equal(first.payload.devicePlugs, 2);
     // A car plugs in: transaction, paused (0 A) until the balancer allocates: pilot B.
     await ch.plugIn(1, 16, 'AB123CD');
@@ -188,7 +212,11 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     await ch.plugIn(1, 32);
     helper.getNode('cp-CP07').receive(setpoint('CP07', { A: 14 }));
     await until('drawing 14 A', () => ch.drawnA(1) === 14);
-    await until('TriggerMessage(MeterValues)', () => ch.received.some((r) => r.method === 'TriggerMessage' && r.params.requestedMessage === 'MeterValues'), 15000);
+    await until(
+      'TriggerMessage(MeterValues)',
+      () => ch.received.some((r) => r.method === 'TriggerMessage' && r.params.requestedMessage === 'MeterValues'),
+      15000,
+    );
     const m = await nextWhere('plug', (x) => x.payload.plugs[0].measuredA === 14, 5000);
     assert.equal(m.payload.plugs[0].pilot, 'C');
   });
@@ -215,11 +243,16 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     await ch.plugIn(1, 32);
     helper.getNode('cp-CP11').receive(setpoint('CP11', { A: 10 }));
     await sleep(4000);
-    const tries = ch.received.filter((r) => r.method === 'SetChargingProfile' && r.params.csChargingProfiles.chargingProfilePurpose === 'TxProfile');
+    const tries = ch.received.filter(
+      (r) => r.method === 'SetChargingProfile' && r.params.csChargingProfiles.chargingProfilePurpose === 'TxProfile',
+    );
     assert.ok(tries.length >= 1 && tries.length <= 2, `${tries.length} attempts in 4 s`);
     const warned = central.warn.args.map((a: any[]) => String(a[0])).filter((t: string) => /SetChargingProfile failed/.test(t));
     assert.ok(warned.length >= 1);
-    assert.ok(warned.every((t: string) => !/profile store busy/.test(t)), 'the charger\'s error text is not echoed');
+    assert.ok(
+      warned.every((t: string) => !/profile store busy/.test(t)),
+      "the charger's error text is not echoed",
+    );
   });
 
   it('a charger without SmartCharging is flagged at once', async () => {
@@ -238,15 +271,19 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     const cps = [{ name: 'CP05', mode: 3 as OfflineMode }];
     await helper.load(NODES, flow(port, cps), creds(cps));
     await until('listening', () => helper.getNode('central').port);
-    const raw = (text: string) => new Promise<string>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => s.write(text));
-      let out = '';
-      s.on('data', (d) => { out += d.toString(); });
-      s.on('close', () => resolve(out));
-      s.on('error', () => resolve(out));
-      setTimeout(() => s.destroy(), 2000);
-    });
-    const upgrade = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n`;
+    const raw = (text: string) =>
+      new Promise<string>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => s.write(text));
+        let out = '';
+        s.on('data', (d) => {
+          out += d.toString();
+        });
+        s.on('close', () => resolve(out));
+        s.on('error', () => resolve(out));
+        setTimeout(() => s.destroy(), 2000);
+      });
+    const upgrade = (path: string) =>
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n`;
     assert.match(await raw(upgrade('/ocpp/%E0%A4%A')), /404/);
     assert.match(await raw(upgrade('/other/CP05')), /401|404/);
     assert.match(await raw('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), /426/);
@@ -258,7 +295,10 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     const central = helper.getNode('central');
     const errors: any[] = [];
     central.on('call:error', (c: any) => errors.push(c));
-    central.receive({ topic: 'command', payload: { address: 'CP77', plugs: { A: 10 }, offline: { heartbeatS: 10, mode: 3, currentA: 8 } } });
+    central.receive({
+      topic: 'command',
+      payload: { address: 'CP77', plugs: { A: 10 }, offline: { heartbeatS: 10, mode: 3, currentA: 8 } },
+    });
     central.receive({ topic: 'command', payload: { address: 'CP05', plugs: { A: 3 }, offline: { heartbeatS: 10, mode: 3, currentA: 8 } } });
     await until('two refusals', () => errors.length >= 2);
     const texts = errors.map((e) => String(e.args[0]?.message ?? e.args[0]));
@@ -266,7 +306,6 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     assert.doesNotMatch(texts[0], /CP77/, 'the refusal does not echo the input');
     assert.match(texts[1], /bad command/);
   });
-
 });
 
 describe('charge-point with a shared transport (issue 12): msg.address', () => {

@@ -2,7 +2,6 @@ import { strict as assert } from 'assert';
 import { DEFAULT_OFFLINE, OFFLINE_LIMITS } from '../../lib/shared/params';
 import { helper, next, pending, recorderNode, resetFlow } from '../support/nr';
 
- 
 const offlineNode = require('../../nodes/offline-mode-config/offline-mode-config');
 const chargePointNode = require('../../nodes/charge-point/charge-point');
 
@@ -29,7 +28,10 @@ describe('offline-mode-config node (R-OFF-1)', function () {
 
   it('accepts every work mode 0..3 and the range ends', async () => {
     for (const mode of OFFLINE_LIMITS.mode.options) {
-      for (const [hb, cur] of [[OFFLINE_LIMITS.heartbeatS.min, OFFLINE_LIMITS.currentA.min], [OFFLINE_LIMITS.heartbeatS.max, OFFLINE_LIMITS.currentA.max]]) {
+      for (const [hb, cur] of [
+        [OFFLINE_LIMITS.heartbeatS.min, OFFLINE_LIMITS.currentA.min],
+        [OFFLINE_LIMITS.heartbeatS.max, OFFLINE_LIMITS.currentA.max],
+      ]) {
         await helper.load(offlineNode, configFlow({ heartbeatS: hb, mode, currentA: cur }));
         assert.deepEqual(helper.getNode('oc').config, { heartbeatS: hb, mode, currentA: cur });
         await helper.unload();
@@ -51,17 +53,34 @@ describe('offline-mode-config node (R-OFF-1)', function () {
   ];
   for (const [label, fields, re] of bad) {
     it(`refuses ${label}: .config is null, the error names the field, a charge point using it refuses to run`, async () => {
-      await helper.load([offlineNode, chargePointNode, recorderNode], [
-        { id: 'f1', type: 'tab', label: 't' },
-        { id: 'oc', type: 'offline-mode-config', heartbeatS: 120, mode: 3, currentA: 8, ...fields },
-        { id: 'cp', z: 'f1', type: 'charge-point', name: 'CP01', plugCount: 1, phaseA: 'L1', maxCurrentA: 32, enabled: true, offline: 'oc', wires: [['plug'], []] },
-        { id: 'plug', z: 'f1', type: 'recorder' },
-        { id: 'catcher', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-        { id: 'caught', z: 'f1', type: 'recorder' },
-      ]);
+      await helper.load(
+        [offlineNode, chargePointNode, recorderNode],
+        [
+          { id: 'f1', type: 'tab', label: 't' },
+          { id: 'oc', type: 'offline-mode-config', heartbeatS: 120, mode: 3, currentA: 8, ...fields },
+          {
+            id: 'cp',
+            z: 'f1',
+            type: 'charge-point',
+            name: 'CP01',
+            plugCount: 1,
+            phaseA: 'L1',
+            maxCurrentA: 32,
+            enabled: true,
+            offline: 'oc',
+            wires: [['plug'], []],
+          },
+          { id: 'plug', z: 'f1', type: 'recorder' },
+          { id: 'catcher', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+          { id: 'caught', z: 'f1', type: 'recorder' },
+        ],
+      );
       const oc = helper.getNode('oc');
       assert.equal(oc.config, null);
-      assert.ok(oc.errors.some((e: string) => re.test(e)), oc.errors.join('; '));
+      assert.ok(
+        oc.errors.some((e: string) => re.test(e)),
+        oc.errors.join('; '),
+      );
       assert.ok(oc.error.called, 'the config node logs an error');
       const cp = helper.getNode('cp');
       assert.equal(cp.status.lastCall.args[0].fill, 'red');
@@ -72,13 +91,27 @@ describe('offline-mode-config node (R-OFF-1)', function () {
   }
 
   it('a charge point carries the configuration in its plug messages and device commands (R-OFF-2)', async () => {
-    await helper.load([offlineNode, chargePointNode, recorderNode], [
-      { id: 'f1', type: 'tab', label: 't' },
-      { id: 'oc', type: 'offline-mode-config', heartbeatS: 30, mode: 1, currentA: 12 },
-      { id: 'cp', z: 'f1', type: 'charge-point', name: 'CP01', plugCount: 1, phaseA: 'L1', maxCurrentA: 32, enabled: true, offline: 'oc', wires: [['plug'], ['cmd']] },
-      { id: 'plug', z: 'f1', type: 'recorder' },
-      { id: 'cmd', z: 'f1', type: 'recorder' },
-    ]);
+    await helper.load(
+      [offlineNode, chargePointNode, recorderNode],
+      [
+        { id: 'f1', type: 'tab', label: 't' },
+        { id: 'oc', type: 'offline-mode-config', heartbeatS: 30, mode: 1, currentA: 12 },
+        {
+          id: 'cp',
+          z: 'f1',
+          type: 'charge-point',
+          name: 'CP01',
+          plugCount: 1,
+          phaseA: 'L1',
+          maxCurrentA: 32,
+          enabled: true,
+          offline: 'oc',
+          wires: [['plug'], ['cmd']],
+        },
+        { id: 'plug', z: 'f1', type: 'recorder' },
+        { id: 'cmd', z: 'f1', type: 'recorder' },
+      ],
+    );
     assert.deepEqual((await next('plug')).payload.offline, { heartbeatS: 30, mode: 1, currentA: 12 });
     helper.getNode('cp').receive({ topic: 'setpoint', payload: { chargePoint: 'CP01', plugs: { A: 10 } } });
     assert.deepEqual((await next('cmd')).payload.offline, { heartbeatS: 30, mode: 1, currentA: 12 });

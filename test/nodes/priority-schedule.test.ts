@@ -6,7 +6,6 @@ import { DEFAULT_PARAMS, MANUAL_SCHEDULE_SLOTS } from '../../lib/shared/params';
 import { hoursToSlots, slotsToText } from '../../lib/shared/schedule';
 import { clearInbox, closeStore, helper, loadWithStore, next, pending, recorderNode, resetFlow, restartWithStore } from '../support/nr';
 
- 
 const sinon: any = require('sinon');
 const scheduleNode = require('../../nodes/priority-schedule/priority-schedule');
 
@@ -16,7 +15,17 @@ const MANUAL = hoursToSlots(MANUAL_SCHEDULE_SLOTS);
 function flow(cfg: Record<string, unknown> = {}) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'ps', z: 'f1', type: 'priority-schedule', name: '', enabled: true, slots: MANUAL, timeZone: 'Europe/Madrid', wires: [['out']], ...cfg },
+    {
+      id: 'ps',
+      z: 'f1',
+      type: 'priority-schedule',
+      name: '',
+      enabled: true,
+      slots: MANUAL,
+      timeZone: 'Europe/Madrid',
+      wires: [['out']],
+      ...cfg,
+    },
     { id: 'out', z: 'f1', type: 'recorder' },
     { id: 'catcher', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'f1', type: 'recorder' },
@@ -24,7 +33,8 @@ function flow(cfg: Record<string, unknown> = {}) {
 }
 
 const utc = (s: string) => Date.parse(s);
-const fake = (iso: string) => sinon.useFakeTimers({ now: utc(iso), toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
+const fake = (iso: string) =>
+  sinon.useFakeTimers({ now: utc(iso), toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
 
 describe('priority-schedule node', function () {
   let clock: any = null;
@@ -124,9 +134,27 @@ describe('priority-schedule node', function () {
     const before = (await next('out')).payload;
     const ps = helper.getNode('ps');
     const bad: unknown[] = [
-      null, undefined, 'on', 42, true, [], [7, 9], {}, { enable: true }, { enabled: 'yes' }, { enabled: null },
-      { slots: [24] }, { slots: [-1] }, { slots: [NaN] }, { slots: [7.5] }, { slots: new Array(23).fill(true) },
-      { slots: 'seven' }, { slots: null }, { slots: { 7: true } }, { timeZone: 'Mars/Olympus' }, { timeZone: 7 },
+      null,
+      undefined,
+      'on',
+      42,
+      true,
+      [],
+      [7, 9],
+      {},
+      { enable: true },
+      { enabled: 'yes' },
+      { enabled: null },
+      { slots: [24] },
+      { slots: [-1] },
+      { slots: [NaN] },
+      { slots: [7.5] },
+      { slots: new Array(23).fill(true) },
+      { slots: 'seven' },
+      { slots: null },
+      { slots: { 7: true } },
+      { timeZone: 'Mars/Olympus' },
+      { timeZone: 7 },
       { enabled: true, slots: [7], timeZone: 'Nowhere' },
     ];
     for (const payload of bad) {
@@ -157,7 +185,9 @@ describe('priority-schedule node', function () {
 
   describe('R-ERR-2 persistence', () => {
     let dir = '';
-    beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-ps-ctx-')); });
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-ps-ctx-'));
+    });
     afterEach(async () => {
       await closeStore();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -13,16 +13,25 @@ import { appendRecords, readRecordLog, recordLogPath, rewriteRecords } from '../
 import { helper, next, recorderNode, resetFlow } from '../support/nr';
 import { plugMsg, type CpSpec } from '../support/site';
 
- 
 const balancerNode = require('../../nodes/dlm-balancer/dlm-balancer');
 
 const rec = (plugId: number, start: number): TransactionRecord => ({
-  plugId, chargePoint: 'CP01', letter: plugId % 2 ? 'A' : 'B', plate: 'AB-1', start, stop: start + 1000, energyWh: 10, peakA: 16, pauses: 1,
+  plugId,
+  chargePoint: 'CP01',
+  letter: plugId % 2 ? 'A' : 'B',
+  plate: 'AB-1',
+  start,
+  stop: start + 1000,
+  energyWh: 10,
+  peakA: 16,
+  pauses: 1,
 });
 
 describe('nodes/common/record-log — durable session log file (issue 9 item 5)', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-log-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-log-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('the file is <userDir>/dlm/<node id>-transactions.jsonl; an id cannot leave the folder; no user directory → no log', () => {
@@ -54,7 +63,9 @@ describe('nodes/common/record-log — durable session log file (issue 9 item 5)'
 
 describe('dlm-balancer writes each closed session to its log before the transaction message leaves (issue 9 item 5)', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-log-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-log-'));
+  });
   afterEach(async () => {
     await resetFlow();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -62,11 +73,14 @@ describe('dlm-balancer writes each closed session to its log before the transact
 
   it('when the transaction message arrives, the record is already in <userDir>/dlm/<id>-transactions.jsonl', async () => {
     helper.settings({ userDir: dir });
-    await helper.load([balancerNode, recorderNode], [
-      { id: 'f1', type: 'tab' },
-      { id: 'dlm', z: 'f1', type: 'dlm-balancer', name: 'site', analyserEnabled: false, wires: [[], [], ['tx']] },
-      { id: 'tx', z: 'f1', type: 'recorder' },
-    ]);
+    await helper.load(
+      [balancerNode, recorderNode],
+      [
+        { id: 'f1', type: 'tab' },
+        { id: 'dlm', z: 'f1', type: 'dlm-balancer', name: 'site', analyserEnabled: false, wires: [[], [], ['tx']] },
+        { id: 'tx', z: 'f1', type: 'recorder' },
+      ],
+    );
     const cp: CpSpec = { name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C', measuredA: 16, energyWh: 250 }] };
     const dlm = helper.getNode('dlm');
     dlm.receive({ topic: 'plug', payload: plugMsg(cp, Date.now()) });

@@ -8,7 +8,6 @@ import * as os from 'os';
 import * as path from 'path';
 import { clearInbox, closeStore, drain, helper, loadWithStore, nextWhere, recorderNode, restartWithStore, sleep } from '../support/nr';
 
- 
 const NODES = [
   require('../../nodes/dlm-balancer/dlm-balancer'),
   require('../../nodes/charge-point/charge-point'),
@@ -20,8 +19,22 @@ const CFG = { analyserEnabled: false, mccbA: 30, marginPct: 0, minPauseS: 3600, 
 
 function flow() {
   const cp = (id: string, name: string, plugCount: number) => ({
-    id, z: 'f1', type: 'charge-point', name, index: '', address: 'sim', plugCount, phaseA: 'L1', phaseB: plugCount === 2 ? 'L1' : '',
-    priorityA: false, priorityB: false, maxCurrentA: 32, maxCurrentB: 32, enabled: true, offline: 'oc', wires: [['dlm', 'plugs'], [`cmd_${id}`]],
+    id,
+    z: 'f1',
+    type: 'charge-point',
+    name,
+    index: '',
+    address: 'sim',
+    plugCount,
+    phaseA: 'L1',
+    phaseB: plugCount === 2 ? 'L1' : '',
+    priorityA: false,
+    priorityB: false,
+    maxCurrentA: 32,
+    maxCurrentB: 32,
+    enabled: true,
+    offline: 'oc',
+    wires: [['dlm', 'plugs'], [`cmd_${id}`]],
   });
   return [
     { id: 'f1', type: 'tab', label: 'test' },
@@ -63,12 +76,18 @@ describe('restart keeps decisions through real nodes (issue 9 item 8)', function
       device('cp2', ['A']);
       await sleep(1500);
       let s = await status();
-      assert.deepEqual([1, 2, 3].map((id) => plugOf(s, id).setpointA), [10, 10, 10]);
+      assert.deepEqual(
+        [1, 2, 3].map((id) => plugOf(s, id).setpointA),
+        [10, 10, 10],
+      );
       helper.getNode('dlm').receive({ topic: 'params', payload: { mccbA: 20 } }); // 20 A < 3 × 8: plug 3 pauses
       await sleep(300);
       s = await status();
       assert.equal(plugOf(s, 3).status, 'PAUSED');
-      assert.deepEqual([1, 2].map((id) => plugOf(s, id).setpointA), [10, 10]);
+      assert.deepEqual(
+        [1, 2].map((id) => plugOf(s, id).setpointA),
+        [10, 10],
+      );
       await sleep(2200); // the balancer stores its state at most every 2 s
 
       await restartWithStore(NODES, flow(), dir);
@@ -80,7 +99,11 @@ describe('restart keeps decisions through real nodes (issue 9 item 8)', function
       s = await status();
       assert.equal(plugOf(s, 3).status, 'PAUSED', `plug 3: ${JSON.stringify(plugOf(s, 3))}`);
       assert.equal(plugOf(s, 3).setpointA, 0);
-      assert.deepEqual([1, 2].map((id) => plugOf(s, id).setpointA), [10, 10], 'the others kept their setpoints');
+      assert.deepEqual(
+        [1, 2].map((id) => plugOf(s, id).setpointA),
+        [10, 10],
+        'the others kept their setpoints',
+      );
       // What reached the device after the restart: plug A of CP02 held at 0 A.
       const cmds = (await nextWhere('cmd_cp2', (m) => m.payload.plugs && 'A' in m.payload.plugs)).payload;
       assert.equal(cmds.plugs.A, 0);

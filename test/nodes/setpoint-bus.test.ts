@@ -11,8 +11,22 @@ const NODES = [require('../../nodes/dlm-balancer/dlm-balancer'), require('../../
 
 function cp(id: string, name: string, k: number, balancer: string, cmd: string) {
   return {
-    id, z: 'f1', type: 'charge-point', name, index: k, address: '', plugCount: 1, phaseA: 'L1', phaseB: '',
-    priorityA: false, priorityB: false, maxCurrentA: 32, maxCurrentB: 32, enabled: true, balancer, wires: [['dlm'], [cmd]],
+    id,
+    z: 'f1',
+    type: 'charge-point',
+    name,
+    index: k,
+    address: '',
+    plugCount: 1,
+    phaseA: 'L1',
+    phaseB: '',
+    priorityA: false,
+    priorityB: false,
+    maxCurrentA: 32,
+    maxCurrentB: 32,
+    enabled: true,
+    balancer,
+    wires: [['dlm'], [cmd]],
   };
 }
 
@@ -20,7 +34,17 @@ function flow(extra: object[] = []) {
   return [
     { id: 'f1', type: 'tab', label: 'site' },
     // No wire from output 1 to CP01 or CP02: they are joined. CP03 is wired the old way.
-    { id: 'dlm', z: 'f1', type: 'dlm-balancer', name: 'b', analyserEnabled: false, mccbA: 40, contractedKW: 36, marginPct: 0, wires: [['out1', 'cp3'], [], []] },
+    {
+      id: 'dlm',
+      z: 'f1',
+      type: 'dlm-balancer',
+      name: 'b',
+      analyserEnabled: false,
+      mccbA: 40,
+      contractedKW: 36,
+      marginPct: 0,
+      wires: [['out1', 'cp3'], [], []],
+    },
     cp('cp1', 'CP01', 1, 'dlm', 'cmd1'),
     cp('cp2', 'CP02', 2, 'dlm', 'cmd2'),
     cp('cp3', 'CP03', 3, '', 'cmd3'),
@@ -34,7 +58,10 @@ function flow(extra: object[] = []) {
   ];
 }
 
-const charging = (id: string) => helper.getNode(id).receive({ topic: 'device', payload: { plugs: [{ letter: 'A', pilot: 'C', currentA: 0, energyWh: 0 }], devicePlugs: 1 } });
+const charging = (id: string) =>
+  helper
+    .getNode(id)
+    .receive({ topic: 'device', payload: { plugs: [{ letter: 'A', pilot: 'C', currentA: 0, energyWh: 0 }], devicePlugs: 1 } });
 const commanded = (m: any) => m.payload?.plugs?.A > 0;
 
 describe('charge-point joined to its balancer: setpoints without wires (issue 13)', function () {
@@ -57,18 +84,31 @@ describe('charge-point joined to its balancer: setpoints without wires (issue 13
     await sleep(100);
     const names = peek('out1').map((m) => m.payload.chargePoint);
     assert.ok(names.length > 0 && names.every((n) => n === 'CP03'), `output 1 carried ${JSON.stringify([...new Set(names)])}`);
-    assert.ok(peek('cmd1').every((m) => m.payload.chargePoint === 'CP01'), 'CP01 only ever commands its own device');
+    assert.ok(
+      peek('cmd1').every((m) => m.payload.chargePoint === 'CP01'),
+      'CP01 only ever commands its own device',
+    );
     assert.deepEqual(peek('caught'), []);
   });
 
-  it('a second charge point with the same name on the same balancer is refused (error) and does not take the first one\'s setpoints; closing leaves the balancer', async () => {
+  it("a second charge point with the same name on the same balancer is refused (error) and does not take the first one's setpoints; closing leaves the balancer", async () => {
     await helper.load(NODES, flow([cp('cp1bis', 'CP01', 4, 'dlm', 'cmd4'), { id: 'cmd4', z: 'f1', type: 'recorder' }]));
     await sleep(200);
-    const logged = helper.log().args.map((a: any[]) => a[0]).filter((e: any) => e.level === 20 && /already joined/.test(String(e.msg)));
-    assert.deepEqual(logged.map((e: any) => e.id), ['cp1bis'], 'the second node reports the clash as an error');
+    const logged = helper
+      .log()
+      .args.map((a: any[]) => a[0])
+      .filter((e: any) => e.level === 20 && /already joined/.test(String(e.msg)));
+    assert.deepEqual(
+      logged.map((e: any) => e.id),
+      ['cp1bis'],
+      'the second node reports the clash as an error',
+    );
     charging('cp1');
     await nextWhere('cmd1', commanded);
-    assert.ok(peek('cmd4').every((m) => !(m.payload?.plugs?.A > 0)), 'the refused node commands nothing from CP01\'s setpoints');
+    assert.ok(
+      peek('cmd4').every((m) => !(m.payload?.plugs?.A > 0)),
+      "the refused node commands nothing from CP01's setpoints",
+    );
     assert.equal(typeof setpointHandlerOf('dlm', 'CP01'), 'function');
     await helper.unload();
     assert.equal(setpointHandlerOf('dlm', 'CP01'), undefined, 'stopped nodes leave the registry');

@@ -7,7 +7,6 @@ import { strict as assert } from 'assert';
 import { manualSite } from '../support/site';
 import { clearInbox, drain, helper, next, nextWhere, recorderNode, sleep } from '../support/nr';
 
- 
 const NODES = [
   require('../../nodes/dlm-balancer/dlm-balancer'),
   require('../../nodes/charge-point/charge-point'),
@@ -23,7 +22,15 @@ function flow(balancer: Record<string, unknown>, schedule: { enabled: boolean; s
   const nodes: any[] = [
     { id: 'f1', type: 'tab', label: 'site' },
     { id: 'oc', type: 'offline-mode-config', name: 'manual', heartbeatS: 120, mode: 3, currentA: 8 },
-    { id: 'ps', z: 'f1', type: 'priority-schedule', enabled: schedule.enabled, slots: schedule.slots, timeZone: 'Europe/Madrid', wires: [['dlm']] },
+    {
+      id: 'ps',
+      z: 'f1',
+      type: 'priority-schedule',
+      enabled: schedule.enabled,
+      slots: schedule.slots,
+      timeZone: 'Europe/Madrid',
+      wires: [['dlm']],
+    },
     { id: 'dlm', z: 'f1', type: 'dlm-balancer', ...balancer, wires: [SITE.map((_, i) => cpId(i + 1)), ['st'], []] },
     { id: 'cmd', z: 'f1', type: 'recorder' },
     { id: 'st', z: 'f1', type: 'recorder' },
@@ -33,10 +40,22 @@ function flow(balancer: Record<string, unknown>, schedule: { enabled: boolean; s
   SITE.forEach((cp, i) => {
     const k = i + 1;
     nodes.push({
-      id: cpId(k), z: 'f1', type: 'charge-point', name: cp.name, index: '', address: `10.0.0.${k}`,
-      plugCount: Math.max(1, cp.plugs.length), phaseA: cp.plugs[0]?.phase ?? '', phaseB: cp.plugs[1]?.phase ?? '',
-      priorityA: !!priority[2 * k - 1], priorityB: !!priority[2 * k], maxCurrentA: 32, maxCurrentB: 32,
-      enabled: cp.enabled !== false, offline: 'oc', wires: [['dlm'], ['cmd']],
+      id: cpId(k),
+      z: 'f1',
+      type: 'charge-point',
+      name: cp.name,
+      index: '',
+      address: `10.0.0.${k}`,
+      plugCount: Math.max(1, cp.plugs.length),
+      phaseA: cp.plugs[0]?.phase ?? '',
+      phaseB: cp.plugs[1]?.phase ?? '',
+      priorityA: !!priority[2 * k - 1],
+      priorityB: !!priority[2 * k],
+      maxCurrentA: 32,
+      maxCurrentB: 32,
+      enabled: cp.enabled !== false,
+      offline: 'oc',
+      wires: [['dlm'], ['cmd']],
     });
   });
   return nodes;
@@ -78,7 +97,8 @@ class Commands {
   }
 }
 
-const meter = (l1: number) => helper.getNode('dlm').receive({ topic: 'meter', payload: { online: true, currentA: [l1, 5, 5], timestamp: Date.now() } });
+const meter = (l1: number) =>
+  helper.getNode('dlm').receive({ topic: 'meter', payload: { online: true, currentA: [l1, 5, 5], timestamp: Date.now() } });
 
 /** Sends the same building reading a few times (each is a step; the average settles). */
 async function building(l1: number, times = 6) {
@@ -94,14 +114,23 @@ async function status(): Promise<any> {
   return (await nextWhere('st', (m) => m.payload && m.payload.plugs)).payload;
 }
 
-describe('the manual\'s 15-charge-point site through the nodes', function () {
+describe("the manual's 15-charge-point site through the nodes", function () {
   this.timeout(30000);
   afterEach(async () => {
     await helper.unload();
     clearInbox();
   });
 
-  const fast = { mccbA: 50, contractedKW: 36, minCurrentA: 8, marginPct: 10, meterAverageS: 1, reactionDelayS: 0, minPauseS: 0, resumeHysteresisA: 1 };
+  const fast = {
+    mccbA: 50,
+    contractedKW: 36,
+    minCurrentA: 8,
+    marginPct: 10,
+    meterAverageS: 1,
+    reactionDelayS: 0,
+    minPauseS: 0,
+    resumeHysteresisA: 1,
+  };
   const off = { enabled: false, slots: new Array(24).fill(false) };
 
   it('knows all 15 charge points: 24 enabled plugs (9 on L1, 8 on L2, 7 on L3), CP10 DISABLED', async () => {
@@ -112,7 +141,10 @@ describe('the manual\'s 15-charge-point site through the nodes', function () {
     const s = await status();
     const cps = new Set(s.plugs.map((p: any) => p.chargePoint));
     assert.equal(cps.size, 15);
-    assert.deepEqual(s.plugs.filter((p: any) => p.chargePoint === 'CP10').map((p: any) => p.status), ['DISABLED']);
+    assert.deepEqual(
+      s.plugs.filter((p: any) => p.chargePoint === 'CP10').map((p: any) => p.status),
+      ['DISABLED'],
+    );
     const enabled = s.plugs.filter((p: any) => p.status !== 'DISABLED');
     assert.equal(enabled.length, 24);
     const byPhase = (ph: string) => enabled.filter((p: any) => p.phase === ph).length;
@@ -176,6 +208,6 @@ describe('the manual\'s 15-charge-point site through the nodes', function () {
     await building(0);
     const cmd = new Commands();
     assert.deepEqual(cmd.of([1, 3]), [20, 20]);
-    assert.equal((await next('caught', 50).catch(() => null)), null, 'no errors along the way');
+    assert.equal(await next('caught', 50).catch(() => null), null, 'no errors along the way');
   });
 });

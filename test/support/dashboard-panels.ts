@@ -20,17 +20,26 @@ export interface Panel {
   expected(s: StatusMessage): unknown;
 }
 
-const texts = (page: any, sel: string): Promise<string[]> => page.$$eval(sel, (els: Element[]) => els.map((e) => (e.textContent ?? '').trim()));
+const texts = (page: any, sel: string): Promise<string[]> =>
+  page.$$eval(sel, (els: Element[]) => els.map((e) => (e.textContent ?? '').trim()));
 /** Rows of a widget table as {label: cells}. */
-const labelledRows = (page: any, sel: string): Promise<Record<string, string[]>> => page.$$eval(sel, (trs: Element[]) => Object.fromEntries(trs.map((tr) => {
-  const tds = Array.from(tr.querySelectorAll('td'));
-  return [tr.getAttribute('data-row'), tds.slice(1).map((td) => td.textContent!.trim())];
-})));
+const labelledRows = (page: any, sel: string): Promise<Record<string, string[]>> =>
+  page.$$eval(sel, (trs: Element[]) =>
+    Object.fromEntries(
+      trs.map((tr) => {
+        const tds = Array.from(tr.querySelectorAll('td'));
+        return [tr.getAttribute('data-row'), tds.slice(1).map((td) => td.textContent!.trim())];
+      }),
+    ),
+  );
 
 export const CONSUMPTION: Panel = {
   what: 'consumption per phase',
   ready: '.dlm-consumption tbody tr[data-row]',
-  read: async (page) => ({ rows: await labelledRows(page, '.dlm-consumption tbody tr[data-row]'), bars: await texts(page, '.dlm-phasebar > div:first-child') }),
+  read: async (page) => ({
+    rows: await labelledRows(page, '.dlm-consumption tbody tr[data-row]'),
+    bars: await texts(page, '.dlm-phasebar > div:first-child'),
+  }),
   expected: (s) => {
     const c = (f: (ph: Phase) => number) => PHASES.map((ph) => num(f(ph)));
     return {
@@ -55,28 +64,37 @@ export const CONSUMPTION: Panel = {
 export const PLUGS: Panel = {
   what: 'plug status',
   ready: '.dlm-plugs tr.dlm-plug',
-  read: (page) => page.$$eval('.dlm-plugs tr.dlm-plug', (trs: Element[]) => trs.map((tr) => ({
-    id: tr.querySelector('.dlm-id')!.textContent!.trim(),
-    status: tr.querySelector('.dlm-status')!.textContent!.trim(),
-    setpoint: tr.querySelector('.dlm-setpoint')!.textContent!.trim(),
-    measured: tr.querySelector('.dlm-measured')!.textContent!.trim(),
-    plate: tr.querySelector('.dlm-plate')!.textContent!,
-    vehicle: tr.querySelector('.dlm-ev')!.getAttribute('title'),
-  }))),
-  expected: (st) => [...st.plugs].sort((a, b) => a.id - b.id).map((p) => ({
-    id: plugIdText(p.id),
-    status: p.status === 'ERR_CFG' ? 'ERR. CFG' : p.status,
-    setpoint: amps(p.setpointA),
-    measured: amps(p.measuredA),
-    plate: p.plate,
-    vehicle: `${p.priority ? 'Priority' : 'Non-priority'} · ${p.pluggedIn ? 'plugged in' : 'not plugged in'}`,
-  })),
+  read: (page) =>
+    page.$$eval('.dlm-plugs tr.dlm-plug', (trs: Element[]) =>
+      trs.map((tr) => ({
+        id: tr.querySelector('.dlm-id')!.textContent!.trim(),
+        status: tr.querySelector('.dlm-status')!.textContent!.trim(),
+        setpoint: tr.querySelector('.dlm-setpoint')!.textContent!.trim(),
+        measured: tr.querySelector('.dlm-measured')!.textContent!.trim(),
+        plate: tr.querySelector('.dlm-plate')!.textContent!,
+        vehicle: tr.querySelector('.dlm-ev')!.getAttribute('title'),
+      })),
+    ),
+  expected: (st) =>
+    [...st.plugs]
+      .sort((a, b) => a.id - b.id)
+      .map((p) => ({
+        id: plugIdText(p.id),
+        status: p.status === 'ERR_CFG' ? 'ERR. CFG' : p.status,
+        setpoint: amps(p.setpointA),
+        measured: amps(p.measuredA),
+        plate: p.plate,
+        vehicle: `${p.priority ? 'Priority' : 'Non-priority'} · ${p.pluggedIn ? 'plugged in' : 'not plugged in'}`,
+      })),
 };
 
 export const TABLE: Panel = {
   what: 'the table per phases',
   ready: '.dlm-table tr[data-row]',
-  read: async (page) => ({ groups: await texts(page, '.dlm-table th.dlm-group'), rows: await labelledRows(page, '.dlm-table tr[data-row]') }),
+  read: async (page) => ({
+    groups: await texts(page, '.dlm-table th.dlm-group'),
+    rows: await labelledRows(page, '.dlm-table tr[data-row]'),
+  }),
   expected: (s) => {
     const groups = s.priorityActive ? (['PRIORITY', 'NORMAL'] as const) : (['ALL'] as const);
     const cols = groups.flatMap((g) => PHASES.map((ph) => s.table[g]![ph]!));
@@ -105,13 +123,21 @@ export const ANALYSER: Panel = {
     status: (await page.textContent('.dlm-an-status'))!.trim(),
     offline: (await page.textContent('.dlm-an-offline'))!.trim(),
     margin: (await page.textContent('.dlm-an-margin'))!.trim(),
-    rows: await page.$$eval('.dlm-analyser tr[data-row]', (trs: Element[]) => Object.fromEntries(trs.map((tr) => [tr.getAttribute('data-row'), Array.from(tr.querySelectorAll('td.dlm-num')).map((td) => td.textContent!.trim())]))),
+    rows: await page.$$eval('.dlm-analyser tr[data-row]', (trs: Element[]) =>
+      Object.fromEntries(
+        trs.map((tr) => [tr.getAttribute('data-row'), Array.from(tr.querySelectorAll('td.dlm-num')).map((td) => td.textContent!.trim())]),
+      ),
+    ),
   }),
   expected: (s) => {
     const a = s.analyser;
     const c = (m: Partial<Record<Phase, number>>) => PHASES.map((ph) => num(m[ph]!));
     return {
-      status: a.enabled ? (a.online ? 'ON: reading' : `OFFLINE: building assumed at ${amps(a.offlineCurrentA)} per phase`) : 'DISABLED: supply dedicated to EVs, building taken as 0 A',
+      status: a.enabled
+        ? a.online
+          ? 'ON: reading'
+          : `OFFLINE: building assumed at ${amps(a.offlineCurrentA)} per phase`
+        : 'DISABLED: supply dedicated to EVs, building taken as 0 A',
       offline: amps(a.offlineCurrentA),
       margin: `${num(a.marginPct)} %`,
       rows: {
@@ -133,33 +159,72 @@ export const SCHEDULE: Panel = {
     slots: await page.$$eval('.dlm-slot', (els: Element[]) => els.map((e) => e.classList.contains('dlm-on'))),
     labels: (await texts(page, '.dlm-slot')).map((t) => t.slice(0, 9)),
   }),
-  expected: (st) => ({ on: st.schedule.enabled, slots: st.schedule.slots, labels: st.schedule.slots.map((_x, h) => `${String(h).padStart(2, '0')}h - ${String((h + 1) % 24).padStart(2, '0')}h`) }),
+  expected: (st) => ({
+    on: st.schedule.enabled,
+    slots: st.schedule.slots,
+    labels: st.schedule.slots.map((_x, h) => `${String(h).padStart(2, '0')}h - ${String((h + 1) % 24).padStart(2, '0')}h`),
+  }),
 };
 
 export const PARAMS: Panel = {
   what: 'the parameters',
   ready: '.dlm-params tr[data-key]',
-  read: (page) => page.$$eval('.dlm-params tr[data-key]', (trs: Element[]) => trs.map((tr) => [tr.getAttribute('data-key'), tr.querySelector('.dlm-now')!.textContent!.trim()])),
-  expected: (st) => PARAM_SPECS.map((spec) => {
-    const v = (st.params as unknown as Record<string, unknown>)[spec.key];
-    const text = spec.type === 'boolean' ? (v ? 'ON' : 'OFF') : spec.key === 'supplyPhases' ? (v === 1 ? 'single-phase (L1)' : 'three-phase (L1 L2 L3)') : `${v}${spec.unit ? ' ' + spec.unit : ''}`;
-    return [spec.key, text];
-  }),
+  read: (page) =>
+    page.$$eval('.dlm-params tr[data-key]', (trs: Element[]) =>
+      trs.map((tr) => [tr.getAttribute('data-key'), tr.querySelector('.dlm-now')!.textContent!.trim()]),
+    ),
+  expected: (st) =>
+    PARAM_SPECS.map((spec) => {
+      const v = (st.params as unknown as Record<string, unknown>)[spec.key];
+      const text =
+        spec.type === 'boolean'
+          ? v
+            ? 'ON'
+            : 'OFF'
+          : spec.key === 'supplyPhases'
+            ? v === 1
+              ? 'single-phase (L1)'
+              : 'three-phase (L1 L2 L3)'
+            : `${v}${spec.unit ? ' ' + spec.unit : ''}`;
+      return [spec.key, text];
+    }),
 };
 
 export const POWER: Panel = {
   what: 'the power figures',
   ready: '.dlm-power .dlm-kpi',
-  read: (page) => page.$$eval('.dlm-power .dlm-kpi', (els: Element[]) => els.map((e) => [e.getAttribute('data-kpi'), e.querySelector('b')!.textContent!.trim()])),
-  expected: (s) => [['Building', kw(s.power.buildingW)], ['EV', kw(s.power.evW)], ['Total', kw(s.power.totalW)], ['Contracted', kw(s.power.contractedW)]],
+  read: (page) =>
+    page.$$eval('.dlm-power .dlm-kpi', (els: Element[]) =>
+      els.map((e) => [e.getAttribute('data-kpi'), e.querySelector('b')!.textContent!.trim()]),
+    ),
+  expected: (s) => [
+    ['Building', kw(s.power.buildingW)],
+    ['EV', kw(s.power.evW)],
+    ['Total', kw(s.power.totalW)],
+    ['Contracted', kw(s.power.contractedW)],
+  ],
 };
 
 export const TRANSACTIONS: Panel = {
   what: 'the sessions',
   ready: '.dlm-transactions .dlm-tx',
-  read: (page) => page.$$eval('.dlm-transactions tr.dlm-tx', (trs: Element[]) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).slice(0, 5).map((td) => td.textContent!.trim()))),
-  expected: (st) => [...st.transactions]
-    .sort((a, b) => ((a.stop === null) !== (b.stop === null) ? (a.stop === null ? -1 : 1) : b.start - a.start || a.plugId - b.plugId))
-    .slice(0, 50)
-    .map((t) => [plugIdText(t.plugId), `${t.chargePoint} ${t.letter}`, t.plate, dateTime(t.start, st.schedule.timeZone), t.stop === null ? 'plugged in' : dateTime(t.stop, st.schedule.timeZone)]),
+  read: (page) =>
+    page.$$eval('.dlm-transactions tr.dlm-tx', (trs: Element[]) =>
+      trs.map((tr) =>
+        Array.from(tr.querySelectorAll('td'))
+          .slice(0, 5)
+          .map((td) => td.textContent!.trim()),
+      ),
+    ),
+  expected: (st) =>
+    [...st.transactions]
+      .sort((a, b) => ((a.stop === null) !== (b.stop === null) ? (a.stop === null ? -1 : 1) : b.start - a.start || a.plugId - b.plugId))
+      .slice(0, 50)
+      .map((t) => [
+        plugIdText(t.plugId),
+        `${t.chargePoint} ${t.letter}`,
+        t.plate,
+        dateTime(t.start, st.schedule.timeZone),
+        t.stop === null ? 'plugged in' : dateTime(t.stop, st.schedule.timeZone),
+      ]),
 };

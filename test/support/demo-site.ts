@@ -45,8 +45,22 @@ export async function startSite(opts: SiteOptions): Promise<RunningSite> {
   const { dir, port, meterPort, amps, speed, args = [], env = {} } = opts;
   const child = fork(
     START_JS,
-    ['--port', String(port), '--meter-port', String(meterPort), '--speed', String(speed), '--dir', dir, '--load', 'constant', '--amps', amps.join(','),
-      ...(opts.dashboard ? ['--dashboard', String(opts.dashboard)] : []), ...args],
+    [
+      '--port',
+      String(port),
+      '--meter-port',
+      String(meterPort),
+      '--speed',
+      String(speed),
+      '--dir',
+      dir,
+      '--load',
+      'constant',
+      '--amps',
+      amps.join(','),
+      ...(opts.dashboard ? ['--dashboard', String(opts.dashboard)] : []),
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...env } },
   );
   let output = '';
@@ -82,10 +96,15 @@ export async function startSite(opts: SiteOptions): Promise<RunningSite> {
   };
 
   try {
-    const ready = await waitFor('start.js to report the flows started', async () => {
-      if (child.exitCode !== null) throw new Error(`start.js exited with code ${child.exitCode}`);
-      return readyMsg ?? undefined;
-    }, 60000, 100);
+    const ready = await waitFor(
+      'start.js to report the flows started',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`start.js exited with code ${child.exitCode}`);
+        return readyMsg ?? undefined;
+      },
+      60000,
+      100,
+    );
     nodeRedPid = ready.pid;
     auth = ready.auth ?? null;
   } catch (e) {
@@ -116,4 +135,3 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
-

@@ -105,7 +105,10 @@ export async function start(flow: unknown[], opts: RunnerOptions = {}): Promise<
     ...opts.settings,
   };
   const settingsFile = path.join(userDir, 'settings.js');
-  fs.writeFileSync(settingsFile, 'module.exports = ' + JSON.stringify(settings, null, 2) + ';\n' + (opts.settingsCode ? opts.settingsCode + '\n' : ''));
+  fs.writeFileSync(
+    settingsFile,
+    'module.exports = ' + JSON.stringify(settings, null, 2) + ';\n' + (opts.settingsCode ? opts.settingsCode + '\n' : ''),
+  );
 
   const redJs = require.resolve(`${opts.nodeRed ?? 'node-red'}/red.js`, { paths: [REPO_ROOT] });
   const child: ChildProcess = spawn(opts.nodeBinary ?? process.execPath, [redJs, '--settings', settingsFile, '--userDir', userDir], {

@@ -3,7 +3,7 @@
  * message it receives, waiting for the next one, and loading/restarting a flow with a real
  * localfilesystem context store (R-ERR-2 tests).
  */
- 
+
 export const helper: any = require('node-red-node-test-helper');
 
 /**

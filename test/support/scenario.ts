@@ -6,7 +6,16 @@
  */
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import { chargePointOf, cpOffline, effectiveA, findChargePoint, plugStatus, sitePhases, type BalancerState, type DlmEvent } from '../../lib/core/state';
+import {
+  chargePointOf,
+  cpOffline,
+  effectiveA,
+  findChargePoint,
+  plugStatus,
+  sitePhases,
+  type BalancerState,
+  type DlmEvent,
+} from '../../lib/core/state';
 import { initialState, step } from '../../lib/core/balancer';
 import { plugId } from '../../lib/shared/ids';
 import { DEFAULT_PARAMS, phaseLimitA } from '../../lib/shared/params';
@@ -48,8 +57,18 @@ export const paramsArb: fc.Arbitrary<SiteParams> = fc
   })
   .map((r) => ({ ...DEFAULT_PARAMS, ...r }));
 
-export interface PlugGen { phase: Phase | null; priority: boolean; max: number }
-export interface CpGen { plugs: PlugGen[]; mode: OfflineMode; heartbeatS: number; offlineA: number; enabled: boolean }
+export interface PlugGen {
+  phase: Phase | null;
+  priority: boolean;
+  max: number;
+}
+export interface CpGen {
+  plugs: PlugGen[];
+  mode: OfflineMode;
+  heartbeatS: number;
+  offlineA: number;
+  enabled: boolean;
+}
 
 export const plugArb = (phases: 1 | 3): fc.Arbitrary<PlugGen> =>
   fc.record({
@@ -86,7 +105,10 @@ export type Ev =
   | { k: 'plate'; cp: number; letter: PlugLetter; plate: string; dt: number }
   | { k: 'bad'; which: number; dt: number };
 
-const dtArb = fc.oneof({ weight: 30, arbitrary: fc.integer({ min: 0, max: 2500 }) }, { weight: 1, arbitrary: fc.integer({ min: 10_000, max: 900_000 }) });
+const dtArb = fc.oneof(
+  { weight: 30, arbitrary: fc.integer({ min: 0, max: 2500 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 10_000, max: 900_000 }) },
+);
 const letterArb = fc.constantFrom<PlugLetter>('A', 'B');
 const cpIdx = fc.nat(1000);
 
@@ -106,17 +128,72 @@ const paramChangeArb: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
 
 export const evArb: fc.Arbitrary<Ev> = fc.oneof(
   { weight: 12, arbitrary: fc.record({ k: fc.constant('tick' as const), dt: dtArb }) },
-  { weight: 10, arbitrary: fc.record({ k: fc.constant('meter' as const), a: fc.tuple(fc.float({ min: 0, max: 120, noNaN: true }), fc.float({ min: 0, max: 120, noNaN: true }), fc.float({ min: 0, max: 120, noNaN: true })), dt: dtArb }) },
+  {
+    weight: 10,
+    arbitrary: fc.record({
+      k: fc.constant('meter' as const),
+      a: fc.tuple(
+        fc.float({ min: 0, max: 120, noNaN: true }),
+        fc.float({ min: 0, max: 120, noNaN: true }),
+        fc.float({ min: 0, max: 120, noNaN: true }),
+      ),
+      dt: dtArb,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('meterLost' as const), dt: dtArb }) },
-  { weight: 14, arbitrary: fc.record({ k: fc.constant('pilot' as const), cp: cpIdx, letter: letterArb, pilot: fc.constantFrom<PilotState>('A', 'B', 'B', 'C', 'C', 'C', 'D', 'E', 'F'), dt: dtArb }) },
-  { weight: 8, arbitrary: fc.record({ k: fc.constant('measured' as const), cp: cpIdx, letter: letterArb, frac: fc.float({ min: 0, max: Math.fround(1.2), noNaN: true }), dt: dtArb }) },
+  {
+    weight: 14,
+    arbitrary: fc.record({
+      k: fc.constant('pilot' as const),
+      cp: cpIdx,
+      letter: letterArb,
+      pilot: fc.constantFrom<PilotState>('A', 'B', 'B', 'C', 'C', 'C', 'D', 'E', 'F'),
+      dt: dtArb,
+    }),
+  },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      k: fc.constant('measured' as const),
+      cp: cpIdx,
+      letter: letterArb,
+      frac: fc.float({ min: 0, max: Math.fround(1.2), noNaN: true }),
+      dt: dtArb,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('online' as const), cp: cpIdx, on: fc.boolean(), dt: dtArb }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('enable' as const), cp: cpIdx, on: fc.boolean(), dt: dtArb }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('priority' as const), cp: cpIdx, letter: letterArb, on: fc.boolean(), dt: dtArb }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('maxA' as const), cp: cpIdx, letter: letterArb, max: fc.integer({ min: 6, max: 40 }), dt: dtArb }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('schedule' as const), enabled: fc.boolean(), slots: fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }), dt: dtArb }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('maxA' as const),
+      cp: cpIdx,
+      letter: letterArb,
+      max: fc.integer({ min: 6, max: 40 }),
+      dt: dtArb,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('schedule' as const),
+      enabled: fc.boolean(),
+      slots: fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }),
+      dt: dtArb,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('params' as const), change: paramChangeArb, dt: dtArb }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('plate' as const), cp: cpIdx, letter: letterArb, plate: fc.oneof(fc.string({ maxLength: 40 }), fc.constant('-'), fc.constant('')), dt: dtArb }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('plate' as const),
+      cp: cpIdx,
+      letter: letterArb,
+      plate: fc.oneof(fc.string({ maxLength: 40 }), fc.constant('-'), fc.constant('')),
+      dt: dtArb,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('bad' as const), which: fc.nat(9), dt: dtArb }) },
 );
 
@@ -127,20 +204,39 @@ export const evArb: fc.Arbitrary<Ev> = fc.oneof(
 function badEvent(which: number, now: number): unknown {
   const cp: CpSpec = { name: 'CP01', index: 1, plugs: [{ letter: 'A', phase: 'L1' }] };
   switch (which) {
-    case 0: return { type: 'meter', meter: { online: true, currentA: [Number.NaN, 1, 1], timestamp: now } };
-    case 1: return { type: 'meter', meter: { online: true, currentA: [-3, 1, 1], timestamp: now } };
-    case 2: return { type: 'meter', meter: { online: true, currentA: ['5', 1, 1], timestamp: now } };
-    case 3: return { type: 'plug', plug: { ...plugMsg(cp, now), plugs: [{ ...plugMsg(cp, now).plugs[0], measuredA: Number.POSITIVE_INFINITY }] } };
-    case 4: return { type: 'plug', plug: null };
-    case 5: return { type: 'plug', plug: { ...plugMsg(cp, now), index: 0 } };
-    case 6: return { type: 'schedule', schedule: { enabled: 'yes', slots: [] } };
-    case 7: return { type: 'plate', plugId: 999999, plate: 'X' };
-    case 8: return { type: 'params', params: [1, 2] };
-    default: return { type: 'explode' };
+    case 0:
+      return { type: 'meter', meter: { online: true, currentA: [Number.NaN, 1, 1], timestamp: now } };
+    case 1:
+      return { type: 'meter', meter: { online: true, currentA: [-3, 1, 1], timestamp: now } };
+    case 2:
+      return { type: 'meter', meter: { online: true, currentA: ['5', 1, 1], timestamp: now } };
+    case 3:
+      return {
+        type: 'plug',
+        plug: { ...plugMsg(cp, now), plugs: [{ ...plugMsg(cp, now).plugs[0], measuredA: Number.POSITIVE_INFINITY }] },
+      };
+    case 4:
+      return { type: 'plug', plug: null };
+    case 5:
+      return { type: 'plug', plug: { ...plugMsg(cp, now), index: 0 } };
+    case 6:
+      return { type: 'schedule', schedule: { enabled: 'yes', slots: [] } };
+    case 7:
+      return { type: 'plate', plugId: 999999, plate: 'X' };
+    case 8:
+      return { type: 'params', params: [1, 2] };
+    default:
+      return { type: 'explode' };
   }
 }
 
-export interface Stats { steps: number; increases: number; pauses: number; resumes: number; refusals: number }
+export interface Stats {
+  steps: number;
+  increases: number;
+  pauses: number;
+  resumes: number;
+  refusals: number;
+}
 
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {
@@ -180,7 +276,13 @@ class MeterModel {
   }
 }
 
-export function runScenario(params: SiteParams, cpGens: CpGen[], events: Ev[], stats: Stats, opts: { freeze: boolean }): { outputs: string[]; state: BalancerState } {
+export function runScenario(
+  params: SiteParams,
+  cpGens: CpGen[],
+  events: Ev[],
+  stats: Stats,
+  opts: { freeze: boolean },
+): { outputs: string[]; state: BalancerState } {
   let now = Date.UTC(2026, 5, 1, 6, 0, 0);
   let state = initialState(params, now);
   if (opts.freeze) deepFreeze(state);
@@ -192,7 +294,14 @@ export function runScenario(params: SiteParams, cpGens: CpGen[], events: Ev[], s
     enabled: g.enabled,
     online: true,
     offline: { heartbeatS: g.heartbeatS, mode: g.mode, currentA: g.offlineA },
-    plugs: g.plugs.map((p, j) => ({ letter: (j === 0 ? 'A' : 'B') as PlugLetter, phase: p.phase, priority: p.priority, maxCurrentA: p.max, pilot: 'A' as PilotState, measuredA: 0 })),
+    plugs: g.plugs.map((p, j) => ({
+      letter: (j === 0 ? 'A' : 'B') as PlugLetter,
+      phase: p.phase,
+      priority: p.priority,
+      maxCurrentA: p.max,
+      pilot: 'A' as PilotState,
+      measuredA: 0,
+    })),
   }));
   /** Last current sent per plug id (R-OFF-3 check). */
   const sent = new Map<number, number>();
@@ -237,7 +346,8 @@ export function runScenario(params: SiteParams, cpGens: CpGen[], events: Ev[], s
         if (q.phase !== ph || !cpOffline(cp, now)) continue;
         const last = sent.get(q.id) ?? 0;
         const off = Math.min(cp.offline.currentA, q.maxCurrentA);
-        lower += cp.offline.mode === 0 ? 0 : cp.offline.mode === 1 ? last : cp.offline.mode === 2 ? (last > 0 ? Math.min(last, off) : 0) : off;
+        lower +=
+          cp.offline.mode === 0 ? 0 : cp.offline.mode === 1 ? last : cp.offline.mode === 2 ? (last > 0 ? Math.min(last, off) : 0) : off;
       }
       assert.ok(reserved >= lower - EPS, `${ph}: reserved ${reserved} < ${lower} that offline charge points may draw`);
       const usable = Math.max(0, working - building[k] - reserved);
@@ -253,7 +363,10 @@ export function runScenario(params: SiteParams, cpGens: CpGen[], events: Ev[], s
         if (prev && prevCp && !cpOffline(prevCp, now) && effectiveA(q, now) > effectiveA(prev, now) + EPS) rose = true;
       }
       // (a) R-ALLOC-9 on setpoints: building + reserved + setpoints within the working limit.
-      assert.ok(spSum <= usable + EPS, `${ph} after ${kind}: setpoints ${spSum} > usable ${usable} (limit ${working}, building ${building[k]}, reserved ${reserved})`);
+      assert.ok(
+        spSum <= usable + EPS,
+        `${ph} after ${kind}: setpoints ${spSum} > usable ${usable} (limit ${working}, building ${building[k]}, reserved ${reserved})`,
+      );
       // (a) counting reduced plugs at their old setpoint until the reaction delay has passed:
       // whenever the step lets a plug draw more, everything that may be drawn fits the limit.
       if (rose) assert.ok(effAfter <= usable + EPS, `${ph} after ${kind}: a plug may draw more while ${effAfter} > usable ${usable}`);
@@ -378,7 +491,6 @@ export function runScenario(params: SiteParams, cpGens: CpGen[], events: Ev[], s
   return { outputs, state };
 }
 
-
 /** The plug message a live device would send now, from what the core knows of it. */
 export function reportOf(state: BalancerState, name: string, now: number) {
   const cp = findChargePoint(state, name)!;
@@ -391,7 +503,17 @@ export function reportOf(state: BalancerState, name: string, now: number) {
     offline: cp.offline,
     plugs: cp.letters.map((l) => {
       const q = state.plugs.find((x) => x.id === plugId(cp.index, l))!;
-      return { letter: l, id: q.id, phase: q.phase, priority: q.priority, maxCurrentA: q.maxCurrentA, pilot: q.pilot, measuredA: q.measuredA, energyWh: q.energyWh, plate: q.reportedPlate };
+      return {
+        letter: l,
+        id: q.id,
+        phase: q.phase,
+        priority: q.priority,
+        maxCurrentA: q.maxCurrentA,
+        pilot: q.pilot,
+        measuredA: q.measuredA,
+        energyWh: q.energyWh,
+        plate: q.reportedPlate,
+      };
     }),
     timestamp: now,
   };

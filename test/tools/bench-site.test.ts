@@ -11,7 +11,7 @@ describe('tools/bench-site — returned current in virtual time (issue 13)', () 
     assert.ok(r.fillS !== null && r.fillS <= target, `≥ 95 % after ${r.fillS} s (target ${target} s)`);
   });
 
-  it('30 plugs: back within the limit after a jump within one step + the vehicles\' reaction delay (R-ALLOC-7, IEC 61851-1 ≤ 5 s); deterministic', () => {
+  it("30 plugs: back within the limit after a jump within one step + the vehicles' reaction delay (R-ALLOC-7, IEC 61851-1 ≤ 5 s); deterministic", () => {
     const r = runSite(30, core);
     assert.ok(r.backWithinS !== null && r.backWithinS <= 1 + 5, `within the limit after ${r.backWithinS} s`);
     assert.ok(r.peakOverA > 0, 'the jump really overloads the phase until the vehicles follow');

@@ -20,11 +20,20 @@ describe('tools/simulate — the day simulation (issue 5)', () => {
   });
 
   it('scripted arrivals (R-ALLOC-4/6): on a loaded L1 only as many vehicles as get ≥ I_min are served, the highest plug ids wait', () => {
-    const script = [1, 3, 5, 7, 9].flatMap((cp, i) => ['A', 'B'].filter((l) => cp !== 3 || l === 'A').map((l) => ({
-      at: 10_000 + i * 1000, plug: `CP0${cp}/${l}`, leaveAt: 3600_000, vehicle: { socPct: 20, capacityKWh: 80, restEveryH: 0, faultEveryH: 0 },
-    })));
+    const script = [1, 3, 5, 7, 9].flatMap((cp, i) =>
+      ['A', 'B']
+        .filter((l) => cp !== 3 || l === 'A')
+        .map((l) => ({
+          at: 10_000 + i * 1000,
+          plug: `CP0${cp}/${l}`,
+          leaveAt: 3600_000,
+          vehicle: { socPct: 20, capacityKWh: 80, restEveryH: 0, faultEveryH: 0 },
+        })),
+    );
     const k = runSimulation({
-      hours: 1, seed: 3, script,
+      hours: 1,
+      seed: 3,
+      script,
       building: { mode: 'constant', currentsA: [20, 5, 5] },
     });
     assert.equal(k.arrivals, script.length);
@@ -41,7 +50,10 @@ describe('tools/simulate — the day simulation (issue 5)', () => {
 
   it('--plugs N builds a larger site over the three phases with the limit scaled, and stays within it', () => {
     const site = scaledSite(61);
-    assert.equal(site.reduce((a, c) => a + c.plugs.length, 0), 61);
+    assert.equal(
+      site.reduce((a, c) => a + c.plugs.length, 0),
+      61,
+    );
     const perPhase = { L1: 0, L2: 0, L3: 0 };
     for (const c of site) for (const p of c.plugs) perPhase[p.phase]++;
     assert.ok(Math.max(...Object.values(perPhase)) - Math.min(...Object.values(perPhase)) <= 2);
@@ -60,7 +72,7 @@ describe('tools/simulate — the day simulation (issue 5)', () => {
     assert.deepEqual([count('L1'), count('L2'), count('L3')], [9, 8, 7]);
   });
 
-  it('KPI helpers: water-filling and Jain\'s index', () => {
+  it("KPI helpers: water-filling and Jain's index", () => {
     assert.deepEqual(waterFill(30, [5, 32, 32]), [5, 12.5, 12.5]);
     assert.deepEqual(waterFill(100, [5, 10]), [5, 10]);
     assert.equal(jainIndex([1, 1, 1, 1]), 1);
@@ -69,7 +81,11 @@ describe('tools/simulate — the day simulation (issue 5)', () => {
   });
 
   it('command line: options parsed, mistakes refused', () => {
-    assert.deepEqual(parseArgs(['--hours', '24', '--seed', '7', '--plugs', '100', '--json']), { options: { hours: 24, seed: 7, plugs: 100 }, json: true, help: false });
+    assert.deepEqual(parseArgs(['--hours', '24', '--seed', '7', '--plugs', '100', '--json']), {
+      options: { hours: 24, seed: 7, plugs: 100 },
+      json: true,
+      help: false,
+    });
     assert.throws(() => parseArgs(['--hours', 'x']), UsageError);
     assert.throws(() => parseArgs(['--plugs', '1.5']), UsageError);
     assert.throws(() => parseArgs(['--fast']), UsageError);
