@@ -2,7 +2,9 @@
 // Dashboard 2.0 imports the bundle once per widget type and then reads
 // window[<widget type>][<component name>] (package.json "node-red-dashboard-2"): the bundle
 // sets that for every type, so whichever widget loads it first, all of them find their component.
-import css from './dlm.css?inline';
+// One widget style for both dashboard families (issue 10/14), plus what Vuetify needs on top.
+import shared from '../nodes/dlm-ui/dlm-ui.css?inline';
+import extra from './dlm.css?inline';
 import Analyser from './components/DlmAnalyser.vue';
 import Consumption from './components/DlmConsumption.vue';
 import Params from './components/DlmParams.vue';
@@ -26,7 +28,7 @@ const WIDGETS = {
 if (typeof document !== 'undefined' && !document.getElementById('dlm-ui2-style')) {
   const style = document.createElement('style');
   style.id = 'dlm-ui2-style';
-  style.textContent = css;
+  style.textContent = shared + '\n' + extra;
   document.head.appendChild(style);
 }
 for (const type of Object.keys(WIDGETS)) {
