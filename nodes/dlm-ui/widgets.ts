@@ -6,10 +6,10 @@
  * the last status between messages says so with `keep` (the power graphs' history).
  */
 import * as D from '../../lib/dashboard/dashboard';
-import type { SiteParams, StatusMessage } from '../../lib/shared/types';
+import { SCREENS, type ScreenKey } from '../../lib/dashboard/screens';
+import type { StatusMessage } from '../../lib/shared/types';
 
 /** Default link of the transactions widget (the example flow serves it). */
-const DEFAULT_CSV_URL = '/dlm/transactions.csv';
 
 /** What a keeper needs of the Node-RED node: its context store and a warning. */
 export interface KeeperNode {
@@ -64,75 +64,24 @@ const powerHistory: Keeper<D.PowerHistory> = {
     }),
 };
 
-const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
-
 /** A widget with state: its view and keeper agree on the state's type. */
 const withState = <S>(def: WidgetDef<S>): WidgetDef<any> => def;
 
+/** A screen of lib/dashboard/screens.ts as this family's widget: the view gets the widget's config and state. */
+const screen = (key: ScreenKey) => ({
+  view: (s: StatusMessage, w: { config: any; state: unknown }) =>
+    SCREENS[key].view(s, { config: w.config ?? {}, history: key === 'power' ? (w.state as D.PowerHistory) : undefined }),
+  statusText: SCREENS[key].statusText,
+  ...(SCREENS[key].edit ? { edit: SCREENS[key].edit } : {}),
+});
+
 export const WIDGETS: readonly WidgetDef<any>[] = [
-  {
-    type: 'dlm-ui-plugs',
-    template: 'plugs',
-    controller: 'plugs',
-    view: (s) => D.plugsView(s),
-    statusText: (s) => `${plural(s.plugs.length, 'plug')}, ${s.plugs.filter((p) => p.status === 'CHARGING').length} charging`,
-    edit: { topic: 'plate', check: (payload, last) => D.plateEdit(last, payload) },
-  },
-  {
-    type: 'dlm-ui-table',
-    template: 'table',
-    view: (s) => D.tableView(s),
-    statusText: (s) => (s.priorityActive ? 'PRIORITY / NORMAL' : 'ALL'),
-  },
-  {
-    type: 'dlm-ui-consumption',
-    template: 'consumption',
-    view: (s) => D.consumptionView(s),
-    statusText: (s) =>
-      D.phasesOf(s)
-        .map((ph) => `${ph} ${D.amps(s.consumption[ph]!.totalA, 0)}`)
-        .join(' '),
-  },
-  {
-    type: 'dlm-ui-analyser',
-    template: 'analyser',
-    view: (s) => D.analyserView(s),
-    statusText: (s) => (!s.analyser.enabled ? 'analyser disabled' : s.analyser.online ? 'analyser online' : 'analyser OFFLINE'),
-  },
-  {
-    type: 'dlm-ui-params',
-    template: 'params',
-    controller: 'params',
-    view: (s) => D.paramsView(s.params),
-    statusText: (s) => `MCCB ${s.params.mccbA} A, ${s.params.contractedKW} kW`,
-    edit: {
-      topic: 'params',
-      check: (payload, last) =>
-        D.paramsEdit(last ? (last.params as SiteParams) : null, payload, last?.deployedParams as SiteParams | undefined),
-    },
-  },
-  {
-    type: 'dlm-ui-schedule',
-    template: 'schedule',
-    controller: 'schedule',
-    view: (s) => D.scheduleView(s),
-    statusText: (s) => (s.schedule.enabled ? `ON, ${s.schedule.slots.filter(Boolean).length} h` : 'OFF'),
-    edit: { topic: 'schedule', check: (payload) => D.scheduleEdit(payload) },
-  },
-  withState<D.PowerHistory>({
-    type: 'dlm-ui-power',
-    template: 'power',
-    keep: powerHistory,
-    view: (s, w) => D.powerView(s, w.state),
-    statusText: (s) => `${D.kw(s.power.totalW, 1)} of ${D.kw(s.power.contractedW, 0)}`,
-  }),
-  {
-    type: 'dlm-ui-transactions',
-    template: 'transactions',
-    view: (s, w) => ({
-      ...D.transactionsView(s, Number(w.config.maxRows) > 0 ? Number(w.config.maxRows) : 50),
-      csvUrl: D.safeLink(w.config.csvUrl === undefined ? DEFAULT_CSV_URL : w.config.csvUrl),
-    }),
-    statusText: (s) => `${plural(s.transactions.filter((t) => t.stop === null).length, 'open session')}`,
-  },
+  { type: 'dlm-ui-plugs', template: 'plugs', controller: 'plugs', ...screen('plugs') },
+  { type: 'dlm-ui-table', template: 'table', ...screen('table') },
+  { type: 'dlm-ui-consumption', template: 'consumption', ...screen('consumption') },
+  { type: 'dlm-ui-analyser', template: 'analyser', ...screen('analyser') },
+  { type: 'dlm-ui-params', template: 'params', controller: 'params', ...screen('params') },
+  { type: 'dlm-ui-schedule', template: 'schedule', controller: 'schedule', ...screen('schedule') },
+  withState<D.PowerHistory>({ type: 'dlm-ui-power', template: 'power', keep: powerHistory, ...screen('power') }),
+  { type: 'dlm-ui-transactions', template: 'transactions', ...screen('transactions') },
 ];

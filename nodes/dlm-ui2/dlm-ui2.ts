@@ -20,12 +20,12 @@
  */
 import * as path from 'path';
 import * as D from '../../lib/dashboard/dashboard';
+import { SCREENS, type ScreenKey } from '../../lib/dashboard/screens';
 import { boundedText, messageProblem } from '../../lib/shared/guard';
-import type { SiteParams, StatusMessage } from '../../lib/shared/types';
+import type { StatusMessage } from '../../lib/shared/types';
 import { editAccess, dashboardProtected, type EditsMode } from '../../lib/dashboard/edits';
 
 /** Default link of the transactions widget (the example flow serves it). */
-const DEFAULT_CSV_URL = '/dlm/transactions.csv';
 const HISTORY_KEY = 'powerHistory';
 /** This package as Dashboard 2.0 knows third-party widgets (package.json "node-red-dashboard-2"). */
 const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -48,70 +48,22 @@ interface WidgetDef {
   edit?: { topic: string; check(payload: unknown, last: StatusMessage | null): D.EditResult };
 }
 
-const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+/** A screen of lib/dashboard/screens.ts as this family's widget: the view gets the widget's config and history. */
+const screen = (key: ScreenKey): Omit<WidgetDef, 'type' | 'component'> => ({
+  view: (s, st) => SCREENS[key].view(s, { config: st.config ?? {}, history: st.history }),
+  statusText: (s) => SCREENS[key].statusText(s),
+  ...(SCREENS[key].edit ? { edit: SCREENS[key].edit } : {}),
+});
 
 const WIDGETS: readonly WidgetDef[] = [
-  {
-    type: 'dlm-ui2-plugs',
-    component: 'DlmUi2Plugs',
-    view: (s) => D.plugsView(s),
-    statusText: (s) => `${plural(s.plugs.length, 'plug')}, ${s.plugs.filter((p) => p.status === 'CHARGING').length} charging`,
-    edit: { topic: 'plate', check: (payload, last) => D.plateEdit(last, payload) },
-  },
-  {
-    type: 'dlm-ui2-table',
-    component: 'DlmUi2Table',
-    view: (s) => D.tableView(s),
-    statusText: (s) => (s.priorityActive ? 'PRIORITY / NORMAL' : 'ALL'),
-  },
-  {
-    type: 'dlm-ui2-consumption',
-    component: 'DlmUi2Consumption',
-    view: (s) => D.consumptionView(s),
-    statusText: (s) =>
-      D.phasesOf(s)
-        .map((ph) => `${ph} ${D.amps(s.consumption[ph]!.totalA, 0)}`)
-        .join(' '),
-  },
-  {
-    type: 'dlm-ui2-analyser',
-    component: 'DlmUi2Analyser',
-    view: (s) => D.analyserView(s),
-    statusText: (s) => (!s.analyser.enabled ? 'analyser disabled' : s.analyser.online ? 'analyser online' : 'analyser OFFLINE'),
-  },
-  {
-    type: 'dlm-ui2-params',
-    component: 'DlmUi2Params',
-    view: (s) => D.paramsView(s.params),
-    statusText: (s) => `MCCB ${s.params.mccbA} A, ${s.params.contractedKW} kW`,
-    edit: {
-      topic: 'params',
-      check: (payload, last) =>
-        D.paramsEdit(last ? (last.params as SiteParams) : null, payload, last?.deployedParams as SiteParams | undefined),
-    },
-  },
-  {
-    type: 'dlm-ui2-schedule',
-    component: 'DlmUi2Schedule',
-    view: (s) => D.scheduleView(s),
-    statusText: (s) => (s.schedule.enabled ? `ON, ${s.schedule.slots.filter(Boolean).length} h` : 'OFF'),
-    edit: { topic: 'schedule', check: (payload) => D.scheduleEdit(payload) },
-  },
-  {
-    type: 'dlm-ui2-power',
-    component: 'DlmUi2Power',
-    view: (s, st) => D.powerView(s, st.history),
-    statusText: (s) => `${D.kw(s.power.totalW, 1)} of ${D.kw(s.power.contractedW, 0)}`,
-  },
-  {
-    type: 'dlm-ui2-transactions',
-    component: 'DlmUi2Transactions',
-    view: (s, st) => ({
-      ...D.transactionsView(s, Number(st.config.maxRows) > 0 ? Number(st.config.maxRows) : 50),
-      csvUrl: D.safeLink(st.config.csvUrl === undefined ? DEFAULT_CSV_URL : st.config.csvUrl),
-    }),
-    statusText: (s) => `${plural(s.transactions.filter((t) => t.stop === null).length, 'open session')}`,
-  },
+  { type: 'dlm-ui2-plugs', component: 'DlmUi2Plugs', ...screen('plugs') },
+  { type: 'dlm-ui2-table', component: 'DlmUi2Table', ...screen('table') },
+  { type: 'dlm-ui2-consumption', component: 'DlmUi2Consumption', ...screen('consumption') },
+  { type: 'dlm-ui2-analyser', component: 'DlmUi2Analyser', ...screen('analyser') },
+  { type: 'dlm-ui2-params', component: 'DlmUi2Params', ...screen('params') },
+  { type: 'dlm-ui2-schedule', component: 'DlmUi2Schedule', ...screen('schedule') },
+  { type: 'dlm-ui2-power', component: 'DlmUi2Power', ...screen('power') },
+  { type: 'dlm-ui2-transactions', component: 'DlmUi2Transactions', ...screen('transactions') },
 ];
 
 /** Is there any Dashboard 2.0 node in the running flows (so the dashboard is installed)? */
