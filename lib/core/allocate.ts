@@ -103,6 +103,8 @@ export function allocate(d: Draft, now: number): void {
     buildingA,
     reservedA: c.reservedA,
     usableA: decided.usableA,
+    boards: [],
+    spreadA: 0,
   };
 }
 

@@ -11,20 +11,28 @@ import { initialMeter, takeReading } from './meter';
 import { applyPlugMessage } from './plug-message';
 import { cpOffline, phaseIdx, plugIndex, STATE_VERSION, type BalancerState, type DlmEvent, type StepResult, type StepView } from './state';
 import { validateEvent } from './validate';
-import { DEFAULT_SCHEDULE, mergeParams, validateParams } from '../shared/params';
+import { DEFAULT_SCHEDULE, mergeParams, validateBoards, validateParams } from '../shared/params';
 import { validatePlate } from '../shared/plate';
-import type { PlugLetter, SetpointMessage, SiteParams, Triple } from '../shared/types';
+import { SITE_BOARD, type BoardConfig, type PlugLetter, type SetpointMessage, type SiteParams, type Triple } from '../shared/types';
 
-export function initialState(params: SiteParams, now: number): BalancerState {
+/**
+ * A fresh state from the deployed configuration: the site's parameters and its sub-boards
+ * (R-CIRC-1; parents are ordered before their children). Invalid boards are site errors (R-ERR-1).
+ */
+export function initialState(params: SiteParams, now: number, boards: readonly BoardConfig[] = []): BalancerState {
+  const boardErrors = validateBoards(boards);
   const state: BalancerState = {
     version: STATE_VERSION,
     params: { ...params },
     deployed: { ...params },
-    errors: validateParams(params),
+    errors: validateParams(params).concat(boardErrors),
     schedule: { enabled: DEFAULT_SCHEDULE.enabled, slots: [...DEFAULT_SCHEDULE.slots], timeZone: null },
     meter: initialMeter(),
     chargePoints: [],
     plugs: [],
+    boards: boardErrors.length
+      ? []
+      : treeOrder(boards).map((config) => ({ config: { ...config }, meter: config.hasMeter ? initialMeter() : null })),
     recentTransactions: [],
     view: emptyView(),
   };
@@ -42,7 +50,23 @@ function emptyView(): StepView {
     buildingA: [0, 0, 0],
     reservedA: [0, 0, 0],
     usableA: [0, 0, 0],
+    boards: [],
+    spreadA: 0,
   };
+}
+
+/** Boards ordered parents first, depth-first in the deployed order (validated: no cycle). */
+function treeOrder(boards: readonly BoardConfig[]): BoardConfig[] {
+  const out: BoardConfig[] = [];
+  const visit = (parent: string) => {
+    for (const b of boards)
+      if (b.parent === parent) {
+        out.push(b);
+        visit(b.name);
+      }
+  };
+  visit(SITE_BOARD);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

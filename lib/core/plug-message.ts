@@ -14,7 +14,7 @@ import { floorTo } from './share';
 import { cpOffline, cpPosition, plugIndex, RECENT_TRANSACTIONS, type ChargePointState, type PlugState } from './state';
 import { plugId as plugIdOf } from '../shared/ids';
 import { NO_PLATE } from '../shared/params';
-import type { PlugLetter, PlugMessage, TransactionRecord } from '../shared/types';
+import { SITE_BOARD, type PlugLetter, type PlugMessage, type TransactionRecord } from '../shared/types';
 
 function newPlug(cpName: string, id: number, letter: PlugLetter): PlugState {
   return {
@@ -42,6 +42,12 @@ function newPlug(cpName: string, id: number, letter: PlugLetter): PlugState {
     retriesUsed: 0,
     nextRetryAt: null,
     session: null,
+    phases: 1,
+    lines: [],
+    phaseCurrentsA: null,
+    drawLines: null,
+    drawCandidate: null,
+    drawSince: null,
   };
 }
 
@@ -86,6 +92,8 @@ function chargePointFor(d: Draft, m: PlugMessage, now: number): number {
     lastSent: null,
     lastSentAt: null,
     pushConfig: true,
+    rotation: m.rotation ?? 'RST',
+    board: m.board ?? SITE_BOARD,
   });
 }
 

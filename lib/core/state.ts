@@ -9,6 +9,8 @@ import type {
   OfflineConfig,
   Phase,
   Triple,
+  BoardConfig,
+  Rotation,
   PhaseTable,
   PilotState,
   PlugLetter,
@@ -61,6 +63,17 @@ export interface PlugState {
   session: TransactionRecord | null;
   /** The device said it does not follow limits (issue 12): reserved at its maximum while a vehicle is connected. */
   ignoresLimits?: boolean;
+  /** 1 or 3 phases (R-3PH-1). */
+  phases: 1 | 3;
+  /** Supply lines it is wired to, in charger phase order (1φ: [phase]; [] while no phase is set). */
+  lines: Phase[];
+  /** Last measured current per charger phase 1..3, A; null = not reported (R-3PH-3). */
+  phaseCurrentsA: Triple | null;
+  /** R-3PH-3: the lines its vehicle is counted on when detected on fewer than `lines`; null = all of `lines`. */
+  drawLines: Phase[] | null;
+  /** R-3PH-3: the subset seen last and since when (settling); null = none pending. */
+  drawCandidate: Phase[] | null;
+  drawSince: number | null;
 }
 
 /** A charge point as the balancer keeps it. */
@@ -82,6 +95,28 @@ export interface ChargePointState {
   lastSentAt: number | null;
   /** Push the configuration again with the next setpoint (R-OFF-2: after it reconnects). */
   pushConfig: boolean;
+  /** Phase rotation (R-3PH-1). */
+  rotation: Rotation;
+  /** The board it hangs on (R-CIRC-1): SITE_BOARD or a board's name. */
+  board: string;
+}
+
+/** A sub-board as the balancer keeps it (R-CIRC-1): its deployed configuration and its meter. */
+export interface BoardState {
+  config: BoardConfig;
+  /** Readings of its meter (same rules as the analyser's, R-MTR-4/5); null without a meter. */
+  meter: MeterState | null;
+}
+
+/** One board's figures of the last step, per line, A (the site first). */
+export interface BoardLoad {
+  name: string;
+  limitA: number;
+  marginPct: number;
+  workingLimitA: number;
+  otherA: Triple;
+  evA: Triple;
+  reservedA: Triple;
 }
 
 /** What the last step computed for display (derived, kept so status needs no recomputation). */
@@ -93,10 +128,14 @@ export interface StepView {
   buildingA: Triple;
   reservedA: Triple;
   usableA: Triple;
+  /** Every board's figures, the site first (R-CIRC-2). */
+  boards: BoardLoad[];
+  /** Most minus least loaded line at the site (building + EV as counted), A (R-UNB-1). */
+  spreadA: number;
 }
 
 /** Version of the state's shape; a stored state of another version is not restored. */
-export const STATE_VERSION = 3;
+export const STATE_VERSION = 4;
 
 export interface BalancerState {
   version: typeof STATE_VERSION;
@@ -114,6 +153,8 @@ export interface BalancerState {
   chargePoints: ChargePointState[];
   /** All plugs, sorted by id. */
   plugs: PlugState[];
+  /** The deployed sub-boards (R-CIRC-1), parents before children; set from the editor at every start, never from a store. */
+  boards: BoardState[];
   /** Recently closed sessions, newest last (bounded). */
   recentTransactions: TransactionRecord[];
   view: StepView;
@@ -238,4 +279,34 @@ export function offlineIndexes(state: BalancerState, now: number): Set<number> {
 /** A vehicle asking for current: connected (B, C or D) and not queued by R-VEH (R-CP-5). */
 export function requesting(p: PlugState): boolean {
   return (p.pilot === 'B' || p.pilot === 'C' || p.pilot === 'D') && !p.queued;
+}
+
+/** The supply line each rotation letter names (R-3PH-1): R = L1, S = L2, T = L3. */
+const LINE_OF: Record<string, Phase> = { R: 'L1', S: 'L2', T: 'L3' };
+
+/**
+ * The supply lines a plug is wired to, in charger phase order (R-3PH-1): a three-phase plug's come
+ * from its charger's rotation; a single-phase plug is on its `phase` (none while it has no phase).
+ */
+export function wiredLines(phases: 1 | 3, rotation: Rotation, phase: Phase | null): Phase[] {
+  if (phases === 3) return [LINE_OF[rotation[0]], LINE_OF[rotation[1]], LINE_OF[rotation[2]]];
+  return phase ? [phase] : [];
+}
+
+/** The lines a plug's vehicle is counted on (R-3PH-3): the detected subset, or every wired line. */
+export function countedLines(p: PlugState): readonly Phase[] {
+  return p.drawLines ?? p.lines;
+}
+
+/**
+ * Measured current per supply line of one plug, added into `into` (R-3PH-3, R-MON-1): a plug that
+ * reports per charger phase is mapped through its wiring; otherwise its one current is counted on
+ * each line it is counted on.
+ */
+export function addMeasured(p: PlugState, into: Triple): void {
+  if (p.phaseCurrentsA && p.phases === 3 && p.lines.length === 3) {
+    for (let j = 0; j < 3; j++) into[phaseIdx(p.lines[j])] += p.phaseCurrentsA[j];
+    return;
+  }
+  for (const ph of countedLines(p)) into[phaseIdx(ph)] += p.measuredA;
 }

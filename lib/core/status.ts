@@ -3,11 +3,32 @@
  * the step stays fast on large sites.
  */
 import { averageA, meterOnline, offlineAssumptionA, recentPeakA } from './meter';
-import { chargePointOf, configError, cpOffline, phaseIdx, plugStatus, sitePhases, type BalancerState, type PlugState } from './state';
+import {
+  addMeasured,
+  chargePointOf,
+  configError,
+  countedLines,
+  cpOffline,
+  phaseIdx,
+  plugStatus,
+  sitePhases,
+  type BalancerState,
+  type PlugState,
+} from './state';
 import { fallbackBudget, type BudgetChargePoint } from './budget';
 import { type FallbackBudget } from '../shared/types';
 import { phaseLimitA } from '../shared/params';
-import type { AnalyserView, PerPhase, PhaseConsumption, PlugView, StatusMessage, TransactionRecord } from '../shared/types';
+import {
+  SITE_BOARD,
+  type AnalyserView,
+  type BoardView,
+  type PerPhase,
+  type PhaseConsumption,
+  type PlugView,
+  type StatusMessage,
+  type TransactionRecord,
+  type Triple,
+} from '../shared/types';
 import { cpIndexOf } from '../shared/ids';
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -60,6 +81,45 @@ export function plugViews(state: BalancerState, now: number): PlugView[] {
       queued: p.queued,
       retriesUsed: p.retriesUsed,
       reason: reasonOf(state, p, now),
+      phases: p.phases,
+      lines: [...p.lines],
+      drawLines: [...countedLines(p)],
+      board: cp.board,
+    };
+  });
+}
+
+/** The board tree with limit, load and headroom per line (R-CIRC-2). */
+export function boardViews(state: BalancerState, now: number): BoardView[] {
+  const phases = sitePhases(state.params);
+  const parentOf = new Map<string, string>(state.boards.map((b) => [b.config.name, b.config.parent]));
+  const depthOf = (name: string): number => (name === SITE_BOARD ? 0 : 1 + depthOf(parentOf.get(name) ?? SITE_BOARD));
+  const cps = new Map<string, number>();
+  for (const cp of state.chargePoints) cps.set(cp.board, (cps.get(cp.board) ?? 0) + 1);
+  const perPhase = (t: Triple): PerPhase<number> => Object.fromEntries(phases.map((ph) => [ph, r2(t[phaseIdx(ph)])]));
+  return state.view.boards.map((b) => {
+    const board = state.boards.find((x) => x.config.name === b.name);
+    const load: Triple = [0, 1, 2].map((k) => b.otherA[k] + b.evA[k] + b.reservedA[k]) as Triple;
+    const meter =
+      b.name === SITE_BOARD
+        ? { online: meterOnline(state.meter, state.params, now), lastReadingAt: state.meter.lastValidAt }
+        : board?.meter
+          ? { online: meterOnline(board.meter, state.params, now), lastReadingAt: board.meter.lastValidAt }
+          : null;
+    return {
+      name: b.name,
+      parent: b.name === SITE_BOARD ? null : (parentOf.get(b.name) ?? SITE_BOARD),
+      depth: depthOf(b.name),
+      limitA: r2(b.limitA),
+      marginPct: b.marginPct,
+      workingLimitA: r2(b.workingLimitA),
+      meter,
+      otherA: perPhase(b.otherA),
+      evA: perPhase(b.evA),
+      reservedA: perPhase(b.reservedA),
+      loadA: perPhase(load),
+      headroomA: perPhase([0, 1, 2].map((k) => b.workingLimitA - load[k]) as Triple),
+      chargePoints: cps.get(b.name) ?? 0,
     };
   });
 }
@@ -111,6 +171,11 @@ export function statusOf(state: BalancerState, now: number): StatusMessage {
     },
     transactions: state.recentTransactions.concat(open),
     fallback: fallbackOf(state),
+    boards: boardViews(state, now),
+    unbalance:
+      params.unbalanceLimitA > 0
+        ? { limitA: params.unbalanceLimitA, spreadA: r2(v.spreadA), ok: v.spreadA <= params.unbalanceLimitA + 1e-6 }
+        : null,
   };
 }
 
@@ -155,9 +220,11 @@ function phaseFigures(
     let evA = 0;
     let evSetpointA = 0;
     for (const p of state.plugs) {
-      if (p.phase !== ph || cpOffline(chargePointOf(state, p), now)) continue;
-      evA += p.measuredA;
-      evSetpointA += p.setpointA;
+      if (!p.lines.includes(ph) || cpOffline(chargePointOf(state, p), now)) continue;
+      const m: Triple = [0, 0, 0];
+      addMeasured(p, m);
+      evA += m[k];
+      if (countedLines(p).includes(ph)) evSetpointA += p.setpointA;
     }
     const buildingA = v.buildingA[k];
     consumption[ph] = {

@@ -6,7 +6,7 @@
  * (test/lib/limits.test.ts); the one other home is lib/shared/guard.ts for the bounds of its own
  * walk over untrusted values (see there why).
  */
-import type { OfflineConfig, SiteParams, Schedule } from './types';
+import { ROTATIONS, SITE_BOARD, type BoardConfig, type OfflineConfig, type Rotation, type SiteParams, type Schedule } from './types';
 import { describeValue, type UntrustedLimits } from './guard';
 
 /** IEC 61851-1 Mode 3 minimum current, A (R-SITE-3). */
@@ -30,6 +30,8 @@ export interface ParamSpec {
    * absent: any valid value (sharing, timing and display choices that do not raise the limit).
    */
   safer?: 'lower' | 'higher' | 'fixed';
+  /** A value that means "no limit" (0 = off): setting it is a raise, leaving it may go anywhere (R-SEC-2). */
+  offValue?: number;
 }
 
 /** Manual defaults (§5.2.1, §7.4.4) and SPEC decisions. */
@@ -61,6 +63,8 @@ export const DEFAULT_PARAMS: Readonly<SiteParams> = Object.freeze({
   releaseHeadroomA: 4,
   releaseAfterS: 60,
   timeZone: 'Europe/Madrid',
+  unbalanceLimitA: 0,
+  phaseSettleS: 30,
 } as SiteParams);
 
 /** Ranges and labels, in the order the editor and dashboard show them. */
@@ -119,6 +123,27 @@ export const PARAM_SPECS: readonly ParamSpec[] = Object.freeze([
   { key: 'releaseHeadroomA', label: 'Headroom kept when releasing', unit: 'A', type: 'number', min: 1, max: 32, ref: 'R-VEH-4' },
   { key: 'releaseAfterS', label: 'Release after steady under-draw', unit: 's', type: 'number', min: 1, max: 3600, ref: 'R-VEH-4' },
   { key: 'timeZone', label: 'Time zone', type: 'string', ref: 'R-PRIO-1' },
+  {
+    key: 'unbalanceLimitA',
+    label: 'Unbalance limit (0 = none)',
+    unit: 'A',
+    type: 'number',
+    min: 0,
+    max: 6300,
+    ref: 'R-UNB-1',
+    safer: 'lower',
+    offValue: 0,
+  },
+  {
+    key: 'phaseSettleS',
+    label: 'Phase detection settling time',
+    unit: 's',
+    type: 'number',
+    min: 5,
+    max: 600,
+    ref: 'R-3PH-3',
+    safer: 'higher',
+  },
 ] as ParamSpec[]);
 
 /** Manual's offline mode defaults (§5.2.3): 120 s heartbeat, mode 3, 8 A (R-OFF-1). */
@@ -285,6 +310,10 @@ export function ceilingProblems(deployed: SiteParams, proposed: SiteParams): str
     const name = `${spec.label} (${spec.key})`;
     const shown = (v: unknown) => `${String(v)}${spec.unit && typeof v === 'number' ? ' ' + spec.unit : ''}`;
     if (spec.safer === 'fixed') out.push(`${name} can only be changed in the editor (deployed: ${shown(was)})`);
+    else if (spec.offValue !== undefined && was === spec.offValue)
+      continue; // no limit deployed: any limit is safer
+    else if (spec.offValue !== undefined && now === spec.offValue)
+      out.push(`${name} may not be turned off at run time (deployed: ${shown(was)})`);
     else if (spec.safer === 'lower' && Number(now) > Number(was)) out.push(`${name} may not be raised above the deployed ${shown(was)}`);
     else if (spec.safer === 'higher' && typeof was === 'boolean' && was && !now)
       out.push(`${name} may not be turned off at run time (deployed: on)`);
@@ -530,3 +559,119 @@ export const OCPP_LIMITS = Object.freeze({
 
 /** Increases written to a charger at most this often per connector, s (profiles go to flash, issue 12). */
 export const OCPP_MIN_WRITE_INTERVAL_S = 10;
+
+// ---------------------------------------------------------------------------------------------
+// Boards (R-CIRC-1): the tree of sub-boards deployed in the balancer's editor
+// ---------------------------------------------------------------------------------------------
+
+/** Most sub-boards a site may declare, and the deepest tree (the site is depth 0). */
+export const BOARD_LIMITS = Object.freeze({
+  maxBoards: 200,
+  maxDepth: 8,
+  limitA: Object.freeze({ min: IEC_MIN_CURRENT_A, max: 6300 }),
+  marginPct: Object.freeze({ min: 0, max: 50 }),
+  otherLoadA: Object.freeze({ min: 0, max: 6300 }),
+});
+
+/** A sub-board's defaults in the editor. */
+export const BOARD_DEFAULTS = Object.freeze({ parent: SITE_BOARD, limitA: 63, marginPct: null, hasMeter: false, otherLoadA: 0 });
+
+/** A phase rotation text (R-3PH-1) → the rotation, or null when it does not parse. */
+export function parseRotation(v: unknown): Rotation | null {
+  if (typeof v !== 'string') return null;
+  const t = v.trim().toUpperCase();
+  return (ROTATIONS as readonly string[]).includes(t) ? (t as Rotation) : null;
+}
+
+/** Below this a charger phase counts as not drawing (R-3PH-3), A. */
+export const PHASE_IDLE_A = 2;
+
+/**
+ * Validates the deployed board tree (R-CIRC-1, R-ERR-1): each board's fields, unique names, a
+ * known parent, no cycle, not deeper than the limit. Returns the errors (empty = valid).
+ */
+export function validateBoards(boards: unknown): string[] {
+  if (!Array.isArray(boards)) return ['boards must be a list'];
+  if (boards.length > BOARD_LIMITS.maxBoards) return [`at most ${BOARD_LIMITS.maxBoards} boards`];
+  const errors: string[] = [];
+  const names = new Map<string, string>();
+  boards.forEach((b: unknown, i: number) => {
+    const at = `board ${i + 1}`;
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) {
+      errors.push(`${at} must be an object`);
+      return;
+    }
+    const o = b as Record<string, unknown>;
+    const name = typeof o.name === 'string' ? o.name.trim() : '';
+    if (!name || name.length > NAME_MAX_LENGTH) errors.push(`${at}: name must be 1..${NAME_MAX_LENGTH} characters`);
+    else if (name.toLowerCase() === SITE_BOARD) errors.push(`${at}: the name "${SITE_BOARD}" is the site's own board`);
+    else if (names.has(name)) errors.push(`board name ${describeValue(name)} is used twice`);
+    const num = (k: 'limitA' | 'otherLoadA', lim: { min: number; max: number }) => {
+      const v = o[k];
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < lim.min || v > lim.max)
+        errors.push(`board ${describeValue(name || at)}: ${k} must be a number from ${lim.min} to ${lim.max}`);
+    };
+    num('limitA', BOARD_LIMITS.limitA);
+    num('otherLoadA', BOARD_LIMITS.otherLoadA);
+    if (
+      o.marginPct !== null &&
+      (typeof o.marginPct !== 'number' || !(o.marginPct >= BOARD_LIMITS.marginPct.min && o.marginPct <= BOARD_LIMITS.marginPct.max))
+    )
+      errors.push(
+        `board ${describeValue(name || at)}: marginPct must be null (the site's) or ${BOARD_LIMITS.marginPct.min}..${BOARD_LIMITS.marginPct.max}`,
+      );
+    if (typeof o.hasMeter !== 'boolean') errors.push(`board ${describeValue(name || at)}: hasMeter must be true or false`);
+    if (typeof o.parent !== 'string') errors.push(`board ${describeValue(name || at)}: parent must be "${SITE_BOARD}" or a board's name`);
+    if (name) names.set(name, typeof o.parent === 'string' ? o.parent.trim() : '');
+  });
+  if (errors.length) return errors;
+  for (const [name, parent] of names) {
+    if (parent !== SITE_BOARD && !names.has(parent))
+      errors.push(`board ${describeValue(name)}: parent ${describeValue(parent)} is not a board`);
+  }
+  if (errors.length) return errors;
+  for (const start of names.keys()) {
+    let at = start;
+    let depth = 1;
+    while (names.get(at) !== SITE_BOARD) {
+      at = names.get(at)!;
+      depth++;
+      if (at === start || depth > names.size + 1) {
+        errors.push(`boards form a cycle through ${describeValue(start)}`);
+        break;
+      }
+    }
+    if (errors.length) break;
+    if (depth > BOARD_LIMITS.maxDepth)
+      errors.push(`board ${describeValue(start)} is ${depth} levels deep (at most ${BOARD_LIMITS.maxDepth})`);
+  }
+  return errors;
+}
+
+/** Reads boards as an editor stores them (numbers as text, margin "" = the site's) into BoardConfig values, unchanged where unusable. */
+export function boardsFromConfig(raw: unknown): { boards: BoardConfig[]; errors: string[] } {
+  if (raw === undefined || raw === null || raw === '') return { boards: [], errors: [] };
+  let list: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      return { boards: [], errors: ['boards must be a JSON list'] };
+    }
+  }
+  if (!Array.isArray(list)) return { boards: [], errors: ['boards must be a list'] };
+  const num = (v: unknown) => (typeof v === 'string' ? (v.trim() === '' ? NaN : Number(v)) : v);
+  const boards = list.map((b: unknown) => {
+    const o = (b && typeof b === 'object' ? b : {}) as Record<string, unknown>;
+    return {
+      name: typeof o.name === 'string' ? o.name.trim() : o.name,
+      parent: o.parent === undefined || o.parent === '' ? SITE_BOARD : typeof o.parent === 'string' ? o.parent.trim() : o.parent,
+      limitA: num(o.limitA),
+      marginPct: o.marginPct === undefined || o.marginPct === '' || o.marginPct === null ? null : num(o.marginPct),
+      hasMeter: o.hasMeter === 'true' ? true : o.hasMeter === 'false' || o.hasMeter === undefined ? false : o.hasMeter,
+      otherLoadA: o.otherLoadA === undefined || o.otherLoadA === '' ? BOARD_DEFAULTS.otherLoadA : num(o.otherLoadA),
+    } as BoardConfig;
+  });
+  const errors = validateBoards(boards);
+  return errors.length ? { boards: [], errors } : { boards, errors };
+}

@@ -18,6 +18,35 @@ export const PLUG_STATUSES: readonly PlugStatus[] = ['AVAILABLE', 'CHARGING', 'P
 
 export type PlugLetter = 'A' | 'B';
 
+/**
+ * A charger's phase rotation (R-3PH-1, OCPP `ConnectorPhaseRotation` notation): letter i is the
+ * supply line its phase i+1 is wired to, R = L1, S = L2, T = L3. "STR": phase 1 on L2, 2 on L3, 3 on L1.
+ */
+export type Rotation = 'RST' | 'RTS' | 'SRT' | 'STR' | 'TRS' | 'TSR';
+export const ROTATIONS: readonly Rotation[] = ['RST', 'RTS', 'SRT', 'STR', 'TRS', 'TSR'];
+
+/** The name of the root board: the site itself (R-CIRC-1). */
+export const SITE_BOARD = 'site';
+
+/**
+ * A sub-board of the site (R-CIRC-1), as deployed in the balancer's editor. The root is the site
+ * (MCCB, contracted power, margin of SiteParams); every other board hangs on the site or on another board.
+ */
+export interface BoardConfig {
+  /** Unique name, not "site". */
+  name: string;
+  /** The board it is fed from: "site" or another board's name. */
+  parent: string;
+  /** Its breaker, A per phase. */
+  limitA: number;
+  /** Its own safety margin, %; null = the site's margin. */
+  marginPct: number | null;
+  /** It has its own meter for the non-EV loads on it (meter messages with `board`). */
+  hasMeter: boolean;
+  /** Non-EV load assumed on it, A per phase: always without a meter, while its meter is lost (at least). */
+  otherLoadA: number;
+}
+
 /** Where the building analyser is wired (R-MTR-2). */
 export type MeterPosition = 'building' | 'grid';
 
@@ -87,6 +116,10 @@ export interface SiteParams {
   releaseAfterS: number;
   /** IANA time zone of the site, for the priority schedule (R-PRIO-1). */
   timeZone: string;
+  /** Largest difference between the most and least loaded line at the site, A; 0 = no limit (R-UNB-1). */
+  unbalanceLimitA: number;
+  /** A vehicle must draw on fewer lines than its plug offers this long before it is counted on those only, s (R-3PH-3). */
+  phaseSettleS: number;
 }
 
 /** Offline behaviour pushed to a charge point (R-OFF-1, R-OFF-2). */
@@ -107,6 +140,8 @@ export interface PlugConfig {
   priority: boolean;
   /** Maximum output current of the plug, A. */
   maxCurrentA: number;
+  /** 1 = single-phase (on `phase`), 3 = three-phase (on the charger's rotation) (R-3PH-1). Absent = 1. */
+  phases?: 1 | 3;
 }
 
 /** A charge point's configuration (R-CP-1). */
@@ -120,6 +155,10 @@ export interface ChargePointConfig {
   enabled: boolean;
   plugs: PlugConfig[];
   offline: OfflineConfig;
+  /** Phase rotation of the charger (R-3PH-1); absent = RST. */
+  rotation?: Rotation;
+  /** The board it hangs on (R-CIRC-1); absent or "site" = the site's main board. */
+  board?: string;
 }
 
 /** The priority schedule (R-PRIO-1). */
@@ -149,6 +188,8 @@ export interface MeterMessage {
   timestamp: number;
   /** Why the meter is offline, when it is. */
   reason?: string;
+  /** A sub-board's meter (R-CIRC-1): the non-EV loads on that board. Absent = the building analyser. */
+  board?: string;
 }
 
 /** One plug's live report, part of a `plug` message. */
@@ -171,6 +212,10 @@ export interface PlugReport {
   plate: string;
   /** false = the device does not follow limits: the balancer reserves the plug's maximum (issue 12). Absent = it does. */
   followsLimits?: boolean;
+  /** 1 = single-phase on `phase`, 3 = three-phase on the charge point's rotation (R-3PH-1). Absent = 1. */
+  phases?: 1 | 3;
+  /** Measured current per charger phase 1, 2, 3 (not per supply line), A (R-3PH-3). Absent = unknown. */
+  phaseCurrentsA?: Triple;
 }
 
 /** topic "plug": charge-point → dlm-balancer. One message per charge point, all its plugs. */
@@ -193,6 +238,10 @@ export interface PlugMessage {
   offline: OfflineConfig;
   plugs: PlugReport[];
   timestamp: number;
+  /** Phase rotation (R-3PH-1); absent = RST. */
+  rotation?: Rotation;
+  /** The board the charge point hangs on (R-CIRC-1); absent = "site". */
+  board?: string;
 }
 
 /** topic "setpoint": dlm-balancer → charge-point. */
@@ -231,6 +280,8 @@ export interface DevicePlugReport {
   fault?: string;
   /** false = the device is known not to follow limits (e.g. an OCPP charger seen drawing above its profile). */
   followsLimits?: boolean;
+  /** Measured current per charger phase 1, 2, 3, A (three-phase plugs, R-3PH-3); `currentA` then is their highest. */
+  phaseCurrentsA?: Triple;
 }
 
 /** Input of charge-point from its device (msg.topic "device", msg.payload). */
@@ -371,6 +422,50 @@ export interface PlugView {
   retriesUsed: number;
   /** Why the plug has 0 A, in words, when it has. */
   reason: string | null;
+  /** 1 or 3 (R-3PH-1). */
+  phases: 1 | 3;
+  /** Supply lines the plug is wired to, in charger phase order (1φ: [phase]). */
+  lines: Phase[];
+  /** Lines its vehicle is counted on (R-3PH-3): `lines`, or the detected subset a vehicle draws from. */
+  drawLines: Phase[];
+  /** The board it hangs on ("site" = the main board). */
+  board: string;
+}
+
+/** One board of the tree as the status shows it (R-CIRC-2), per supply line, A. */
+export interface BoardView {
+  name: string;
+  /** null for the site itself. */
+  parent: string | null;
+  /** 0 = the site, 1 = a board on the site, … */
+  depth: number;
+  /** Breaker (the site: I_limit, R-SITE-2). */
+  limitA: number;
+  marginPct: number;
+  /** limit less its margin. */
+  workingLimitA: number;
+  /** Its meter: null = no meter (otherLoadA assumed). The site's is the analyser. */
+  meter: { online: boolean; lastReadingAt: number | null } | null;
+  /** Non-EV load counted on the board (with its sub-boards'), per line. */
+  otherA: PerPhase<number>;
+  /** EV current counted (what vehicles may draw now: setpoints, or more while a reduction settles). */
+  evA: PerPhase<number>;
+  /** Reserved for offline charge points / devices that ignore limits. */
+  reservedA: PerPhase<number>;
+  /** other + EV + reserved. */
+  loadA: PerPhase<number>;
+  /** workingLimit − load (negative = over). */
+  headroomA: PerPhase<number>;
+  /** Charge points on the board itself. */
+  chargePoints: number;
+}
+
+/** The unbalance limit at the site (R-UNB-1); null when off. */
+export interface UnbalanceView {
+  limitA: number;
+  /** Most minus least loaded line, building + EV (as counted), A. */
+  spreadA: number;
+  ok: boolean;
 }
 
 /** Power figures for the graphs (R-MON-4), W. */
@@ -416,4 +511,8 @@ export interface StatusMessage {
   transactions: TransactionRecord[];
   /** What the site could draw per phase if the balancer disappeared (R-SEC-4, lib/core/budget.ts). */
   fallback: FallbackBudget;
+  /** The board tree, the site first, then depth-first in the deployed order (R-CIRC-2). */
+  boards: BoardView[];
+  /** R-UNB-1; null when no unbalance limit is set. */
+  unbalance: UnbalanceView | null;
 }
