@@ -501,6 +501,8 @@ export const EV_SIM_LIMITS = Object.freeze({
   reportS: Object.freeze({ min: 1, max: 3600, default: 5 }),
   timeScale: Object.freeze({ min: 0.1, max: 3600, default: 1 }),
   arrivals: Object.freeze({ min: 0, max: 100, default: 0 }),
+  /** Share of random arrivals on a three-phase plug whose on-board charger is single-phase, % (R-3PH-3). */
+  singlePhasePct: Object.freeze({ min: 0, max: 100, default: 20 }),
 });
 
 /** Seed of a new ev-sim node. */
@@ -518,6 +520,8 @@ export const VEHICLE_SPEC_LIMITS = Object.freeze({
   socPct: [0, 100],
   targetSocPct: [1, 100],
   obcMaxA: [IEC_MIN_CURRENT_A, PLUG_MAX_LIMITS.max],
+  /** Phases of the on-board charger: 1 or 3 (a whole number; validateVehicleSpec refuses 2). */
+  obcPhases: [1, 3],
   reactionDelayS: [0.1, MAX_REACTION_DELAY_S],
   taperStartPct: [1, 100],
   restEveryH: [0, 10000],

@@ -9,6 +9,9 @@
  * setpoint, new ones paused; 2 active continue capped at the offline current, new paused;
  * 3 active continue capped, new ones (and those paused at the fall-back) start at the offline
  * current. The next command that names a plug ends the offline mode.
+ * A plug is single-phase or three-phase (R-3PH-1): a three-phase plug reports the current of each
+ * charger phase (`phaseCurrentsA`, charger phase order, `currentA` their highest); a single-phase
+ * vehicle on it draws on charger phase 1 only (R-3PH-3). Single-phase plugs report `currentA` only.
  * Pure model in virtual time: no timers, no clock, no I/O.
  */
 import { DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, IEC_MIN_CURRENT_A, PLUG_MAX_LIMITS, validateOffline } from '../shared/params';
@@ -20,6 +23,8 @@ export interface SimDeviceOptions {
   plugs: 1 | 2;
   /** Largest current the device offers on a plug, A. */
   maxCurrentA?: number;
+  /** Phases of each plug, in letter order (A, B): 1 or 3. Default: every plug single-phase. */
+  phases?: readonly (1 | 3)[];
   /** Offline configuration until a command pushes one (R-OFF-2). */
   offline?: OfflineConfig;
   /**
@@ -33,6 +38,8 @@ export interface SimDeviceOptions {
 /** One socket of the device. */
 export interface SimSocket {
   letter: PlugLetter;
+  /** 1 = single-phase, 3 = three-phase plug. */
+  phases: 1 | 3;
   vehicle: Vehicle | null;
   /** Last limit commanded by the balancer (through charge-point), A. */
   commandedA: number;
@@ -83,7 +90,10 @@ export class SimDevice {
     this.heartbeatScale = opts.heartbeatScale ?? 1;
     if (!(this.heartbeatScale > 0)) throw new Error('heartbeatScale must be > 0');
     this.offline = { ...(opts.offline ?? DEFAULT_OFFLINE) };
-    this.sockets = this.letters.map((letter) => ({ letter, vehicle: null, commandedA: 0, limitA: 0 }));
+    const phases = opts.phases ?? [];
+    if (phases.length > this.letters.length || phases.some((n) => n !== 1 && n !== 3))
+      throw new Error('plug phases must be 1 or 3, one per plug');
+    this.sockets = this.letters.map((letter, i) => ({ letter, phases: phases[i] ?? 1, vehicle: null, commandedA: 0, limitA: 0 }));
     this.lastCommandAt = now;
     this.t = now;
   }
@@ -168,6 +178,7 @@ export class SimDevice {
     this.advance(now);
     if (s.vehicle) return `plug ${letter} already has a vehicle`;
     s.vehicle = vehicle;
+    vehicle.plugPhases = s.phases;
     vehicle.advance(now);
     // Offline: a new transaction starts only in mode 3, at the offline current (R-OFF-1).
     this.setLimit(s, this.offlineActive ? this.offlineLimit(s, true) : s.commandedA, now);
@@ -195,19 +206,33 @@ export class SimDevice {
     return this.sockets.map((s) => (s.vehicle ? s.vehicle.pilot() : 'A')).join('');
   }
 
-  /** Measured current of a plug, A. */
+  /** Measured current of a plug on each charger phase 1, 2, 3, A (a single-phase plug: phase 1 only). */
+  phaseCurrentsA(letter: PlugLetter): [number, number, number] {
+    const v = this.socket(letter)?.vehicle;
+    return v ? v.phaseCurrentsA() : [0, 0, 0];
+  }
+
+  /** Measured current of a plug, A (per phase: the highest of its phases). */
   currentA(letter: PlugLetter): number {
     return this.socket(letter)?.vehicle?.drawA() ?? 0;
   }
 
   /** The device report as of the last `advance` (generic device interface). */
   report(): DeviceReport {
-    const plugs: DevicePlugReport[] = this.sockets.map((s) => ({
-      letter: s.letter,
-      pilot: s.vehicle ? s.vehicle.pilot() : 'A',
-      currentA: s.vehicle ? Math.round(s.vehicle.drawA() * 10) / 10 : 0,
-      energyWh: s.vehicle ? Math.round(s.vehicle.energyWh) : 0,
-    }));
+    const r1 = (a: number) => Math.round(a * 10) / 10;
+    const plugs: DevicePlugReport[] = this.sockets.map((s) => {
+      const r: DevicePlugReport = {
+        letter: s.letter,
+        pilot: s.vehicle ? s.vehicle.pilot() : 'A',
+        currentA: s.vehicle ? r1(s.vehicle.drawA()) : 0,
+        energyWh: s.vehicle ? Math.round(s.vehicle.energyWh) : 0,
+      };
+      if (s.phases === 3) {
+        const pc = s.vehicle ? s.vehicle.phaseCurrentsA() : [0, 0, 0];
+        r.phaseCurrentsA = [r1(pc[0]), r1(pc[1]), r1(pc[2])];
+      }
+      return r;
+    });
     return { plugs, devicePlugs: this.letters.length };
   }
 }

@@ -11,10 +11,14 @@ import { validateVehicleSpec, type VehicleSpec } from './vehicle';
 export { EV_SIM_LIMITS };
 
 /** Fields a `vehicle` message may carry besides letter and action. */
-const VEHICLE_FIELDS = ['socPct', 'obcMaxA', 'capacityKWh', 'targetSocPct', 'reactionDelayS'] as const;
+const VEHICLE_FIELDS = ['socPct', 'obcMaxA', 'obcPhases', 'capacityKWh', 'targetSocPct', 'reactionDelayS'] as const;
 
 export interface EvSimConfig {
   plugCount: 1 | 2;
+  /** Phases of each plug in letter order (R-3PH-1): 1 or 3; as many as plugCount. */
+  phases: (1 | 3)[];
+  /** Share of random arrivals on a three-phase plug with a single-phase on-board charger, %. */
+  singlePhasePct: number;
   seed: number;
   arrivals: number;
   script: ScriptedArrival[];
@@ -44,6 +48,14 @@ export function configFromEditor(n: Record<string, unknown>): { ok: true; config
     return v;
   };
   const arrivals = check('arrivals', 'arrivals per plug per day');
+  const singlePhasePct = check('singlePhasePct', 'single-phase vehicles on three-phase plugs (%)');
+  const phaseOf = (key: 'phasesA' | 'phasesB', letter: PlugLetter): 1 | 3 => {
+    const v = num(n[key], 1);
+    if (v !== 1 && v !== 3) errors.push(`plug ${letter} phases must be 1 or 3`);
+    return v === 3 ? 3 : 1;
+  };
+  const phases: (1 | 3)[] = [phaseOf('phasesA', 'A')];
+  if (plugCount === 2) phases.push(phaseOf('phasesB', 'B'));
   const reportS = check('reportS', 'report interval (s)');
   const timeScale = check('timeScale', 'time scale');
   let script: ScriptedArrival[] = [];
@@ -80,7 +92,10 @@ export function configFromEditor(n: Record<string, unknown>): { ok: true; config
   }
   const enabled = n.enabled === undefined ? true : n.enabled === true || n.enabled === 'true';
   if (errors.length) return { ok: false, errors };
-  return { ok: true, config: { plugCount: plugCount as 1 | 2, seed, arrivals, script, reportS, timeScale, enabled } };
+  return {
+    ok: true,
+    config: { plugCount: plugCount as 1 | 2, phases, singlePhasePct, seed, arrivals, script, reportS, timeScale, enabled },
+  };
 }
 
 /** Checks a `vehicle` message payload. */

@@ -3,6 +3,8 @@
  * battery (capacity, state of charge), an on-board charger with its own maximum current, a
  * reaction delay before it follows a new pilot limit (IEC 61851-1 allows up to 5 s), a taper
  * near full, state B when full, occasional rests in B and occasional faults (pilot F).
+ * The on-board charger has 1 or 3 phases (R-3PH-3): on a three-phase plug a single-phase vehicle
+ * draws on the charger's phase 1 only; on a single-phase plug every vehicle draws on that one phase.
  * Random events are drawn from the vehicle's own seeded generator and scheduled in absolute
  * virtual time, so the same seed gives the same vehicle whatever step sizes `advance` is given.
  */
@@ -21,8 +23,10 @@ export interface VehicleSpec {
   socPct: number;
   /** The vehicle stops charging (state B) at this state of charge, % (a car's charge limit). */
   targetSocPct: number;
-  /** On-board charger maximum, A (single-phase sockets: 16 A for 3.7 kW cars, 32 A for 7.4 kW). */
+  /** On-board charger maximum per phase, A (single-phase: 16 A for 3.7 kW cars, 32 A for 7.4 kW; three-phase 16 A = 11 kW, 32 A = 22 kW). */
   obcMaxA: number;
+  /** Phases of the on-board charger, 1 or 3 (R-3PH-3). */
+  obcPhases: number;
   /** Time the vehicle takes to follow a new pilot limit, s (0 < delay ≤ 5). */
   reactionDelayS: number;
   /** Above this state of charge the current the vehicle accepts falls linearly, %. */
@@ -45,6 +49,7 @@ export const VEHICLE_DEFAULTS: Readonly<VehicleSpec> = Object.freeze({
   socPct: 40,
   targetSocPct: 100,
   obcMaxA: 32,
+  obcPhases: 3,
   reactionDelayS: 3,
   taperStartPct: 80,
   restEveryH: 4,
@@ -72,6 +77,19 @@ export function randomVehicleSpec(rng: Rng): VehicleSpec {
   };
 }
 
+/**
+ * A random vehicle for a plug with `plugPhases` phases. On a single-phase plug exactly
+ * `randomVehicleSpec` (the same draws, so single-phase sites simulate as before). On a three-phase
+ * plug, `singlePhasePct` % of the vehicles have a single-phase on-board charger (its maximum as drawn:
+ * 16, 20 or 32 A); the others a three-phase one of 11 kW (16 A) or 22 kW (32 A).
+ */
+export function randomVehicleFor(rng: Rng, plugPhases: 1 | 3, singlePhasePct: number): VehicleSpec {
+  const spec = randomVehicleSpec(rng);
+  if (plugPhases !== 3) return spec;
+  if (rng.chance(singlePhasePct / 100)) return { ...spec, obcPhases: 1 };
+  return { ...spec, obcPhases: 3, obcMaxA: rng.pick([16, 16, 32]) };
+}
+
 const NUMERIC_LIMITS: Readonly<Record<keyof VehicleSpec, readonly [number, number]>> = VEHICLE_SPEC_LIMITS;
 
 /** Checks a (partial) vehicle spec: known fields, numbers in range. Returns the errors. */
@@ -84,7 +102,9 @@ export function validateVehicleSpec(x: unknown): string[] {
       errors.push(`unknown vehicle field ${JSON.stringify(k)}`);
       continue;
     }
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lim[0] || v > lim[1]) {
+    if (k === 'obcPhases') {
+      if (v !== 1 && v !== 3) errors.push('vehicle obcPhases must be 1 or 3');
+    } else if (typeof v !== 'number' || !Number.isFinite(v) || v < lim[0] || v > lim[1]) {
       errors.push(`vehicle ${k} must be a number from ${lim[0]} to ${lim[1]}`);
     }
   }
@@ -108,6 +128,8 @@ export class Vehicle {
   socPct: number;
   /** Energy taken since plugging in, Wh. */
   energyWh = 0;
+  /** Phases the plug it is on offers (1 or 3); set by the charge point it plugs into. */
+  plugPhases: 1 | 3 = 1;
   /** The pilot limit the vehicle obeys now, A (the offer it has followed). */
   followedA = 0;
   /** Offers not yet followed: the vehicle obeys each `reactionDelayS` after it was made. */
@@ -154,6 +176,20 @@ export class Vehicle {
     return Math.min(this.followedA, this.acceptA());
   }
 
+  /** Phases it draws on: 3 only with a three-phase charger on a three-phase plug (R-3PH-3). */
+  drawPhases(): 1 | 3 {
+    return this.plugPhases === 3 && this.spec.obcPhases === 3 ? 3 : 1;
+  }
+
+  /**
+   * What it draws on each charger phase 1, 2, 3 now, A: the same on all three, or on phase 1
+   * only (a single-phase vehicle on a three-phase plug).
+   */
+  phaseCurrentsA(): [number, number, number] {
+    const a = this.drawA();
+    return this.drawPhases() === 3 ? [a, a, a] : [a, 0, 0];
+  }
+
   /** Pilot state the vehicle causes: F faulted, C drawing, B connected and not drawing. */
   pilot(): PilotState {
     if (this.faultUntil !== null) return 'F';
@@ -181,10 +217,10 @@ export class Vehicle {
       const draw = this.drawA();
       if (draw > 0) {
         const whToTarget = ((this.spec.targetSocPct - this.socPct) / 100) * this.spec.capacityKWh * 1000;
-        const msToTarget = Math.ceil((whToTarget / (draw * this.voltageV)) * 3600_000);
+        const msToTarget = Math.ceil((whToTarget / (draw * this.voltageV * this.drawPhases())) * 3600_000);
         next = Math.min(next, this.t + Math.max(1, msToTarget));
       }
-      const wh = (draw * this.voltageV * (next - this.t)) / 3600_000;
+      const wh = (draw * this.voltageV * this.drawPhases() * (next - this.t)) / 3600_000;
       this.energyWh += wh;
       this.socPct = Math.min(100, this.socPct + (wh / (this.spec.capacityKWh * 1000)) * 100);
       this.t = next;

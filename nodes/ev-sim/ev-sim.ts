@@ -12,7 +12,7 @@ import { RandomArrivals } from '../../lib/sim/arrivals';
 import { SimDevice } from '../../lib/sim/device';
 import { configFromEditor, parseVehicleInput } from '../../lib/sim/ev-sim-config';
 import { Rng } from '../../lib/sim/random';
-import { randomVehicleSpec, Vehicle, VEHICLE_DEFAULTS, type VehicleSpec } from '../../lib/sim/vehicle';
+import { randomVehicleFor, Vehicle, VEHICLE_DEFAULTS, type VehicleSpec } from '../../lib/sim/vehicle';
 
 import { makeInert, onGuardedInput, type Send } from '../common/input';
 import { describeValue } from '../../lib/shared/guard';
@@ -37,7 +37,7 @@ export = function (RED: NodeRED) {
     // Virtual time: starts at the real time, runs `timeScale` times faster.
     const wallStart = Date.now();
     const simNow = () => wallStart + (Date.now() - wallStart) * cfg.timeScale;
-    const device = new SimDevice({ plugs: cfg.plugCount, heartbeatScale: cfg.timeScale }, wallStart);
+    const device = new SimDevice({ plugs: cfg.plugCount, phases: cfg.phases, heartbeatScale: cfg.timeScale }, wallStart);
     const rng = new Rng(cfg.seed);
     const arrivals = new RandomArrivals(
       { perPlugPerDay: cfg.arrivals, plugs: cfg.plugCount, seed: rng.nextU32(), timeZone: DEFAULT_PARAMS.timeZone },
@@ -58,7 +58,9 @@ export = function (RED: NodeRED) {
           if (!s.vehicle) return `${s.letter} free`;
           const p = s.vehicle.pilot();
           const soc = Math.round(s.vehicle.socPct);
-          return p === 'C' ? `${s.letter} ${device.currentA(s.letter).toFixed(1)} A ${soc}%` : `${s.letter} ${p} ${soc}%`;
+          // A three-phase plug shows how many phases its vehicle draws on (R-3PH-3).
+          const ph = s.phases === 3 ? ` ${s.vehicle.drawPhases()}φ` : '';
+          return p === 'C' ? `${s.letter} ${device.currentA(s.letter).toFixed(1)} A${ph} ${soc}%` : `${s.letter} ${p} ${soc}%`;
         })
         .join(' · ');
       node.status({
@@ -94,7 +96,7 @@ export = function (RED: NodeRED) {
         const free = device.sockets.filter((s) => !s.vehicle);
         if (!free.length) continue;
         const s = arrivals.random.pick(free);
-        if (!plugIn(s.letter, randomVehicleSpec(fleet), now)) leaveAt[s.letter] = now + a.dwellS * 1000;
+        if (!plugIn(s.letter, randomVehicleFor(fleet, s.phases, cfg.singlePhasePct), now)) leaveAt[s.letter] = now + a.dwellS * 1000;
       }
       const pilots = device.pilots();
       const wall = Date.now();

@@ -8,6 +8,7 @@ import { configFromEditor, parseVehicleInput } from '../../lib/sim/ev-sim-config
 import { Rng } from '../../lib/sim/random';
 import {
   MAX_REACTION_DELAY_S,
+  randomVehicleFor,
   randomVehicleSpec,
   validateVehicleSpec,
   Vehicle,
@@ -316,6 +317,90 @@ describe('lib/sim/device — simulated charge point behind the generic device in
   });
 });
 
+describe('lib/sim/device and vehicle — three-phase plugs, single- and three-phase vehicles (issue 11, R-3PH-1, R-3PH-3)', () => {
+  it('R-3PH-3: a three-phase vehicle on a three-phase plug draws the setpoint on every charger phase; energy counts 3 phases', () => {
+    const d = new SimDevice({ plugs: 2, phases: [3, 1] }, T0);
+    assert.deepEqual(d.report().plugs[0], { letter: 'A', pilot: 'A', currentA: 0, energyWh: 0, phaseCurrentsA: [0, 0, 0] });
+    assert.deepEqual(d.report().plugs[1], { letter: 'B', pilot: 'A', currentA: 0, energyWh: 0 }, 'a single-phase plug: currentA only');
+    d.arrive('A', new Vehicle(calm({ obcPhases: 3, obcMaxA: 32, reactionDelayS: 1 }), 1, T0), T0);
+    d.command(cmd({ A: 16, B: 0 }), T0);
+    d.advance(T0 + 1000);
+    for (let m = 1; m <= 60; m++) d.command(cmd({ A: 16, B: 0 }), T0 + 1000 + m * 60_000 - 1);
+    d.advance(T0 + 1000 + 3600_000);
+    // 16 A × 230 V × 3 phases × 1 h = 11 040 Wh.
+    assert.deepEqual(d.report().plugs[0], { letter: 'A', pilot: 'C', currentA: 16, energyWh: 11040, phaseCurrentsA: [16, 16, 16] });
+    assert.deepEqual(d.phaseCurrentsA('A'), [16, 16, 16]);
+  });
+
+  it('R-3PH-3: a single-phase vehicle on a three-phase plug draws on charger phase 1 only (currentA = the highest); energy 1 phase', () => {
+    const d = new SimDevice({ plugs: 1, phases: [3] }, T0);
+    d.arrive('A', new Vehicle(calm({ obcPhases: 1, obcMaxA: 32, reactionDelayS: 1 }), 1, T0), T0);
+    d.command(cmd({ A: 20 }), T0);
+    for (let m = 1; m <= 60; m++) d.command(cmd({ A: 20 }), T0 + 1000 + m * 60_000 - 1);
+    d.advance(T0 + 1000 + 3600_000);
+    // 20 A × 230 V × 1 h = 4 600 Wh.
+    assert.deepEqual(d.report().plugs[0], { letter: 'A', pilot: 'C', currentA: 20, energyWh: 4600, phaseCurrentsA: [20, 0, 0] });
+  });
+
+  it('a three-phase vehicle on a single-phase plug draws on that one phase; its per-phase maximum caps the draw', () => {
+    const d = new SimDevice({ plugs: 1 }, T0);
+    const v = new Vehicle(calm({ obcPhases: 3, obcMaxA: 16, reactionDelayS: 1 }), 1, T0);
+    d.arrive('A', v, T0);
+    d.command(cmd({ A: 32 }), T0);
+    for (let m = 1; m <= 60; m++) d.command(cmd({ A: 32 }), T0 + 1000 + m * 60_000 - 1);
+    d.advance(T0 + 1000 + 3600_000);
+    assert.equal(v.drawPhases(), 1);
+    assert.deepEqual(d.report().plugs[0], { letter: 'A', pilot: 'C', currentA: 16, energyWh: 3680 });
+  });
+
+  it('property: phaseCurrentsA is [I, I, I] or [I, 0, 0] with currentA = max, on every report of a three-phase plug', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<1 | 3>(1, 3),
+        fc.array(fc.record({ dtMs: fc.integer({ min: 1, max: 20_000 }), limitA: fc.constantFrom(0, 6, 8, 13, 16, 32) }), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        (obcPhases, steps) => {
+          const d = new SimDevice({ plugs: 1, phases: [3] }, T0);
+          d.arrive('A', new Vehicle(calm({ obcPhases, reactionDelayS: 0.5 }), 3, T0), T0);
+          let t = T0;
+          for (const st of steps) {
+            t += st.dtMs;
+            d.command(cmd({ A: st.limitA }), t);
+            d.advance(t + 1);
+            const r = d.report().plugs[0];
+            const pc = r.phaseCurrentsA!;
+            assert.equal(r.currentA, Math.max(...pc));
+            if (obcPhases === 3) assert.ok(pc[0] === pc[1] && pc[1] === pc[2]);
+            else assert.deepEqual(pc.slice(1), [0, 0]);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('bad plug phases are refused at construction', () => {
+    assert.throws(() => new SimDevice({ plugs: 1, phases: [2 as 3] }, T0), /1 or 3/);
+    assert.throws(() => new SimDevice({ plugs: 1, phases: [3, 3] }, T0), /one per plug/);
+  });
+
+  it('random fleet on three-phase plugs: about singlePhasePct % single-phase cars; on single-phase plugs exactly randomVehicleSpec', () => {
+    const a = new Rng(9);
+    const b = new Rng(9);
+    for (let i = 0; i < 50; i++) assert.deepEqual(randomVehicleFor(a, 1, 50), randomVehicleSpec(b), 'same draws on 1-phase plugs');
+    const rng = new Rng(11);
+    const fleet = Array.from({ length: 2000 }, () => randomVehicleFor(rng, 3, 25));
+    const single = fleet.filter((s) => s.obcPhases === 1).length / fleet.length;
+    assert.ok(single > 0.21 && single < 0.29, `share of single-phase: ${single}`);
+    assert.ok(fleet.every((s) => validateVehicleSpec(s).length === 0));
+    assert.ok(fleet.some((s) => s.obcPhases === 3 && s.obcMaxA === 16) && fleet.some((s) => s.obcPhases === 3 && s.obcMaxA === 32));
+    assert.ok(randomVehicleFor(new Rng(1), 3, 0).obcPhases === 3 && randomVehicleFor(new Rng(1), 3, 100).obcPhases === 1);
+    assert.ok(validateVehicleSpec({ obcPhases: 2 }).length > 0 && validateVehicleSpec({ obcPhases: 1 }).length === 0);
+  });
+});
+
 describe('lib/sim/building and arrivals', () => {
   it('constant load is constant; the daily profile is low at night and peaks at noon', () => {
     const c = new BuildingLoad({ mode: 'constant', currentsA: [10, 20, 30] }, T0);
@@ -390,7 +475,18 @@ describe("lib/sim/ev-sim-config — the ev-sim node's configuration and vehicle 
   it('editor fields: defaults, and each bad field named', () => {
     const ok = configFromEditor({ plugCount: '2', seed: '7' });
     assert.ok(ok.ok);
-    if (ok.ok) assert.deepEqual(ok.config, { plugCount: 2, seed: 7, arrivals: 0, script: [], reportS: 5, timeScale: 1, enabled: true });
+    if (ok.ok)
+      assert.deepEqual(ok.config, {
+        plugCount: 2,
+        phases: [1, 1],
+        singlePhasePct: 20,
+        seed: 7,
+        arrivals: 0,
+        script: [],
+        reportS: 5,
+        timeScale: 1,
+        enabled: true,
+      });
     const bad = configFromEditor({ plugCount: 3, seed: -1, reportS: 0, timeScale: 'x', script: '[{"at":1,"plug":"B","leaveAt":2}]' });
     assert.equal(bad.ok, false);
     if (!bad.ok) assert.equal(bad.errors.length, 4);
@@ -401,12 +497,34 @@ describe("lib/sim/ev-sim-config — the ev-sim node's configuration and vehicle 
     assert.equal(configFromEditor({ script: '[' }).ok, false);
   });
 
+  it('issue 11 / R-3PH-1: plug phases per plug (1 or 3, default 1) and the share of single-phase vehicles, checked', () => {
+    const three = configFromEditor({ plugCount: '2', phasesA: '3', phasesB: 1, singlePhasePct: '35' });
+    assert.ok(three.ok);
+    if (three.ok) {
+      assert.deepEqual(three.config.phases, [3, 1]);
+      assert.equal(three.config.singlePhasePct, 35);
+    }
+    const one = configFromEditor({ plugCount: 1, phasesA: 3, phasesB: 3 });
+    assert.ok(one.ok && one.config.phases.length === 1, 'plug B of a one-plug device is not read');
+    for (const bad of [{ phasesA: 2 }, { phasesA: 'x' }, { plugCount: 2, phasesB: 0 }, { singlePhasePct: 101 }, { singlePhasePct: -1 }]) {
+      const r = configFromEditor(bad);
+      assert.equal(r.ok, false, JSON.stringify(bad));
+      if (!r.ok) assert.equal(r.errors.length, 1, r.errors.join('; '));
+    }
+  });
+
   it('vehicle input: letter, action, optional vehicle fields', () => {
     assert.deepEqual(parseVehicleInput({ letter: 'A', action: 'arrive', socPct: 30, obcMaxA: 16 }, ['A', 'B']), {
       ok: true,
       letter: 'A',
       action: 'arrive',
       spec: { socPct: 30, obcMaxA: 16 },
+    });
+    assert.deepEqual(parseVehicleInput({ letter: 'A', action: 'arrive', obcPhases: 1 }, ['A']), {
+      ok: true,
+      letter: 'A',
+      action: 'arrive',
+      spec: { obcPhases: 1 },
     });
     for (const bad of [
       null,
@@ -416,6 +534,7 @@ describe("lib/sim/ev-sim-config — the ev-sim node's configuration and vehicle 
       { letter: 'A', action: 'fly' },
       { letter: 'A', action: 'arrive', socPct: 120 },
       { letter: 'A', action: 'arrive', colour: 1 },
+      { letter: 'A', action: 'arrive', obcPhases: 2 },
     ]) {
       assert.equal(parseVehicleInput(bad, ['A']).ok, false, JSON.stringify(bad));
     }

@@ -166,7 +166,7 @@ describe('editors: every limit injected from lib/shared/params.ts (issue 10)', (
 
   it('ev-sim: report interval, time scale, arrivals and seed as the runtime configFromEditor; defaults from EV_SIM_LIMITS', () => {
     const defs = definitionsOf('ev-sim')['ev-sim'].defaults;
-    for (const field of ['reportS', 'timeScale', 'arrivals'] as const) {
+    for (const field of ['reportS', 'timeScale', 'arrivals', 'singlePhasePct'] as const) {
       const lim = EV_SIM_LIMITS[field];
       assert.equal(defs[field].value, lim.default, `${field} default`);
       for (const v of [lim.min - 0.05, lim.min, lim.max, lim.max + 0.05])
@@ -174,6 +174,10 @@ describe('editors: every limit injected from lib/shared/params.ts (issue 10)', (
     }
     for (const v of [EV_SIM_SEED_MAX, EV_SIM_SEED_MAX + 1])
       assert.equal(defs.seed.validate!.call({}, String(v)), evSimConfig({ seed: String(v) }).ok, `seed ${v}`);
+    // Issue 11: plug phases 1 or 3, as the runtime reads them.
+    for (const field of ['phasesA', 'phasesB'] as const)
+      for (const v of ['1', '3', '2', '0'])
+        assert.equal(defs[field].validate!.call({}, v), evSimConfig({ plugCount: '2', [field]: v }).ok, `${field} ${v}`);
   });
 
   it('every editor default is the default of lib/shared/params.ts', () => {
