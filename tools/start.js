@@ -28,6 +28,13 @@ const EXAMPLES = {
   3: path.join(ROOT, 'examples', '15-charge-point-site.json'),
   2: path.join(ROOT, 'examples', '15-charge-point-site-dashboard-2.json'),
 };
+/** Issue 11: the mixed car park (three-phase and single-phase chargers, two sub-boards, a sub-meter). */
+const MIXED_EXAMPLE = path.join(ROOT, 'examples', 'mixed-car-park.json');
+/** Each site's name in the banner and its tab id in a kept flow (a kept flow of the other site is refused). */
+const SITES = {
+  15: { title: 'The 15-charge-point site', tabId: 'dlm_site_tab' },
+  mixed: { title: 'The mixed car park (14 charge points, boards level-1 and level-2)', tabId: 'mix_site_tab' },
+};
 /** Where each dashboard family is served (node-red-dashboard 3 at /ui, Dashboard 2.0 at /dashboard). */
 const DASHBOARD_PATH = { 3: '/ui', 2: '/dashboard' };
 const SIM_METER = path.join(ROOT, 'dist', 'tools', 'sim-meter.js');
@@ -43,7 +50,8 @@ const FLOW_FILE = 'flows.json';
 
 const HELP = `npm start -- [options]     (or: node tools/start.js [options], after npm run build)
 
-The manual's 15-charge-point site with simulated chargers, vehicles and building meter.
+The manual's 15-charge-point site (or, with --site mixed, the mixed car park) with simulated chargers,
+vehicles and building meter.
   --port N         Node-RED HTTP port on 127.0.0.1 (default 1880): editor /, dashboard /ui, API /dlm/…
   --meter-port N   Modbus TCP port of the CVM-MINI simulator on 127.0.0.1 (default 5020)
   --speed X        simulated time runs X times faster (vehicles, arrivals, building profile); default 1
@@ -58,8 +66,15 @@ The manual's 15-charge-point site with simulated chargers, vehicles and building
   --ocpp           the 15 chargers speak OCPP 1.6J over loopback WebSockets to an ocpp-central node
                    (user directory .demo-ocpp by default); see docs/ocpp.md
   --ocpp-port N    port of the OCPP central system on 127.0.0.1 (default 8180)
+  --site S         15: the manual's 15-charge-point site (default); mixed: the mixed car park of
+                   examples/mixed-car-park.json — 8 three-phase and 6 single-phase chargers on two
+                   sub-boards, a second CVM-MINI simulator as the level-1 sub-meter (user directory
+                   .demo-mixed by default; node-red-dashboard 3 only, no --ocpp); docs/example-site.md
+  --submeter-port N  Modbus TCP port of the sub-meter simulator (--site mixed; default 5021)
+  --sub-amps a,b,c   sub-meter current per phase, A, like --amps (--site mixed; default 6,4,5)
   -h, --help       this text
-While it runs, type: amps a,b,c (constant building load) | mode profile|walk|constant | show`;
+While it runs, type: amps a,b,c (constant building load) | subamps a,b,c (the sub-meter, --site mixed)
+  | mode profile|walk|constant | show`;
 
 function fail(text) {
   console.error(`start: ${text}`);
@@ -79,6 +94,9 @@ function parseArgs(argv) {
     dashboard: 3,
     ocpp: false,
     ocppPort: 8180,
+    site: '15',
+    subMeterPort: 5021,
+    subAmps: [6, 4, 5],
   };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
@@ -142,6 +160,19 @@ function parseArgs(argv) {
       case '--ocpp-port':
         o.ocppPort = port();
         break;
+      case '--site': {
+        const v = value();
+        if (v !== '15' && v !== 'mixed') fail(`--site must be 15 or mixed, not ${JSON.stringify(v)}`);
+        o.site = v;
+        break;
+      }
+      case '--submeter-port':
+        o.subMeterPort = port();
+        break;
+      case '--sub-amps':
+        o.subAmps = parseAmps(value());
+        if (!o.subAmps) fail('--sub-amps must be three currents ≥ 0, e.g. 6,4,5');
+        break;
       case '-h':
       case '--help':
         console.log(HELP);
@@ -151,7 +182,8 @@ function parseArgs(argv) {
         fail(`unknown option ${a}\n\n${HELP}`);
     }
   }
-  if (!o.dir) o.dir = path.join(ROOT, o.ocpp ? '.demo-ocpp' : '.demo');
+  if (o.site === 'mixed' && (o.ocpp || o.dashboard !== 3)) fail('--site mixed runs with node-red-dashboard 3 and ev-sim chargers: drop --ocpp / --dashboard 2');
+  if (!o.dir) o.dir = path.join(ROOT, o.ocpp ? '.demo-ocpp' : o.site === 'mixed' ? '.demo-mixed' : '.demo');
   return o;
 }
 
@@ -213,9 +245,12 @@ function prepareUserDir(o) {
   }
   const flowPath = path.join(o.dir, FLOW_FILE);
   let flowNote;
-  const example = EXAMPLES[o.dashboard];
+  const example = o.site === 'mixed' ? MIXED_EXAMPLE : EXAMPLES[o.dashboard];
   if (fs.existsSync(flowPath)) {
     const kept = fs.readFileSync(flowPath, 'utf8');
+    const other = Object.keys(SITES).find((k) => k !== o.site && kept.includes(`"${SITES[k].tabId}"`));
+    if (other)
+      fail(`the flow kept in ${flowPath} is the --site ${other} example: add --reset to start from the --site ${o.site} one, or use another --dir`);
     const keptFamily = kept.includes('"dlm-ui2-') ? 2 : kept.includes('"dlm-ui-') ? 3 : o.dashboard;
     if (keptFamily !== o.dashboard) {
       fail(
@@ -272,11 +307,24 @@ async function main() {
   } catch (e) {
     fail(`cannot start the CVM-MINI simulator on 127.0.0.1:${o.meterPort}: ${e.message} (another one running? try --meter-port)`);
   }
+  // --site mixed: the level-1 sub-meter, a second CVM-MINI simulator (its board's non-EV loads).
+  let subSim = null;
+  if (o.site === 'mixed') {
+    try {
+      subSim = await startMeterSim({ host: '127.0.0.1', port: o.subMeterPort, mode: o.load, currentsA: o.subAmps, seed: 2, clock });
+    } catch (e) {
+      await sim.stop();
+      fail(`cannot start the sub-meter simulator on 127.0.0.1:${o.subMeterPort}: ${e.message} (another one running? try --submeter-port)`);
+    }
+  }
   const showMeter = () => {
     const r = sim.reading();
-    return `building ${r.currentA.map((a) => a.toFixed(1)).join(' / ')} A (${sim.running ? o.load : 'stopped'})`;
+    const sub = subSim ? `, level-1 sub-meter ${subSim.reading().currentA.map((a) => a.toFixed(1)).join(' / ')} A` : '';
+    return `building ${r.currentA.map((a) => a.toFixed(1)).join(' / ')} A${sub} (${sim.running ? o.load : 'stopped'})`;
   };
-  console.log(`start: CVM-MINI simulator on 127.0.0.1:${sim.port}, ${showMeter()}`);
+  console.log(
+    `start: CVM-MINI simulator on 127.0.0.1:${sim.port}${subSim ? `, sub-meter simulator on 127.0.0.1:${subSim.port}` : ''}, ${showMeter()}`,
+  );
   console.log(`start: ${flowNote}`);
 
   // --- Node-RED ---------------------------------------------------------------------------------
@@ -287,6 +335,7 @@ async function main() {
     env: {
       ...process.env,
       DLM_METER_PORT: String(sim.port),
+      DLM_SUBMETER_PORT: String(subSim ? subSim.port : o.subMeterPort),
       DLM_SIM_SPEED: String(o.speed),
       DLM_OCPP_PORT: String(o.ocppPort),
       NODE_RED_ENABLE_PROJECTS: 'false',
@@ -298,7 +347,7 @@ async function main() {
     console.log(
       [
         '',
-        `  The 15-charge-point site is running (simulated time × ${o.speed}).`,
+        `  ${SITES[o.site].title} is running (simulated time × ${o.speed}).`,
         `  Editor     ${url}/`,
         `  Dashboard  ${url}${DASHBOARD_PATH[o.dashboard]}`,
         `  Status     ${url}/dlm/status`,
@@ -310,6 +359,7 @@ async function main() {
             ]
           : ['  Log-in     none (the editor and /dlm/… are open on 127.0.0.1; npm start -- --auth asks for one)']),
         `  Meter      Modbus TCP 127.0.0.1:${sim.port} (unit 1)`,
+        ...(subSim ? [`  Sub-meter  Modbus TCP 127.0.0.1:${subSim.port} (unit 1), board level-1`] : []),
         ...(o.ocpp ? [`  OCPP       ws://127.0.0.1:${o.ocppPort}/ocpp/<identity> (15 simulated OCPP 1.6J chargers)`] : []),
         '  Ctrl-C stops everything. Type "amps 35,35,35" to step the building load, "show" to see it.',
         '',
@@ -332,6 +382,7 @@ async function main() {
               url,
               port: o.port,
               meterPort: sim.port,
+              subMeterPort: subSim ? subSim.port : null,
               dir: o.dir,
               pid: child.pid,
               auth: o.auth ? { username: o.auth.username, password: o.auth.password } : null,
@@ -390,6 +441,7 @@ async function main() {
       clearTimeout(killer);
     }
     await sim.stop();
+    if (subSim) await subSim.stop();
     console.log('start: stopped Node-RED and the meter simulator');
     if (process.send && process.connected) {
       process.send({ event: 'exit', code });
@@ -417,13 +469,17 @@ async function main() {
             ? cmd.currentsA
             : null;
         if (!a) throw new Error('amps needs three currents ≥ 0, A');
-        o.load = 'constant';
-        sim.setMode('constant');
-        sim.setCurrents(a);
+        // meter: 'sub' = the level-1 sub-meter (--site mixed); else the building analyser.
+        const target = cmd.meter === 'sub' ? subSim : sim;
+        if (!target) throw new Error('there is no sub-meter: start with --site mixed');
+        if (target === sim) o.load = 'constant';
+        target.setMode('constant');
+        target.setCurrents(a);
         return;
       }
       case 'mode':
         sim.setMode(cmd.mode);
+        if (subSim) subSim.setMode(cmd.mode);
         o.load = cmd.mode;
         return;
       case 'show':
@@ -437,7 +493,7 @@ async function main() {
       const cmd = m && typeof m === 'object' ? m : {};
       try {
         command(cmd);
-        process.send({ reply: cmd.cmd, ok: true, reading: sim.reading() });
+        process.send({ reply: cmd.cmd, ok: true, reading: sim.reading(), subReading: subSim ? subSim.reading() : null });
       } catch (e) {
         process.send({ reply: cmd.cmd, ok: false, error: e.message });
       }
@@ -452,6 +508,7 @@ async function main() {
       if (!word) return;
       try {
         if (word === 'amps') command({ cmd: 'amps', currentsA: parseAmps(arg) });
+        else if (word === 'subamps') command({ cmd: 'amps', currentsA: parseAmps(arg), meter: 'sub' });
         else command({ cmd: word, mode: arg });
         console.log(`start: ${showMeter()}`);
       } catch (e) {

@@ -139,8 +139,12 @@ describe('e2e: the 15-charge-point example site as npm start runs it (tools/star
   it('npm start: the flow file is the example (also listed under Import > Examples), Node-RED on 127.0.0.1 with a persistent context store (R-ERR-2)', async () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
     const listed = await (await fetch(`http://127.0.0.1:${port}/library/examples/flows/${pkg.name}`)).json();
-    // Both examples: node-red-dashboard 3 and FlowFuse Dashboard 2.0 (issue 14).
-    assert.deepEqual(listed.map((x: { fn: string }) => x.fn).sort(), ['15-charge-point-site', '15-charge-point-site-dashboard-2']);
+    // Both dashboards' examples (node-red-dashboard 3 and FlowFuse Dashboard 2.0, issue 14) and the mixed car park (issue 11).
+    assert.deepEqual(listed.map((x: { fn: string }) => x.fn).sort(), [
+      '15-charge-point-site',
+      '15-charge-point-site-dashboard-2',
+      'mixed-car-park',
+    ]);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'flows.json'), 'utf8')), JSON.parse(fs.readFileSync(EXAMPLE, 'utf8')));
     const settings = require(path.join(dir, 'settings.js'));
     assert.equal(settings.uiHost, '127.0.0.1');

@@ -24,6 +24,10 @@ export interface SiteOptions {
   env?: Record<string, string>;
   /** Dashboard family (start.js --dashboard): 3 = node-red-dashboard at /ui (default), 2 = Dashboard 2.0 at /dashboard. */
   dashboard?: 2 | 3;
+  /** start.js --site (issue 11): the mixed car park, with its sub-meter simulator on subMeterPort and subAmps. */
+  site?: 'mixed';
+  subMeterPort?: number;
+  subAmps?: number[];
 }
 
 export interface RunningSite {
@@ -59,6 +63,9 @@ export async function startSite(opts: SiteOptions): Promise<RunningSite> {
       '--amps',
       amps.join(','),
       ...(opts.dashboard ? ['--dashboard', String(opts.dashboard)] : []),
+      ...(opts.site ? ['--site', opts.site] : []),
+      ...(opts.subMeterPort ? ['--submeter-port', String(opts.subMeterPort)] : []),
+      ...(opts.subAmps ? ['--sub-amps', opts.subAmps.join(',')] : []),
       ...args,
     ],
     { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...env } },
