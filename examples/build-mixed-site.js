@@ -109,7 +109,7 @@ const tab = add({
     '',
     'Every charge point talks to a simulated charger with vehicles (`ev-sim`). Flow environment variables:',
     "`METER_PORT` = the shell's `DLM_METER_PORT` or 5020, `SUBMETER_PORT` = `DLM_SUBMETER_PORT` or 5021,",
-    "`SIM_SPEED` = `DLM_SIM_SPEED` or 1. Dashboard: node-red-dashboard 3 at `/ui`. See docs/example-site.md.",
+    '`SIM_SPEED` = `DLM_SIM_SPEED` or 1. Dashboard: node-red-dashboard 3 at `/ui`. See docs/example-site.md.',
   ].join('\n'),
   env: [
     { name: 'METER_PORT', value: '$env("DLM_METER_PORT") ? $env("DLM_METER_PORT") : "5020"', type: 'jsonata' },

@@ -4,28 +4,55 @@
  * logic (lib/chargepoint) and the simulated charge points, vehicles, arrivals and building load
  * (lib/sim) in virtual time — no Node-RED, no timers. Prints KPIs (docs/simulation.md).
  *
- *   npm run simulate -- --hours 24 [--seed N] [--plugs N] [--json]
+ *   npm run simulate -- --hours 24 [--seed N] [--plugs N] [--site mixed] [--json]
+ *
+ * `--site mixed` (issue 11) runs the mixed car park of examples/mixed-car-park.json — three-phase
+ * and single-phase plugs with rotated phases on a tree of boards, a sub-meter — read from the
+ * example itself, and reports peak and overload on every board and line.
  *
  * Event flow, as on a real site: the meter every second, the balancer ticks every second,
  * each charge point reports every few seconds and at once on a change of pilot, setpoints reach
  * the devices at once (through charge-point's setpoint → command conversion), vehicles follow
  * after their own reaction delay (≤ 5 s).
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { chargePointOf, effectiveA, cpOffline, type BalancerState, type DlmEvent } from '../lib/core/state';
 import { initialState, step } from '../lib/core/balancer';
+import { statusOf } from '../lib/core/status';
 import { applyDeviceReport, offlinePushCommand, setpointToCommand, toPlugMessage } from '../lib/chargepoint/device';
 import { initialChargePointState } from '../lib/chargepoint/device';
 import type { ChargePointNodeState as CpLinkState } from '../lib/chargepoint/device';
-import { DEFAULT_OFFLINE, DEFAULT_PARAMS, DEFAULT_PLUG_MAX_A, phaseLimitA, validateParams } from '../lib/shared/params';
-import type { ChargePointConfig, Phase, PlugLetter, SiteParams } from '../lib/shared/types';
-import { PHASES } from '../lib/shared/types';
+import {
+  boardsFromConfig,
+  DEFAULT_OFFLINE,
+  DEFAULT_PARAMS,
+  DEFAULT_PLUG_MAX_A,
+  EV_SIM_LIMITS,
+  PARAM_SPECS,
+  parseRotation,
+  phaseLimitA,
+  validateParams,
+} from '../lib/shared/params';
+import type {
+  BoardConfig,
+  ChargePointConfig,
+  DeviceReport,
+  OfflineConfig,
+  Phase,
+  PlugLetter,
+  PlugMessage,
+  Rotation,
+  SiteParams,
+} from '../lib/shared/types';
+import { PHASES, SITE_BOARD } from '../lib/shared/types';
 import { RandomArrivals, validateScript, type ScriptedArrival } from '../lib/sim/arrivals';
 import { BuildingLoad, type BuildingSpec } from '../lib/sim/building';
 import type { Triple } from '../lib/shared/types';
 import { localMidnight } from '../lib/sim/clock';
 import { SimDevice } from '../lib/sim/device';
 import { Rng } from '../lib/sim/random';
-import { randomVehicleSpec, Vehicle, VEHICLE_DEFAULTS, type VehicleSpec } from '../lib/sim/vehicle';
+import { randomVehicleFor, Vehicle, VEHICLE_DEFAULTS, type VehicleSpec } from '../lib/sim/vehicle';
 import { waterfill } from '../lib/core/share';
 
 /** One charge point of the simulated site. */
@@ -34,7 +61,27 @@ export interface SiteChargePoint {
   index: number;
   address: string;
   enabled: boolean;
-  plugs: { letter: PlugLetter; phase: Phase }[];
+  /** phases 3: a three-phase plug on the rotation's lines (its `phase` = the line of charger phase 1). */
+  plugs: { letter: PlugLetter; phase: Phase; phases?: 1 | 3; maxCurrentA?: number }[];
+  /** Phase rotation (R-3PH-1); absent = RST. */
+  rotation?: Rotation;
+  /** Board it hangs on (R-CIRC-1); absent = the site. */
+  board?: string;
+  offline?: OfflineConfig;
+}
+
+/** A whole site: charge points, parameters, boards, and what it starts with (issue 11). */
+export interface SiteSpec {
+  chargePoints: SiteChargePoint[];
+  params: Partial<SiteParams>;
+  boards: BoardConfig[];
+  /** Vehicles at the start (and when they leave); random arrivals still run. Times in ms from the start. */
+  opening: ScriptedArrival[];
+  /** Share of random arrivals on three-phase plugs with a single-phase on-board charger, %. */
+  singlePhasePct: number;
+  /** Building analyser load (the whole building's non-EV load) and each metered board's own non-EV load; unmetered boards draw their otherLoadA less 1 A. */
+  building?: (seed: number, timeZone: string) => BuildingSpec;
+  boardLoads?: Record<string, (seed: number, timeZone: string) => BuildingSpec>;
 }
 
 export interface SimOptions {
@@ -44,6 +91,8 @@ export interface SimOptions {
   seed?: number;
   /** Build a site of this many plugs instead of the manual's (spread over the phases, limit scaled). */
   plugs?: number;
+  /** Issue 11: run this site (e.g. `mixedSite()`, the mixed car park example) instead of the manual's. */
+  site?: SiteSpec;
   /** Local date the run starts (site time zone), YYYY-MM-DD. */
   date?: string;
   /** Local hour the run starts at, 0..23. */
@@ -68,6 +117,17 @@ export interface PhaseKpi {
   peakA: number;
   /** ∫ max(0, actual total − limit) dt, A·s. */
   overAs: number;
+}
+
+/** Peak and overload of one board (issue 11, R-CIRC-1), per line: actual other load + vehicles' actual draw below it. */
+export interface BoardKpi {
+  name: string;
+  limitA: number;
+  workingLimitA: number;
+  phases: Partial<Record<Phase, PhaseKpi>>;
+  overloadAs: number;
+  /** Steps after which the balancer's own count (status.boards loadA) exceeded the board's limit. */
+  invariantViolations: number;
 }
 
 export interface Kpis {
@@ -107,6 +167,10 @@ export interface Kpis {
   offlineFallbacks: number;
   closedTransactions: number;
   balancerSteps: number;
+  /** Sites with sub-boards or three-phase plugs (issue 11): every board, the site first. */
+  boards?: BoardKpi[];
+  /** R-UNB-1: highest spread of the actual line totals at the site (building + vehicles), A; with an unbalance limit. */
+  unbalance?: { limitA: number; peakSpreadA: number; overAs: number };
 }
 
 /** The manual's site (§5.2.2): 15 charge points, CP10 disabled, 24 plugs: 9 on L1, 8 on L2, 7 on L3. */
@@ -164,6 +228,70 @@ export function defaultBuilding(plugs: number, seed: number, timeZone: string): 
 
 const phaseIdx = (ph: Phase): 0 | 1 | 2 => (ph === 'L1' ? 0 : ph === 'L2' ? 1 : 2);
 
+/** The example of the mixed car park (issue 11), relative to dist/tools/ or tools/. */
+export const MIXED_EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'mixed-car-park.json');
+
+/**
+ * The mixed car park, read from its example flow (examples/mixed-car-park.json): the balancer's
+ * parameters and boards, each charge point's plug, phases, rotation and board, its offline mode, and
+ * the ev-sim chargers' opening vehicles and share of single-phase cars. Building: an office-like
+ * profile peaking at 30 / 25 / 28 A; the level-1 sub-meter's own loads peak at 8 / 6 / 7 A; an
+ * unmetered board draws 1 A less than it is assumed to.
+ */
+export function mixedSite(file = MIXED_EXAMPLE): SiteSpec {
+  const flow = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, any>[];
+  const bal = flow.find((n) => n.type === 'dlm-balancer');
+  if (!bal) throw new Error(`${file}: no dlm-balancer`);
+  const params: Partial<SiteParams> = {};
+  for (const spec of PARAM_SPECS) if (bal[spec.key] !== undefined) (params as Record<string, unknown>)[spec.key] = bal[spec.key];
+  const b = boardsFromConfig(bal.boards);
+  if (b.errors.length) throw new Error(`${file}: ${b.errors.join('; ')}`);
+  const offlineOf = (id: string): OfflineConfig => {
+    const o = flow.find((n) => n.id === id);
+    return o
+      ? { heartbeatS: Number(o.heartbeatS), mode: Number(o.mode) as OfflineConfig['mode'], currentA: Number(o.currentA) }
+      : { ...DEFAULT_OFFLINE };
+  };
+  const opening: ScriptedArrival[] = [];
+  let singlePhasePct: number = EV_SIM_LIMITS.singlePhasePct.default;
+  const chargePoints: SiteChargePoint[] = flow
+    .filter((n) => n.type === 'charge-point')
+    .sort((x, y) => Number(x.index) - Number(y.index))
+    .map((n) => {
+      const letters: PlugLetter[] = Number(n.plugCount) === 2 ? ['A', 'B'] : ['A'];
+      const sim = flow.find((x) => x.type === 'ev-sim' && (n.wires?.[1] ?? []).includes(x.id));
+      if (sim) {
+        singlePhasePct = Number(sim.singlePhasePct ?? singlePhasePct);
+        for (const e of sim.script ? (JSON.parse(sim.script) as ScriptedArrival[]) : [])
+          opening.push({ ...e, plug: `${n.name}/${e.plug}`, at: e.at * 1000, leaveAt: e.leaveAt * 1000 });
+      }
+      return {
+        name: n.name,
+        index: Number(n.index),
+        address: n.address,
+        enabled: n.enabled !== false,
+        rotation: parseRotation(n.rotation) ?? 'RST',
+        board: n.board ? String(n.board) : SITE_BOARD,
+        offline: offlineOf(n.offline),
+        plugs: letters.map((letter) => ({
+          letter,
+          phase: n[`phase${letter}`] as Phase,
+          phases: Number(n[`phases${letter}`]) === 3 ? 3 : 1,
+          maxCurrentA: Number(n[`maxCurrent${letter}`] ?? DEFAULT_PLUG_MAX_A),
+        })),
+      };
+    });
+  const profile =
+    (peaks: Triple, noiseA: number) =>
+    (seed: number, timeZone: string): BuildingSpec => ({ mode: 'profile', currentsA: peaks, noiseA, stepA: 0.3, stepS: 1, seed, timeZone });
+  const boardLoads: SiteSpec['boardLoads'] = {};
+  for (const x of b.boards)
+    boardLoads[x.name] = x.hasMeter
+      ? profile([8, 6, 7], 1)
+      : (seed, timeZone) => ({ mode: 'constant', currentsA: [1, 1, 1].map(() => Math.max(0, x.otherLoadA - 1)) as Triple, seed, timeZone });
+  return { chargePoints, params, boards: b.boards, opening, singlePhasePct, building: profile([30, 25, 28], 3), boardLoads };
+}
+
 interface Session {
   phase: Phase;
   arrivedAt: number;
@@ -181,6 +309,11 @@ interface Socket {
   cp: number;
   letter: PlugLetter;
   phase: Phase;
+  /** Plug phases (1 or 3) and the lines of its charger phases 1..3 (a single-phase plug: its phase). */
+  phases: 1 | 3;
+  lines: Phase[];
+  /** Indices (in `boardIx`) of the boards it hangs below: its own, then up to the site (index 0). */
+  chain: number[];
   key: string;
   session: Session | null;
   vehicle: Vehicle | null;
@@ -197,6 +330,72 @@ export function jainIndex(xs: number[]): number | null {
   return s2 === 0 ? 1 : (s * s) / (xs.length * s2);
 }
 
+/**
+ * The plug message with what issue 11 adds (R-3PH-1, R-3PH-3, R-CIRC-1): rotation and board of the
+ * charge point, each plug's phases and its device-measured per-phase currents. Fields the
+ * charge-point conversion already sets are kept.
+ */
+export function withPhases(m: PlugMessage, cfg: ChargePointConfig, rep: DeviceReport): PlugMessage {
+  if (cfg.rotation && m.rotation === undefined) m.rotation = cfg.rotation;
+  if (cfg.board && m.board === undefined) m.board = cfg.board;
+  for (const r of m.plugs) {
+    const pc = cfg.plugs.find((p) => p.letter === r.letter);
+    if (pc?.phases === 3 && r.phases === undefined) r.phases = 3;
+    const d = rep.plugs.find((p) => p.letter === r.letter);
+    if (d?.phaseCurrentsA && r.phaseCurrentsA === undefined) r.phaseCurrentsA = [...d.phaseCurrentsA] as Triple;
+  }
+  return m;
+}
+
+/**
+ * Max-min fair split on one line of a tree of boards (progressive filling): every wanting vehicle's
+ * share rises at the same pace, a vehicle stops at its cap, and every vehicle below a board stops
+ * when that board's headroom is used up. `chain` lists a vehicle's boards (own first, the site last),
+ * `headroomA[b]` what board b has for vehicles. Its total is the most the line could deliver.
+ */
+export function treeFill(wants: { cap: number; chain: number[] }[], headroomA: number[]): number[] {
+  const n = wants.length;
+  const out = new Array<number>(n).fill(0);
+  const frozen = new Array<boolean>(n).fill(false);
+  const room = headroomA.map((h) => Math.max(0, h));
+  for (let round = 0; round <= headroomA.length + n; round++) {
+    const open = wants.map((_, i) => i).filter((i) => !frozen[i]);
+    if (open.length === 0) break;
+    // Highest level every open vehicle can rise to together, board by board.
+    let level = Math.max(...open.map((i) => wants[i].cap));
+    for (let b = 0; b < room.length; b++) {
+      const under = open.filter((i) => wants[i].chain.includes(b));
+      if (under.length === 0) continue;
+      const used = wants.reduce((a, w, i) => a + (frozen[i] && w.chain.includes(b) ? out[i] : 0), 0);
+      const caps = under.map((i) => wants[i].cap);
+      const fill = waterfill(Math.max(0, room[b] - used), caps);
+      // The level of that board's water-filling: the highest share below a cap, or every cap.
+      const lvl = Math.max(...fill.map((f, j) => (f < caps[j] - 1e-9 ? f : -Infinity)));
+      if (Number.isFinite(lvl)) level = Math.min(level, lvl);
+    }
+    let changed = false;
+    for (const i of open) {
+      out[i] = Math.min(wants[i].cap, level);
+      if (out[i] >= wants[i].cap - 1e-9) {
+        frozen[i] = true;
+        changed = true;
+      }
+    }
+    // Vehicles below a board that is now full stop where they are.
+    for (let b = 0; b < room.length; b++) {
+      const sum = wants.reduce((a, w, i) => a + (w.chain.includes(b) ? out[i] : 0), 0);
+      if (sum >= room[b] - 1e-9)
+        for (const i of open)
+          if (!frozen[i] && wants[i].chain.includes(b)) {
+            frozen[i] = true;
+            changed = true;
+          }
+    }
+    if (!changed) break;
+  }
+  return out;
+}
+
 /** Runs the site in virtual time and returns the KPIs. Deterministic for a seed. */
 export function runSimulation(opts: SimOptions): Kpis {
   const seed = opts.seed ?? 1;
@@ -205,9 +404,15 @@ export function runSimulation(opts: SimOptions): Kpis {
   if (!(sampleMs > 0) || 1000 % sampleMs !== 0) throw new Error('sampleMs must divide 1000');
   const reportEveryS = opts.reportEveryS ?? 5;
   if (!Number.isInteger(reportEveryS) || reportEveryS < 1) throw new Error('reportEveryS must be a whole number ≥ 1');
-  const site = opts.plugs ? scaledSite(opts.plugs) : manualSite();
+  const spec = opts.site;
+  const site = spec ? spec.chargePoints : opts.plugs ? scaledSite(opts.plugs) : manualSite();
   const plugCount = site.reduce((a, c) => a + (c.enabled ? c.plugs.length : 0), 0);
-  const params: SiteParams = { ...DEFAULT_PARAMS, ...(opts.plugs ? scaledParams(opts.plugs) : {}), ...(opts.params ?? {}) };
+  const params: SiteParams = {
+    ...DEFAULT_PARAMS,
+    ...(spec ? spec.params : opts.plugs ? scaledParams(opts.plugs) : {}),
+    ...(opts.params ?? {}),
+  };
+  const boards: BoardConfig[] = spec ? spec.boards : [];
   const perr = validateParams(params);
   if (perr.length) throw new Error(perr.join('; '));
   if (opts.script) {
@@ -223,12 +428,44 @@ export function runSimulation(opts: SimOptions): Kpis {
   const phases: Phase[] = params.supplyPhases === 1 ? ['L1'] : [...PHASES];
 
   const master = new Rng(seed);
-  const building = new BuildingLoad(opts.building ?? defaultBuilding(plugCount, master.nextU32(), tz), start);
+  const building = new BuildingLoad(
+    opts.building ?? (spec?.building ? spec.building(master.nextU32(), tz) : defaultBuilding(plugCount, master.nextU32(), tz)),
+    start,
+  );
   const arrivals = new RandomArrivals(
     { perPlugPerDay: opts.script ? 0 : (opts.arrivalsPerPlugPerDay ?? 1.5), plugs: plugCount, seed: master.nextU32(), timeZone: tz },
     start,
   );
   const fleet = master.fork();
+  // Issue 11: the boards (index 0 = the site), their own non-EV loads, limits and working limits.
+  const boardRng = new Rng(seed ^ 0x5eed11);
+  const boardNames = [SITE_BOARD, ...boards.map((b) => b.name)];
+  const boardIx = new Map(boardNames.map((n, i) => [n, i]));
+  const boardParent = [-1, ...boards.map((b) => boardIx.get(b.parent)!)];
+  const boardLimit = [limitA, ...boards.map((b) => b.limitA)];
+  const boardWorking = [workingA, ...boards.map((b) => b.limitA * (1 - (b.marginPct ?? params.marginPct) / 100))];
+  const boardLoad = boards.map((b) => {
+    const mk = spec?.boardLoads?.[b.name];
+    return new BuildingLoad(mk ? mk(boardRng.nextU32(), tz) : { mode: 'constant', currentsA: [0, 0, 0] }, start);
+  });
+  const chainOf = (board: string | undefined): number[] => {
+    const out: number[] = [];
+    for (let i = boardIx.get(board ?? SITE_BOARD) ?? 0; i >= 0; i = boardParent[i]) out.push(i);
+    return out;
+  };
+  const rotationLines = (r: Rotation | undefined): Phase[] =>
+    (r ?? 'RST').split('').map((ch) => (ch === 'R' ? 'L1' : ch === 'S' ? 'L2' : 'L3'));
+  const singlePhasePct = spec?.singlePhasePct ?? EV_SIM_LIMITS.singlePhasePct.default;
+  /** Per-board KPIs and the balancer's own per-board count (only on sites with boards or three-phase plugs). */
+  const treeSite = spec !== undefined;
+  const boardKpi: BoardKpi[] = boardNames.map((name, i) => ({
+    name,
+    limitA: boardLimit[i],
+    workingLimitA: boardWorking[i],
+    phases: {},
+    overloadAs: 0,
+    invariantViolations: 0,
+  }));
 
   // Charge points: configuration, the charge-point link state, the simulated device.
   const cfgs: ChargePointConfig[] = site.map((c) => ({
@@ -236,21 +473,44 @@ export function runSimulation(opts: SimOptions): Kpis {
     index: c.index,
     address: c.address,
     enabled: c.enabled,
-    plugs: c.plugs.map((p) => ({ letter: p.letter, phase: p.phase, priority: false, maxCurrentA: DEFAULT_PLUG_MAX_A })),
-    offline: { ...DEFAULT_OFFLINE },
+    plugs: c.plugs.map((p) => ({
+      letter: p.letter,
+      phase: p.phase,
+      priority: false,
+      maxCurrentA: p.maxCurrentA ?? DEFAULT_PLUG_MAX_A,
+      ...(p.phases === 3 ? { phases: 3 as const } : {}),
+    })),
+    offline: { ...(c.offline ?? DEFAULT_OFFLINE) },
+    ...(c.rotation ? { rotation: c.rotation } : {}),
+    ...(c.board && c.board !== SITE_BOARD ? { board: c.board } : {}),
   }));
   const links: CpLinkState[] = cfgs.map((c) => initialChargePointState(c));
-  const devices: (SimDevice | null)[] = site.map((c) => (c.plugs.length ? new SimDevice({ plugs: c.plugs.length as 1 | 2 }, start) : null));
+  const devices: (SimDevice | null)[] = site.map((c) =>
+    c.plugs.length ? new SimDevice({ plugs: c.plugs.length as 1 | 2, phases: c.plugs.map((p) => p.phases ?? 1) }, start) : null,
+  );
   const byName = new Map(site.map((c, i) => [c.name, i]));
   const sockets: Socket[] = [];
   site.forEach((c, i) => {
     if (!c.enabled) return;
-    for (const p of c.plugs)
-      sockets.push({ cp: i, letter: p.letter, phase: p.phase, key: `${c.name}/${p.letter}`, session: null, vehicle: null });
+    for (const p of c.plugs) {
+      const phases = p.phases ?? 1;
+      const lines = phases === 3 ? rotationLines(c.rotation) : [p.phase];
+      sockets.push({
+        cp: i,
+        letter: p.letter,
+        phase: p.phase,
+        phases,
+        lines,
+        chain: chainOf(c.board),
+        key: `${c.name}/${p.letter}`,
+        session: null,
+        vehicle: null,
+      });
+    }
   });
   const socketByKey = new Map(sockets.map((s) => [s.key, s]));
 
-  let state: BalancerState = initialState(params, start);
+  let state: BalancerState = initialState(params, start, boards);
   const k: Kpis = {
     hours: opts.hours,
     seed,
@@ -283,6 +543,8 @@ export function runSimulation(opts: SimOptions): Kpis {
     balancerSteps: 0,
   };
   for (const ph of phases) k.phases[ph] = { limitA, peakA: 0, overAs: 0 };
+  for (const b of boardKpi) for (const ph of phases) b.phases[ph] = { limitA: b.limitA, peakA: 0, overAs: 0 };
+  if (params.unbalanceLimitA > 0) k.unbalance = { limitA: params.unbalanceLimitA, peakSpreadA: 0, overAs: 0 };
   const pausesByPlug = new Map<string, number>(sockets.map((s) => [s.key, 0]));
   const waits: number[] = [];
   const fairness: number[] = [];
@@ -290,6 +552,21 @@ export function runSimulation(opts: SimOptions): Kpis {
   let idealAs = 0;
 
   function checkInvariant(s: BalancerState, now: number): void {
+    if (treeSite) {
+      // Issue 11: the balancer's own count on every board and line (status.boards: other + EV + reserved) ≤ its breaker.
+      const st = statusOf(s, now);
+      st.boards.forEach((b) => {
+        const i = boardIx.get(b.name);
+        if (i === undefined) return;
+        for (const ph of phases) {
+          if ((b.loadA[ph] ?? 0) > b.limitA + 1e-6) {
+            boardKpi[i].invariantViolations++;
+            if (i === 0) k.invariantViolations++;
+          }
+        }
+      });
+      return;
+    }
     // R-ALLOC-9: Σ setpoints (at what they may still draw) + building as used + reserved ≤ I_limit.
     const sum: Triple = [0, 0, 0];
     for (const p of s.plugs) {
@@ -323,10 +600,11 @@ export function runSimulation(opts: SimOptions): Kpis {
 
   function report(i: number, now: number): void {
     const dev = devices[i]!;
-    const r = applyDeviceReport(links[i], dev.report(), now);
+    const rep = dev.report();
+    const r = applyDeviceReport(links[i], rep, now);
     links[i] = r.state;
     if (r.reconnected) dev.command(offlinePushCommand(cfgs[i], now), now); // R-OFF-2 push
-    apply({ type: 'plug', plug: toPlugMessage(cfgs[i], links[i], now) }, now);
+    apply({ type: 'plug', plug: withPhases(toPlugMessage(cfgs[i], links[i], now), cfgs[i], rep) }, now);
   }
 
   function plugIn(s: Socket, spec: VehicleSpec, now: number, leaveAt: number): void {
@@ -359,7 +637,7 @@ export function runSimulation(opts: SimOptions): Kpis {
   site.forEach((c, i) => {
     if (!c.enabled) apply({ type: 'plug', plug: toPlugMessage(cfgs[i], { ...links[i], online: true, lastReportAt: start }, start) }, start);
   });
-  const script = [...(opts.script ?? [])].sort((a, b) => a.at - b.at);
+  const script = [...(opts.script ?? []), ...(spec?.opening ?? [])].sort((a, b) => a.at - b.at);
   let scriptNext = 0;
   const lastReport = devices.map(() => -Infinity);
   const lastPilots = devices.map((d) => (d ? d.pilots() : ''));
@@ -384,15 +662,22 @@ export function runSimulation(opts: SimOptions): Kpis {
         continue;
       }
       const s = arrivals.random.pick(free);
-      plugIn(s, randomVehicleSpec(fleet), now, now + a.dwellS * 1000);
+      plugIn(s, randomVehicleFor(fleet, s.phases, singlePhasePct), now, now + a.dwellS * 1000);
     }
     const whole = (now - start) % 1000 === 0;
     const buildingA = building.currentAt(now);
+    const boardOwnA = boardLoad.map((b) => b.currentAt(now));
     if (whole) {
       apply(
         { type: 'meter', meter: { online: true, currentA: buildingA.map((a) => Math.round(a * 100) / 100) as Triple, timestamp: now } },
         now,
       );
+      // Issue 11: each sub-board's own meter (R-CIRC-1), its non-EV loads only.
+      boards.forEach((b, j) => {
+        if (!b.hasMeter) return;
+        const currentA = boardOwnA[j].map((a) => Math.round(a * 100) / 100) as Triple;
+        apply({ type: 'meter', meter: { online: true, currentA, timestamp: now, board: b.name } }, now);
+      });
     }
     // Reports: every reportEveryS (staggered), and at once on a change of pilot.
     devices.forEach((d, i) => {
@@ -409,13 +694,23 @@ export function runSimulation(opts: SimOptions): Kpis {
 
     // KPIs: actual currents now; pauses; waits; the fluid ideal and entitlements (docs/simulation.md).
     const evA: Triple = [0, 0, 0];
+    /** Per board (index) and line: vehicles' actual draw below it (boards only). */
+    const boardEvA: Triple[] = boardNames.map(() => [0, 0, 0]);
     const wantCaps: Record<Phase, { s: Socket; cap: number }[]> = { L1: [], L2: [], L3: [] };
     for (const s of sockets) {
       const v = s.vehicle;
       if (!v) continue;
       const sock = devices[s.cp]!.socket(s.letter)!;
       const draw = v.drawA();
-      evA[phaseIdx(s.phase)] += draw;
+      // On each line a charger phase is wired to (a single-phase plug: its phase; R-3PH-3: a
+      // single-phase vehicle on a three-phase plug draws on charger phase 1 only).
+      const perPhase = v.phaseCurrentsA();
+      const drawLines = s.phases === 3 && v.drawPhases() === 3 ? s.lines : [s.lines[0]];
+      for (let j = 0; j < drawLines.length; j++) {
+        const li = phaseIdx(drawLines[j]);
+        evA[li] += perPhase[j];
+        if (boards.length) for (const b of s.chain) boardEvA[b][li] += perPhase[j];
+      }
       const ses = s.session!;
       if (sock.limitA > 0 && ses.firstCurrentAt === null) ses.firstCurrentAt = now;
       if (ses.lastLimitA > 0 && sock.limitA === 0 && !v.full) {
@@ -426,12 +721,20 @@ export function runSimulation(opts: SimOptions): Kpis {
         k.resumes++;
       }
       ses.lastLimitA = sock.limitA;
-      const cap = Math.min(v.acceptA(), DEFAULT_PLUG_MAX_A);
+      const cap = Math.min(v.acceptA(), cfgs[s.cp].plugs.find((p) => p.letter === s.letter)!.maxCurrentA);
       if (cap > 0) {
-        wantCaps[s.phase].push({ s, cap });
-        ses.gotAs += draw * dtS;
+        for (const ln of drawLines) wantCaps[ln].push({ s, cap });
+        ses.gotAs += draw * drawLines.length * dtS;
       }
     }
+    // Non-EV load per board and line, own + sub-boards' (the site: the whole building's, as the analyser measures it).
+    const boardOtherA: Triple[] = boardNames.map(() => [0, 0, 0]);
+    if (boards.length) {
+      boards.forEach((_, j) => {
+        for (let i = j + 1; i > 0; i = boardParent[i]) for (let li = 0; li < 3; li++) boardOtherA[i][li] += boardOwnA[j][li];
+      });
+    }
+    boardOtherA[0] = [buildingA[0], buildingA[1], buildingA[2]];
     for (const ph of phases) {
       const i = phaseIdx(ph);
       const total = buildingA[i] + evA[i];
@@ -439,23 +742,47 @@ export function runSimulation(opts: SimOptions): Kpis {
       if (total > pk.peakA) pk.peakA = total;
       if (total > limitA) pk.overAs += (total - limitA) * dtS;
       deliveredAs += evA[i] * dtS;
+      if (boards.length) {
+        for (let b = 1; b < boardNames.length; b++) {
+          const bt = boardOtherA[b][i] + boardEvA[b][i];
+          const bk = boardKpi[b].phases[ph]!;
+          if (bt > bk.peakA) bk.peakA = bt;
+          if (bt > bk.limitA) bk.overAs += (bt - bk.limitA) * dtS;
+        }
+      }
       const w = wantCaps[ph];
       if (w.length) {
-        const fair = waterFill(
-          workingA - buildingA[i],
-          w.map((x) => x.cap),
-        );
+        const fair = boards.length
+          ? treeFill(
+              w.map((x) => ({ cap: x.cap, chain: x.s.chain })),
+              boardWorking.map((wl, b) => wl - boardOtherA[b][i]),
+            )
+          : waterFill(
+              workingA - buildingA[i],
+              w.map((x) => x.cap),
+            );
         w.forEach((x, j) => {
           x.s.session!.dueAs += fair[j] * dtS;
           idealAs += fair[j] * dtS;
         });
       }
     }
+    if (k.unbalance) {
+      const tot = phases.map((ph) => buildingA[phaseIdx(ph)] + evA[phaseIdx(ph)]);
+      const spread = Math.max(...tot) - Math.min(...tot);
+      if (spread > k.unbalance.peakSpreadA) k.unbalance.peakSpreadA = spread;
+      if (spread > k.unbalance.limitA) k.unbalance.overAs += (spread - k.unbalance.limitA) * dtS;
+    }
   }
   for (const s of sockets) if (s.session) unplug(s, end);
   for (const d of devices) if (d) k.offlineFallbacks += d.fallbacks;
 
   k.overloadAs = phases.reduce((a, ph) => a + k.phases[ph]!.overAs, 0);
+  if (treeSite) {
+    boardKpi[0].phases = k.phases;
+    for (const b of boardKpi) b.overloadAs = phases.reduce((a, ph) => a + b.phases[ph]!.overAs, 0);
+    k.boards = boardKpi;
+  }
   k.energyDeliveredKWh = (deliveredAs * V) / 3600 / 1000;
   k.energyIdealKWh = (idealAs * V) / 3600 / 1000;
   k.energyRatio = k.energyIdealKWh > 0 ? k.energyDeliveredKWh / k.energyIdealKWh : 1;
@@ -472,10 +799,12 @@ export function runSimulation(opts: SimOptions): Kpis {
 /** A command-line mistake: printed with the usage, exit code 2. */
 export class UsageError extends Error {}
 
-export const USAGE = `Usage: npm run simulate -- [--hours H] [--seed N] [--plugs N] [--json]
+export const USAGE = `Usage: npm run simulate -- [--hours H] [--seed N] [--plugs N | --site mixed] [--json]
   --hours H        simulated hours (default 24)
   --seed N         seed of arrivals, vehicles and building noise (default 1)
   --plugs N        a site of N plugs spread over L1-L3, limit scaled (default: the manual's 24-plug site)
+  --site mixed     the mixed car park of examples/mixed-car-park.json (three-phase and single-phase plugs,
+                   sub-boards, a sub-meter): peak and overload on every board and line (issue 11)
   --start-hour H   local hour the day starts at, 0..23 (default 0)
   --arrivals R     mean arrivals per plug per day (default 1.5)
   --json           print the KPIs as JSON`;
@@ -504,6 +833,13 @@ export function parseArgs(argv: string[]): { options: SimOptions; json: boolean;
       case '--plugs':
         options.plugs = num(a, argv[++i], 1, 5000, true);
         break;
+      case '--site': {
+        const v = argv[++i];
+        if (v === 'manual') break;
+        if (v !== 'mixed') throw new UsageError('--site needs manual or mixed');
+        options.site = mixedSite();
+        break;
+      }
       case '--start-hour':
         options.startHour = num(a, argv[++i], 0, 23, true);
         break;
@@ -539,6 +875,22 @@ export function formatKpis(k: Kpis): string {
     lines.push(`  ${ph}: peak ${f2(p!.peakA)} A / ${f2(p!.limitA)} A   above limit ${f1(p!.overAs)} A·s`);
   }
   lines.push(`  overload total: ${f1(k.overloadAs)} A·s;  R-ALLOC-9 setpoint invariant violations: ${k.invariantViolations}`);
+  if (k.boards) {
+    lines.push('');
+    lines.push('Per board and line (R-CIRC-1): highest actual total (its non-EV load + the vehicles below it) against its breaker');
+    for (const b of k.boards) {
+      const per = Object.entries(b.phases)
+        .map(([ph, p]) => `${ph} ${f2(p!.peakA)} A (${f1(p!.overAs)} A·s)`)
+        .join(', ');
+      lines.push(
+        `  ${b.name.padEnd(10)} breaker ${f2(b.limitA)} A, working ${f2(b.workingLimitA)} A: ${per}; overload ${f1(b.overloadAs)} A·s; balancer's count over the breaker ${b.invariantViolations}`,
+      );
+    }
+  }
+  if (k.unbalance)
+    lines.push(
+      `  unbalance (R-UNB-1, limit ${f1(k.unbalance.limitA)} A): highest spread of the actual line totals ${f2(k.unbalance.peakSpreadA)} A, above the limit ${f1(k.unbalance.overAs)} A·s`,
+    );
   lines.push('');
   lines.push(
     `Energy delivered ${f1(k.energyDeliveredKWh)} kWh of an ideal fluid ${f1(k.energyIdealKWh)} kWh (${f1(100 * k.energyRatio)} %)`,

@@ -182,7 +182,8 @@ function parseArgs(argv) {
         fail(`unknown option ${a}\n\n${HELP}`);
     }
   }
-  if (o.site === 'mixed' && (o.ocpp || o.dashboard !== 3)) fail('--site mixed runs with node-red-dashboard 3 and ev-sim chargers: drop --ocpp / --dashboard 2');
+  if (o.site === 'mixed' && (o.ocpp || o.dashboard !== 3))
+    fail('--site mixed runs with node-red-dashboard 3 and ev-sim chargers: drop --ocpp / --dashboard 2');
   if (!o.dir) o.dir = path.join(ROOT, o.ocpp ? '.demo-ocpp' : o.site === 'mixed' ? '.demo-mixed' : '.demo');
   return o;
 }
@@ -250,7 +251,9 @@ function prepareUserDir(o) {
     const kept = fs.readFileSync(flowPath, 'utf8');
     const other = Object.keys(SITES).find((k) => k !== o.site && kept.includes(`"${SITES[k].tabId}"`));
     if (other)
-      fail(`the flow kept in ${flowPath} is the --site ${other} example: add --reset to start from the --site ${o.site} one, or use another --dir`);
+      fail(
+        `the flow kept in ${flowPath} is the --site ${other} example: add --reset to start from the --site ${o.site} one, or use another --dir`,
+      );
     const keptFamily = kept.includes('"dlm-ui2-') ? 2 : kept.includes('"dlm-ui-') ? 3 : o.dashboard;
     if (keptFamily !== o.dashboard) {
       fail(
@@ -319,7 +322,12 @@ async function main() {
   }
   const showMeter = () => {
     const r = sim.reading();
-    const sub = subSim ? `, level-1 sub-meter ${subSim.reading().currentA.map((a) => a.toFixed(1)).join(' / ')} A` : '';
+    const sub = subSim
+      ? `, level-1 sub-meter ${subSim
+          .reading()
+          .currentA.map((a) => a.toFixed(1))
+          .join(' / ')} A`
+      : '';
     return `building ${r.currentA.map((a) => a.toFixed(1)).join(' / ')} A${sub} (${sim.running ? o.load : 'stopped'})`;
   };
   console.log(

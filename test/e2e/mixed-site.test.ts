@@ -170,7 +170,7 @@ describe('e2e: the mixed car park as npm start -- --site mixed runs it (issue 11
     assert.equal(l2.meter, null, 'level-2 has no meter');
   });
 
-  it("R-CIRC-1: the level-1 sub-meter is read over Modbus TCP (second CVM-MINI → cvm-mini-reader with board level-1) and counted on its board", async () => {
+  it('R-CIRC-1: the level-1 sub-meter is read over Modbus TCP (second CVM-MINI → cvm-mini-reader with board level-1) and counted on its board', async () => {
     const s = await sampleWhere(
       'the level-1 meter online with 6 / 4 / 5 A',
       (x) => x.boards?.[1]?.meter?.online === true && x.boards[1].otherA.L1 === 6 && x.boards[1].otherA.L2 === 4,
@@ -245,15 +245,23 @@ describe('examples/mixed-car-park.json', () => {
       if (n.type === 'group') for (const m of n.nodes) assert.equal(byId.get(m).g, n.id);
     }
     // No id shared with the 15-charge-point example: both can be imported into one Node-RED.
-    const other = new Set((JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', '15-charge-point-site.json'), 'utf8')) as any[]).map((n) => n.id));
+    const other = new Set(
+      (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', '15-charge-point-site.json'), 'utf8')) as any[]).map((n) => n.id),
+    );
     assert.deepEqual(
       flow.filter((n) => other.has(n.id)).map((n) => n.id),
       [],
     );
     const tab = flow.find((n) => n.type === 'tab');
     assert.deepEqual(tab.env.map((e: any) => e.name).sort(), ['METER_PORT', 'SIM_SPEED', 'SUBMETER_PORT']);
-    assert.deepEqual(flow.filter((n) => n.type === 'modbus-client').map((n) => n.tcpPort), ['${METER_PORT}', '${SUBMETER_PORT}']);
-    assert.deepEqual(flow.filter((n) => n.type === 'cvm-mini-reader').map((n) => n.board), ['', 'level-1']);
+    assert.deepEqual(
+      flow.filter((n) => n.type === 'modbus-client').map((n) => n.tcpPort),
+      ['${METER_PORT}', '${SUBMETER_PORT}'],
+    );
+    assert.deepEqual(
+      flow.filter((n) => n.type === 'cvm-mini-reader').map((n) => n.board),
+      ['', 'level-1'],
+    );
     const balancer = flow.find((n) => n.type === 'dlm-balancer');
     assert.deepEqual(
       JSON.parse(balancer.boards).map((b: any) => [b.name, b.parent, b.limitA, b.hasMeter]),
