@@ -1,5 +1,17 @@
 import { strict as assert } from 'assert';
-import { jainIndex, manualSite, parseArgs, runSimulation, scaledParams, scaledSite, UsageError, waterFill } from '../../tools/simulate';
+import {
+  jainIndex,
+  manualSite,
+  mixedSite,
+  parseArgs,
+  runSimulation,
+  scaledParams,
+  scaledSite,
+  treeFill,
+  UsageError,
+  waterFill,
+  withPhases,
+} from '../../tools/simulate';
 
 describe('tools/simulate — the day simulation (issue 5)', () => {
   it('manual site, 2 simulated hours from 07:00: no ampere-second above the limit, R-ALLOC-9 holds, energy delivered; deterministic for a seed', () => {
@@ -80,6 +92,124 @@ describe('tools/simulate — the day simulation (issue 5)', () => {
     assert.equal(jainIndex([]), null);
   });
 
+  it('issue 11: the mixed car park read from examples/mixed-car-park.json — boards, phases, rotations, opening vehicles', () => {
+    const m = mixedSite();
+    assert.equal(m.chargePoints.length, 14);
+    assert.deepEqual(
+      m.boards.map((b) => [b.name, b.parent, b.limitA, b.hasMeter, b.otherLoadA]),
+      [
+        ['level-1', 'site', 63, true, 10],
+        ['level-2', 'site', 40, false, 5],
+      ],
+    );
+    assert.equal(m.params.mccbA, 125);
+    assert.equal(m.params.contractedKW, 80);
+    const three = m.chargePoints.filter((c) => c.plugs[0].phases === 3);
+    assert.equal(three.length, 8);
+    assert.deepEqual(
+      three.map((c) => c.rotation),
+      ['RST', 'STR', 'TRS', 'RST', 'STR', 'TRS', 'RST', 'STR'],
+    );
+    assert.deepEqual(
+      m.chargePoints.filter((c) => c.plugs[0].phases !== 3).map((c) => c.plugs[0].phase),
+      ['L1', 'L2', 'L3', 'L1', 'L2', 'L3'],
+    );
+    assert.equal(m.opening.length, 14);
+    assert.ok(m.opening.every((o) => o.at === 0 && o.leaveAt >= 4 * 3600_000));
+    assert.deepEqual(
+      m.opening.filter((o) => o.vehicle?.obcPhases === 1).map((o) => o.plug),
+      ['CP02/A', 'CP06/A', 'CP08/A', 'CP09/A', 'CP10/A', 'CP11/A', 'CP12/A', 'CP13/A', 'CP14/A'],
+      'single-phase cars: on the single-phase plugs and on three three-phase plugs',
+    );
+    assert.equal(m.singlePhasePct, 25);
+  });
+
+  it('issue 11: withPhases adds rotation, board, plug phases and per-phase currents to a plug message, keeping what is there', () => {
+    const cfg = {
+      name: 'CP01',
+      index: 1,
+      address: '',
+      enabled: true,
+      rotation: 'STR' as const,
+      board: 'level-1',
+      offline: { heartbeatS: 120, mode: 0 as const, currentA: 8 },
+      plugs: [{ letter: 'A' as const, phase: 'L2' as const, priority: false, maxCurrentA: 32, phases: 3 as const }],
+    };
+    const msg = withPhases(
+      {
+        chargePoint: 'CP01',
+        index: 1,
+        address: '',
+        enabled: true,
+        online: true,
+        offline: cfg.offline,
+        timestamp: 0,
+        plugs: [{ letter: 'A', id: 1, phase: 'L2', priority: false, maxCurrentA: 32, pilot: 'C', measuredA: 16, energyWh: 0, plate: '-' }],
+      },
+      cfg,
+      { plugs: [{ letter: 'A', pilot: 'C', currentA: 16, phaseCurrentsA: [16, 0, 0] }] },
+    );
+    assert.equal(msg.rotation, 'STR');
+    assert.equal(msg.board, 'level-1');
+    assert.equal(msg.plugs[0].phases, 3);
+    assert.deepEqual(msg.plugs[0].phaseCurrentsA, [16, 0, 0]);
+  });
+
+  it('issue 11: treeFill — max-min fair over a board tree (hand-computed)', () => {
+    // Site room 30 A; board 1 (below the site) room 10 A with three vehicles; one vehicle on the site itself.
+    const f = treeFill(
+      [
+        { cap: 32, chain: [1, 0] },
+        { cap: 32, chain: [1, 0] },
+        { cap: 32, chain: [1, 0] },
+        { cap: 32, chain: [0] },
+      ],
+      [30, 10],
+    );
+    assert.deepEqual(
+      f.map((x) => Math.round(x * 1000) / 1000),
+      [3.333, 3.333, 3.333, 20],
+    );
+    // The board is not binding: the site shares 30 A among four, one capped at 4 A → 4, 8.667 × 3.
+    const g = treeFill(
+      [
+        { cap: 4, chain: [1, 0] },
+        { cap: 32, chain: [1, 0] },
+        { cap: 32, chain: [0] },
+        { cap: 32, chain: [0] },
+      ],
+      [30, 40],
+    );
+    assert.deepEqual(
+      g.map((x) => Math.round(x * 1000) / 1000),
+      [4, 8.667, 8.667, 8.667],
+    );
+    // No board: the same as water-filling.
+    assert.deepEqual(
+      treeFill(
+        [5, 32, 32].map((cap) => ({ cap, chain: [0] })),
+        [30],
+      ),
+      waterFill(30, [5, 32, 32]),
+    );
+    assert.deepEqual(treeFill([{ cap: 10, chain: [0] }], [-5]), [0], 'no room: nothing');
+  });
+
+  it('issue 11 (R-CIRC-1, R-3PH-3, R-UNB-1): the mixed car park, 2 simulated hours: no ampere-second above any breaker on any board and line', () => {
+    const k = runSimulation({ hours: 2, seed: 1, startHour: 7, site: mixedSite() });
+    assert.equal(k.plugs, 14);
+    assert.deepEqual(
+      k.boards!.map((b) => b.name),
+      ['site', 'level-1', 'level-2'],
+    );
+    for (const b of k.boards!) {
+      assert.equal(b.overloadAs, 0, `${b.name}: ${JSON.stringify(b.phases)}`);
+      assert.equal(b.invariantViolations, 0, b.name);
+    }
+    assert.ok(k.energyDeliveredKWh > 0 && k.energyRatio <= 1 + 1e-9, String(k.energyRatio));
+    assert.ok(k.unbalance && k.unbalance.limitA === 20);
+  });
+
   it('command line: options parsed, mistakes refused', () => {
     assert.deepEqual(parseArgs(['--hours', '24', '--seed', '7', '--plugs', '100', '--json']), {
       options: { hours: 24, seed: 7, plugs: 100 },
@@ -89,5 +219,7 @@ describe('tools/simulate — the day simulation (issue 5)', () => {
     assert.throws(() => parseArgs(['--hours', 'x']), UsageError);
     assert.throws(() => parseArgs(['--plugs', '1.5']), UsageError);
     assert.throws(() => parseArgs(['--fast']), UsageError);
+    assert.equal(parseArgs(['--site', 'mixed']).options.site!.chargePoints.length, 14);
+    assert.throws(() => parseArgs(['--site', 'big']), UsageError);
   });
 });
