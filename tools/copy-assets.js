@@ -17,6 +17,7 @@ const params = require(path.join(root, 'dist', 'lib', 'shared', 'params.js'));
 const budget = require(path.join(root, 'dist', 'lib', 'core', 'budget.js'));
 const types = require(path.join(root, 'dist', 'lib', 'shared', 'types.js'));
 const guard = require(path.join(root, 'dist', 'lib', 'shared', 'guard.js'));
+const plate = require(path.join(root, 'dist', 'lib', 'shared', 'plate.js'));
 
 const defaults = JSON.stringify({
   params: params.DEFAULT_PARAMS,
@@ -42,6 +43,7 @@ const defaults = JSON.stringify({
   boardLimits: params.BOARD_LIMITS,
   boardDefaults: params.BOARD_DEFAULTS,
   measuredMaxA: params.MEASURED_MAX_A,
+  controlChars: plate.CONTROL_CHARS.source,
 });
 
 // The fallback budget (R-SEC-4) for the balancer editor: the compiled functions themselves (they

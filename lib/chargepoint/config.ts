@@ -196,7 +196,9 @@ export function validateChargePointConfig(x: unknown): string[] {
       if (plug.phases !== undefined && plug.phases !== 1 && plug.phases !== 3)
         errors.push(`plug ${letter} phases must be 1 (single-phase) or 3 (three-phase), not ${describeValue(plug.phases)}`);
       else if (plug.phases === 3 && rotation && plug.phase !== rotationLines(rotation)[0])
-        errors.push(`plug ${letter} is three-phase: its phase must be ${rotationLines(rotation)[0]}, the line of charger phase 1 (rotation ${rotation})`);
+        errors.push(
+          `plug ${letter} is three-phase: its phase must be ${rotationLines(rotation)[0]}, the line of charger phase 1 (rotation ${rotation})`,
+        );
       if (typeof plug.priority !== 'boolean') errors.push(`plug ${letter} priority must be true or false`);
       const m = plug.maxCurrentA;
       if (typeof m !== 'number' || !Number.isFinite(m) || m < PLUG_MAX_LIMITS.min || m > PLUG_MAX_LIMITS.max) {
