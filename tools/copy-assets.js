@@ -3,7 +3,7 @@
 // copies the package icons/ into each node folder (Node-RED looks for icons beside the .js), and
 // injects the defaults and ranges of dist/lib/shared/params.js into the editor files wherever they say
 // /*@DLM_DEFAULTS@*/null, the fallback budget functions wherever they say /*@DLM_BUDGET@*/null and the
-// parameter checks wherever they say /*@DLM_CHECK@*/null — so the editor and the runtime share one
+// parameter checks wherever they say /*@DLM_CHECK@*/null, the board checks wherever they say /*@DLM_BOARDS@*/null — so the editor and the runtime share one
 // source of truth.
 'use strict';
 const fs = require('fs');
@@ -15,6 +15,9 @@ const outNodes = path.join(root, 'dist', 'nodes');
 const icons = path.join(root, 'icons');
 const params = require(path.join(root, 'dist', 'lib', 'shared', 'params.js'));
 const budget = require(path.join(root, 'dist', 'lib', 'core', 'budget.js'));
+const types = require(path.join(root, 'dist', 'lib', 'shared', 'types.js'));
+const guard = require(path.join(root, 'dist', 'lib', 'shared', 'guard.js'));
+const plate = require(path.join(root, 'dist', 'lib', 'shared', 'plate.js'));
 
 const defaults = JSON.stringify({
   params: params.DEFAULT_PARAMS,
@@ -35,6 +38,12 @@ const defaults = JSON.stringify({
   evSimLimits: params.EV_SIM_LIMITS,
   evSimSeed: params.EV_SIM_DEFAULT_SEED,
   evSimSeedMax: params.EV_SIM_SEED_MAX,
+  rotations: types.ROTATIONS,
+  siteBoard: types.SITE_BOARD,
+  boardLimits: params.BOARD_LIMITS,
+  boardDefaults: params.BOARD_DEFAULTS,
+  measuredMaxA: params.MEASURED_MAX_A,
+  controlChars: plate.CONTROL_CHARS.source,
 });
 
 // The fallback budget (R-SEC-4) for the balancer editor: the compiled functions themselves (they
@@ -56,6 +65,22 @@ const checkScript = `(function () {
   return { checkParam: checkParam, isValidTimeZone: isValidTimeZone, configValue: configValue, isMultipleOf: isMultipleOf };
 })()`;
 
+// The board tree checks (lib/shared/params.ts validateBoards, boardsFromConfig; R-CIRC-1, R-ERR-1), compiled and
+// shipped whole like the parameter checks, with the module-level names they use: the balancer editor refuses
+// exactly the board lists the runtime refuses (test/nodes/editors.test.ts runs this text alone).
+const boardScript = `(function () {
+  var exports = {
+    BOARD_LIMITS: ${JSON.stringify(params.BOARD_LIMITS)},
+    BOARD_DEFAULTS: ${JSON.stringify(params.BOARD_DEFAULTS)},
+    NAME_MAX_LENGTH: ${JSON.stringify(params.NAME_MAX_LENGTH)}
+  };
+  var types_1 = { SITE_BOARD: ${JSON.stringify(types.SITE_BOARD)} };
+  var guard_1 = { describeValue: (${guard.describeValue.toString()}) };
+  ${params.validateBoards.toString()}
+  ${params.boardsFromConfig.toString()}
+  return { validateBoards: validateBoards, boardsFromConfig: boardsFromConfig };
+})()`;
+
 /** An editor file with its build-time placeholders replaced. */
 function inject(html) {
   return html
@@ -64,7 +89,9 @@ function inject(html) {
     .split('/*@DLM_BUDGET@*/null')
     .join(budgetScript)
     .split('/*@DLM_CHECK@*/null')
-    .join(checkScript);
+    .join(checkScript)
+    .split('/*@DLM_BOARDS@*/null')
+    .join(boardScript);
 }
 
 function copyTree(src, out) {

@@ -29,6 +29,11 @@ export interface TestChargerOptions {
   tickMs?: number;
   /** Phase the meter reports the current on (default L1). */
   phase?: 'L1' | 'L2' | 'L3';
+  /**
+   * Issue 11 (R-3PH-3): the meter reports Current.Import per charger phase L1, L2, L3; the vehicle
+   * draws on this many of them (1 = a single-phase car on a three-phase plug: L2 and L3 read 0 A).
+   */
+  perPhase?: 1 | 3;
   /** false = sends meter values only when triggered (a charger whose readings go stale). */
   periodicMeter?: boolean;
   /** The charger's clock is this far ahead of the real time, ms (negative: behind). */
@@ -198,7 +203,23 @@ export class TestCharger {
     const mv: MeterValue = {
       timestamp: iso(now),
       sampledValue: [
-        { value: c.drawnA.toFixed(1), measurand: 'Current.Import', phase: this.o.phase ?? 'L1', unit: 'A', context: 'Sample.Periodic' },
+        ...(this.o.perPhase
+          ? (['L1', 'L2', 'L3'] as const).map((phase, i) => ({
+              value: (i < this.o.perPhase! ? c.drawnA : 0).toFixed(1),
+              measurand: 'Current.Import' as const,
+              phase,
+              unit: 'A' as const,
+              context: 'Sample.Periodic' as const,
+            }))
+          : [
+              {
+                value: c.drawnA.toFixed(1),
+                measurand: 'Current.Import' as const,
+                phase: this.o.phase ?? 'L1',
+                unit: 'A' as const,
+                context: 'Sample.Periodic' as const,
+              },
+            ]),
         { value: String(Math.round(c.registerWh)), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' },
       ],
     };

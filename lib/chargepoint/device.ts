@@ -8,7 +8,8 @@ import { describeValue } from '../shared/guard';
 import { isPlugLetter, plugId } from '../shared/ids';
 import { DEVICE_PLUGS_MAX, FAULT_MAX_LENGTH, IEC_MIN_CURRENT_A, MEASURED_MAX_A, NO_PLATE, validateOffline } from '../shared/params';
 import { CONTROL_CHARS, validatePlate } from '../shared/plate';
-import { PILOT_STATES } from '../shared/types';
+import { PILOT_STATES, SITE_BOARD } from '../shared/types';
+import { DEFAULT_ROTATION } from './config';
 import type {
   ChargePointConfig,
   DeviceCommand,
@@ -18,6 +19,7 @@ import type {
   PlugLetter,
   PlugMessage,
   PlugReport,
+  Triple,
 } from '../shared/types';
 
 /** Parses a `plate` input `{letter, plate}` for this charge point. */
@@ -49,6 +51,23 @@ export interface PlugLive {
   energyWh: number;
   fault?: string;
   followsLimits?: false;
+  /** Measured current per charger phase 1, 2, 3, A, when the device reports them (R-3PH-3). */
+  phaseCurrentsA?: Triple;
+}
+
+/**
+ * What is wrong with a device's per-phase currents (R-3PH-3), or null: exactly three numbers
+ * 0..MEASURED_MAX_A, in charger phase order (phase 1, 2, 3 — not supply lines).
+ */
+export function phaseCurrentsProblem(v: unknown): string | null {
+  if (!Array.isArray(v) || v.length !== 3)
+    return `phaseCurrentsA must be a list of 3 numbers [phase 1, phase 2, phase 3] (A), not ${describeValue(v)}`;
+  for (let i = 0; i < 3; i++) {
+    const a: unknown = v[i];
+    if (typeof a !== 'number' || !Number.isFinite(a) || a < 0 || a > MEASURED_MAX_A)
+      return `phaseCurrentsA phase ${i + 1} must be a number 0..${MEASURED_MAX_A} A, not ${describeValue(a)}`;
+  }
+  return null;
 }
 
 /** The charge point's run-time state (JSON-serialisable; plates are persisted, R-ERR-2). */
@@ -119,8 +138,14 @@ export function validateDeviceReport(config: ChargePointConfig, x: unknown): str
     seen.add(L);
     if (!PILOT_STATES.includes(q.pilot as PilotState)) errors.push(`plug ${L} pilot must be one of A, B, C, D, E, F`);
     const a = q.currentA;
-    if (typeof a !== 'number' || !Number.isFinite(a) || a < 0 || a > MEASURED_MAX_A) {
-      errors.push(`plug ${L} currentA must be a number 0..${MEASURED_MAX_A} A`);
+    const perPhase = q.phaseCurrentsA !== undefined;
+    // R-3PH-3: with per-phase currents, currentA may be left out (it is then their highest).
+    if (!(perPhase && a === undefined) && (typeof a !== 'number' || !Number.isFinite(a) || a < 0 || a > MEASURED_MAX_A)) {
+      errors.push(`plug ${L} currentA must be a number 0..${MEASURED_MAX_A} A${perPhase ? ' (or left out with phaseCurrentsA)' : ''}`);
+    }
+    if (perPhase) {
+      const e = phaseCurrentsProblem(q.phaseCurrentsA);
+      if (e) errors.push(`plug ${L} ${e}`);
     }
     if ('energyWh' in q && q.energyWh !== undefined) {
       const e = q.energyWh;
@@ -149,7 +174,11 @@ export function applyDeviceReport(
 ): { state: ChargePointNodeState; reconnected: boolean } {
   const live = { ...state.live };
   for (const p of report.plugs) {
-    const entry: PlugLive = { pilot: p.pilot, measuredA: p.currentA, energyWh: p.energyWh ?? live[p.letter]?.energyWh ?? 0 };
+    // R-3PH-3: the plug's one measured current is the highest of what the device says (currentA, each phase).
+    const perPhase = p.phaseCurrentsA ? ([p.phaseCurrentsA[0], p.phaseCurrentsA[1], p.phaseCurrentsA[2]] as Triple) : undefined;
+    const measuredA = Math.max(typeof p.currentA === 'number' ? p.currentA : 0, ...(perPhase ?? []));
+    const entry: PlugLive = { pilot: p.pilot, measuredA, energyWh: p.energyWh ?? live[p.letter]?.energyWh ?? 0 };
+    if (perPhase) entry.phaseCurrentsA = perPhase;
     // A new session starts at 0 Wh when the device does not count energy itself.
     if (p.energyWh === undefined && p.pilot === 'A') entry.energyWh = 0;
     if (typeof p.fault === 'string' && p.fault.trim() !== '') entry.fault = p.fault.trim();
@@ -190,7 +219,9 @@ export function toPlugMessage(config: ChargePointConfig, state: ChargePointNodeS
       measuredA: live.measuredA,
       energyWh: live.energyWh,
       plate: state.plates[p.letter] ?? NO_PLATE,
+      phases: p.phases ?? 1,
     };
+    if (live.phaseCurrentsA) r.phaseCurrentsA = [...live.phaseCurrentsA] as Triple;
     if (live.fault) r.fault = live.fault;
     if (live.followsLimits === false) r.followsLimits = false;
     return r;
@@ -206,6 +237,8 @@ export function toPlugMessage(config: ChargePointConfig, state: ChargePointNodeS
     offline: { ...config.offline },
     plugs,
     timestamp: now,
+    rotation: config.rotation ?? DEFAULT_ROTATION,
+    board: config.board ?? SITE_BOARD,
   };
   if (state.devicePlugs !== undefined) msg.devicePlugs = state.devicePlugs;
   return msg;

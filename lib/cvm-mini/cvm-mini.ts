@@ -8,8 +8,9 @@
  * table; they come from sibling Circutor analysers (CVM-C10, CVM-NET family) that share this
  * map. See docs/cvm-mini.md.
  */
-import type { MeterMessage } from '../shared/types';
-import { FREQUENCY_PLAUSIBLE_HZ, METER_DEFAULTS, METER_LIMITS, SANITY } from '../shared/params';
+import { SITE_BOARD, type MeterMessage } from '../shared/types';
+import { FREQUENCY_PLAUSIBLE_HZ, METER_DEFAULTS, METER_LIMITS, NAME_MAX_LENGTH, SANITY } from '../shared/params';
+import { CONTROL_CHARS } from '../shared/plate';
 import { describeValue } from '../shared/guard';
 
 /** Where a register comes from (docs/cvm-mini.md). */
@@ -100,6 +101,8 @@ export interface ReaderConfig {
   watchdogS: number;
   /** Emit Flex-Getter requests on the second output every pollS. */
   poll: boolean;
+  /** The sub-board whose meter this is (R-CIRC-1): its meter messages carry `board`. Absent = the building analyser. */
+  board?: string;
 }
 
 /**
@@ -130,8 +133,20 @@ export function parseReaderConfig(raw: Record<string, unknown>): { ok: true; con
   }
   const poll = raw.poll === undefined ? true : raw.poll;
   if (typeof poll !== 'boolean') errors.push('poll must be true or false');
+  // R-CIRC-1: "" = the site's building analyser; else a sub-board's name as the balancer declares it.
+  let board: string | undefined;
+  if (raw.board !== undefined && raw.board !== null && raw.board !== '') {
+    const b = typeof raw.board === 'string' ? raw.board.trim() : null;
+    if (b === null || b === '' || b.length > NAME_MAX_LENGTH || CONTROL_CHARS.test(b))
+      errors.push(`board must be empty (the building analyser) or a board's name of 1..${NAME_MAX_LENGTH} characters`);
+    else if (b.toLowerCase() === SITE_BOARD)
+      errors.push(`board "${SITE_BOARD}" is the site itself: leave it empty for the building analyser`);
+    else board = b;
+  }
   if (errors.length) return { ok: false, errors };
-  return { ok: true, config: { unitId, fc: fc as 3 | 4, pollS, watchdogS, poll: poll as boolean } };
+  const config: ReaderConfig = { unitId, fc: fc as 3 | 4, pollS, watchdogS, poll: poll as boolean };
+  if (board !== undefined) config.board = board;
+  return { ok: true, config };
 }
 
 /** A decoded reading: the `meter` message plus the reactive power, which MeterMessage lacks. */
@@ -323,6 +338,8 @@ export function checkModbusRequest(req: unknown): string | null {
 }
 
 /** The `meter` message for a lost analyser (R-MTR-4). */
-export function offlineMeter(now: number, reason: string): MeterMessage {
-  return { online: false, timestamp: now, reason };
+export function offlineMeter(now: number, reason: string, board?: string): MeterMessage {
+  const m: MeterMessage = { online: false, timestamp: now, reason };
+  if (board !== undefined) m.board = board;
+  return m;
 }

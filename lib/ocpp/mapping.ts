@@ -68,6 +68,16 @@ function reading(text: string, max: number): number | null {
 }
 
 /**
+ * The per-phase currents of a reading in charger phase order [L1, L2, L3] (R-3PH-3), when it names all
+ * three phases; null otherwise (a total, or only some phases: not enough to tell which lines draw).
+ */
+export function phaseCurrentsOf(r: MeterReading): [number, number, number] | null {
+  const p = r.phasesA;
+  if (!p || p.L1 === undefined || p.L2 === undefined || p.L3 === undefined) return null;
+  return [Math.min(p.L1, MAX_READING_A), Math.min(p.L2, MAX_READING_A), Math.min(p.L3, MAX_READING_A)];
+}
+
+/**
  * The newest MeterValue's Current.Import (per phase or total) and Energy.Active.Import.Register
  * (Wh or kWh). Readings that are not numbers, negative or out of range are left out; samples
  * with another measurand, location or unit are ignored.

@@ -4,8 +4,8 @@
  * stale readings. The node (nodes/ocpp-central) keeps one per allow-listed identity across
  * reconnects, does the I/O and calls these. Pure: time is an argument.
  */
-import { IEC_MIN_CURRENT_A } from '../shared/params';
-import type { DevicePlugReport, DeviceReport, OfflineConfig } from '../shared/types';
+import { IEC_MIN_CURRENT_A, MEASURED_MAX_A } from '../shared/params';
+import type { DevicePlugReport, DeviceReport, OfflineConfig, Triple } from '../shared/types';
 import type { BootNotificationReq, ChargePointErrorCode, ChargePointStatus } from './messages';
 import { connectorLetter, statusToPilot, type ChargerCapability } from './mapping';
 import type { WrittenProfile } from './profiles';
@@ -15,6 +15,11 @@ export interface ConnectorState {
   errorCode: ChargePointErrorCode;
   /** Measured current, A. */
   currentA: number;
+  /**
+   * Measured current per charger phase 1, 2, 3, A (R-3PH-3): OCPP's phases L1/L2/L3 are the charger's
+   * own, not the supply lines (its ConnectorPhaseRotation maps them). null = not reported per phase.
+   */
+  phaseCurrentsA?: Triple | null;
   /** Energy register, Wh (null until read). */
   registerWh: number | null;
   /** Register at the transaction start, Wh. */
@@ -119,6 +124,11 @@ export function deviceReport(s: StationState, plugs: 1 | 2): DeviceReport {
       currentA: pilot === 'A' ? 0 : Math.round(c.currentA * 10) / 10,
       energyWh: Math.round(energy),
     };
+    if (pilot !== 'A' && c.phaseCurrentsA) {
+      const per = c.phaseCurrentsA.map((a) => Math.min(MEASURED_MAX_A, Math.round(a * 10) / 10)) as Triple;
+      p.phaseCurrentsA = per;
+      p.currentA = Math.max(p.currentA, ...per); // currentA is their highest (docs/messages.md)
+    }
     if (fault) p.fault = fault;
     if (s.disobedient || (s.capability !== null && !smartChargeable(s))) p.followsLimits = false;
     out.push(p);

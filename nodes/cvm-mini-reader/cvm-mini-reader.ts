@@ -27,6 +27,7 @@ export = function (RED: NodeRED) {
       pollS: def.pollS,
       watchdogS: def.watchdogS,
       poll: def.poll,
+      board: def.board,
     });
     if (!parsed.ok) {
       // R-ERR-1: a bad configuration is visible and the node stays inert (no requests, no readings).
@@ -47,7 +48,7 @@ export = function (RED: NodeRED) {
       const reason = `no valid reading for ${cfg.watchdogS} s` + (lastProblem ? ` (last error: ${lastProblem})` : '');
       const transition = online !== false;
       online = false;
-      node.send([{ topic: 'meter', payload: offlineMeter(Date.now(), reason) }, null]);
+      node.send([{ topic: 'meter', payload: offlineMeter(Date.now(), reason, cfg.board) }, null]);
       node.status({ fill: 'red', shape: 'dot', text: 'offline: ' + (lastProblem ?? 'no reading') });
       if (transition) node.warn('CVM-MINI offline: ' + reason);
       // Repeat every watchdog period while still offline, so a balancer started later learns it too.
@@ -95,8 +96,9 @@ export = function (RED: NodeRED) {
         lastProblem = null;
         armWatchdog();
         const m = result.meter;
+        if (cfg.board !== undefined) m.board = cfg.board; // R-CIRC-1: a sub-board's meter
         const a = m.currentA!.map((x) => (Math.round(x * 10) / 10).toString());
-        node.status({ fill: 'green', shape: 'dot', text: `${a.join(' / ')} A` });
+        node.status({ fill: 'green', shape: 'dot', text: `${cfg.board !== undefined ? cfg.board + ': ' : ''}${a.join(' / ')} A` });
         send([{ topic: 'meter', payload: m }, null]);
         done();
       },

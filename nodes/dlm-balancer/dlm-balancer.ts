@@ -11,13 +11,21 @@ import { sitePhases, type BalancerState, type DlmEvent, type StepResult } from '
 import { boundedText, describeValue } from '../../lib/shared/guard';
 import { LOG_COMPACT_AT, mergeHistory, parseRecordLog, reconcileWithLog } from '../../lib/records/history';
 import { meterOnline } from '../../lib/core/meter';
-import { BALANCER_TICK_S, paramsFromConfig, validateParams } from '../../lib/shared/params';
+import { BALANCER_TICK_S, boardsFromConfig, paramsFromConfig, validateParams } from '../../lib/shared/params';
 import { readableHistory, storedProblem, type StoredBalancer } from '../../lib/core/restore';
 import { fallbackOf, statusOf } from '../../lib/core/status';
 import { appendHistory, transactionsCsv } from '../../lib/records/transactions';
 import { TRANSACTION_HISTORY } from '../../lib/shared/params';
 import { worstStates } from '../../lib/core/loadstate';
-import type { MeterMessage, PlugMessage, Schedule, SetpointMessage, SiteParams, TransactionRecord } from '../../lib/shared/types';
+import type {
+  BoardConfig,
+  MeterMessage,
+  PlugMessage,
+  Schedule,
+  SetpointMessage,
+  SiteParams,
+  TransactionRecord,
+} from '../../lib/shared/types';
 import { appendRecords, readRecordLog, recordLogPath, rewriteRecords } from '../common/record-log';
 import { onGuardedInput, type Done, type Send } from '../common/input';
 import { attachHttpApi, joinBalancer } from '../common/http-api';
@@ -67,13 +75,40 @@ export = function (RED: NodeRED) {
   function DlmBalancerNode(this: RedNode, n: NodeConfig) {
     RED.nodes.createNode(this, n);
     const node = this;
-    const { params: editorParams, errors: configErrors } = paramsFromConfig(n);
-    const configHash = JSON.stringify({ params: editorParams, errors: configErrors });
+    const { params: editorParams, errors: paramErrors } = paramsFromConfig(n);
+    // R-CIRC-1, R-ERR-1: the sub-boards deployed in the editor (JSON text); a cycle, an unknown parent, a
+    // duplicate name… is a configuration error: every plug at 0 A with the reason on the status.
+    const { boards: editorBoards, errors: boardErrors } = boardsFromConfig(n.boards);
+    const configErrors = paramErrors.concat(boardErrors);
+    const configHash = JSON.stringify(
+      boardErrors.length || editorBoards.length
+        ? { params: editorParams, errors: configErrors, boards: editorBoards }
+        : { params: editorParams, errors: configErrors }, // as before issue 11: a stored state of a board-less site stays usable
+    );
+    if (configErrors.length) node.error(boundedText(`invalid configuration: ${configErrors.join('; ')}`));
 
-    /** A fresh start: the editor's parameters, nothing known yet (R-ERR-2, R-ERR-3). */
+    /** A fresh start: the editor's parameters and boards, nothing known yet (R-ERR-2, R-ERR-3). */
     const freshState = (): BalancerState => {
-      const s = initialState(editorParams, Date.now());
+      const s = initialState(editorParams, Date.now(), editorBoards);
       return configErrors.length ? { ...s, errors: configErrors } : s;
+    };
+
+    /**
+     * Boards are deployed configuration (R-CIRC-1, R-SEC-2): a restored state takes them from the editor
+     * again, like `deployed`; a board keeps its meter readings only when it is unchanged.
+     */
+    const withDeployedBoards = (restored: BalancerState): BalancerState => {
+      const deployedBoards = initialState(editorParams, Date.now(), editorBoards).boards;
+      const old = Array.isArray(restored.boards) ? restored.boards : [];
+      const same = (a: BoardConfig, b: BoardConfig) =>
+        (['name', 'parent', 'limitA', 'marginPct', 'hasMeter', 'otherLoadA'] as const).every((k) => a[k] === b[k]);
+      return {
+        ...restored,
+        boards: deployedBoards.map((b) => {
+          const was = old.find((o) => o && o.config && o.config.name === b.config.name);
+          return was && b.meter && was.meter && same(was.config, b.config) ? { ...b, meter: was.meter } : b;
+        }),
+      };
     };
     let state: BalancerState = freshState();
     let history: TransactionRecord[] = [];
@@ -255,7 +290,7 @@ export = function (RED: NodeRED) {
       }
       const stored = saved as StoredBalancer;
       // The deployed configuration is always the ceiling, never a stored one (R-SEC-2).
-      let restored: BalancerState = { ...stored.state, deployed: { ...editorParams } };
+      let restored: BalancerState = withDeployedBoards({ ...stored.state, deployed: { ...editorParams } });
       if (stored.configHash !== configHash) {
         if (configErrors.length) return;
         // Editor changed: its parameters win; queue, counters, plates and sessions are kept.

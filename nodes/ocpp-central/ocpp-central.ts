@@ -23,6 +23,7 @@ import {
   MEASURAND_PLAN,
   readCapability,
   readMeterValues,
+  phaseCurrentsOf,
 } from '../../lib/ocpp/mapping';
 import { isoTime, fallbackStartsAt, setpointLimit, txDefaultProfile, txProfile, writeReason } from '../../lib/ocpp/profiles';
 import {
@@ -306,6 +307,7 @@ export = function (RED: any) {
           if (req.status === 'Available') {
             // No vehicle, so no transaction (a StopTransaction lost while the link was down).
             k.currentA = 0;
+            k.phaseCurrentsA = null;
             k.transactionId = null;
             k.written = null;
             k.strikes = 0;
@@ -321,6 +323,8 @@ export = function (RED: any) {
           const now = Date.now();
           if (r.currentA !== undefined) {
             k.currentA = r.currentA;
+            // R-3PH-3: per-phase Current.Import (OCPP phases are the charger's) → phaseCurrentsA.
+            k.phaseCurrentsA = phaseCurrentsOf(r);
             k.lastMeterAt = now;
           }
           if (r.registerWh !== undefined) {
@@ -373,6 +377,7 @@ export = function (RED: any) {
             k.written = null;
             k.overSince = null;
             k.currentA = 0;
+            k.phaseCurrentsA = null;
           }
         }
         setImmediate(sign);

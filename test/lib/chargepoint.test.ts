@@ -1,7 +1,8 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import type { ChargePointConfig } from '../../lib/shared/types';
-import { DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, NO_PLATE, PLATE_MAX_LENGTH } from '../../lib/shared/params';
+import { DEFAULT_OFFLINE, DEFAULT_PLUG_MAX_A, MEASURED_MAX_A, NAME_MAX_LENGTH, NO_PLATE, PLATE_MAX_LENGTH } from '../../lib/shared/params';
+import { ROTATIONS } from '../../lib/shared/types';
 import {
   applyDeviceReport,
   isOnline,
@@ -14,8 +15,15 @@ import {
   statusText,
   toPlugMessage,
   validateDeviceReport,
+  phaseCurrentsProblem,
 } from '../../lib/chargepoint/device';
-import { configFromEditor, configProblems, offlineFromEditor, validateChargePointConfig } from '../../lib/chargepoint/config';
+import {
+  configFromEditor,
+  configProblems,
+  offlineFromEditor,
+  rotationLines,
+  validateChargePointConfig,
+} from '../../lib/chargepoint/config';
 import { indexFromName, plugId } from '../../lib/shared/ids';
 import { initialChargePointState } from '../../lib/chargepoint/device';
 import { validatePlate } from '../../lib/shared/plate';
@@ -89,9 +97,12 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
         enabled: true,
         offline,
         plugs: [
-          { letter: 'A', phase: 'L2', priority: true, maxCurrentA: 32 },
-          { letter: 'B', phase: 'L2', priority: false, maxCurrentA: 16 },
+          { letter: 'A', phase: 'L2', priority: true, maxCurrentA: 32, phases: 1 },
+          { letter: 'B', phase: 'L2', priority: false, maxCurrentA: 16, phases: 1 },
         ],
+        // Issue 11 defaults (R-3PH-1, R-CIRC-1): rotation RST, the site's main board.
+        rotation: 'RST',
+        board: 'site',
       });
       assert.deepEqual(validateChargePointConfig(c), []);
     });
@@ -441,6 +452,200 @@ describe('lib/chargepoint — charge point configuration, device interface, plat
       assert.equal(statusText({ ...c, enabled: false }, s, {}), 'disabled');
       assert.equal(statusText(c, markOffline(s), {}), 'OFFLINE');
       assert.match(statusText(single({ phaseA: '' }), s, {}), /^ERR_CFG/);
+    });
+  });
+
+  describe('issue 11: rotation, board, phases per plug, per-phase currents (R-3PH-1..3, R-CIRC-1, R-ERR-1)', () => {
+    const three = (o: Record<string, unknown> = {}) => {
+      const r = configFromEditor({ ...editorCp07, rotation: 'STR', phasesA: '3', phaseA: 'L1', board: 'B-east', ...o }, offline);
+      assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+      return r.ok ? r.config : (null as never);
+    };
+
+    it('R-3PH-1: every OCPP rotation maps charger phases 1, 2, 3 to its lines (R = L1, S = L2, T = L3)', () => {
+      const want: Record<string, string> = {
+        RST: 'L1 L2 L3',
+        RTS: 'L1 L3 L2',
+        SRT: 'L2 L1 L3',
+        STR: 'L2 L3 L1',
+        TRS: 'L3 L1 L2',
+        TSR: 'L3 L2 L1',
+      };
+      assert.deepEqual([...ROTATIONS].sort(), Object.keys(want).sort());
+      for (const r of ROTATIONS) assert.equal(rotationLines(r).join(' '), want[r], r);
+    });
+
+    it('R-3PH-1: defaults are RST, the site and single-phase plugs (older flows keep working); text "3", lower-case rotation and "Site" are read', () => {
+      const c = cp07();
+      assert.equal(c.rotation, 'RST');
+      assert.equal(c.board, 'site');
+      assert.deepEqual(
+        c.plugs.map((p) => p.phases),
+        [1, 1],
+      );
+      const d = three({ rotation: 'str', board: '  Site ', phasesB: 1 });
+      assert.equal(d.rotation, 'STR');
+      assert.equal(d.board, 'site');
+      assert.deepEqual(
+        d.plugs.map((p) => [p.phases, p.phase]),
+        [
+          [3, 'L2'],
+          [1, 'L2'],
+        ],
+      );
+      assert.deepEqual(validateChargePointConfig(d), []);
+    });
+
+    it('R-3PH-1: a three-phase plug takes its phase from the rotation (the line of charger phase 1), whatever its phase field says; single-phase plugs keep theirs', () => {
+      for (const rotation of ROTATIONS) {
+        for (const phaseA of ['', 'L1', 'L2', 'L3']) {
+          const c = three({ rotation, phaseA, phaseB: 'L3' });
+          assert.equal(c.plugs[0].phases, 3);
+          assert.equal(c.plugs[0].phase, rotationLines(rotation)[0], `${rotation} ${phaseA}`);
+          assert.equal(c.plugs[1].phase, 'L3', 'plug B single-phase keeps L3');
+          assert.deepEqual(configProblems(c), [], 'a three-phase plug never lacks a phase');
+        }
+      }
+      assert.equal(three({ board: ' B-east ' }).board, 'B-east');
+    });
+
+    it('R-ERR-1: a rotation that does not parse, phases other than 1/3 and a bad board are refused with clear errors', () => {
+      const bad: [Record<string, unknown>, RegExp][] = [
+        [{ rotation: 'XYZ' }, /rotation must be one of RST, RTS, SRT, STR, TRS, TSR/],
+        [{ rotation: 'RRS' }, /rotation must be one of/],
+        [{ rotation: 'L1L2L3' }, /rotation must be one of/],
+        [{ rotation: 5 }, /rotation must be one of/],
+        [{ rotation: ['R', 'S', 'T'] }, /rotation must be one of/],
+        [{ phasesA: 2 }, /plug A phases must be 1 \(single-phase\) or 3 \(three-phase\)/],
+        [{ phasesA: '2' }, /plug A phases must be 1/],
+        [{ phasesB: 'three' }, /plug B phases must be 1/],
+        [{ phasesB: 0 }, /plug B phases must be 1/],
+        [{ board: 'x'.repeat(NAME_MAX_LENGTH + 1) }, /board must be "site" or a board's name/],
+        [{ board: 42 }, /board must be/],
+        [{ board: 'B\u0007east' }, /board must not contain control characters/],
+      ];
+      for (const [change, re] of bad) {
+        const r = configFromEditor({ ...editorCp07, ...change }, offline);
+        assert.equal(r.ok, false, JSON.stringify(change));
+        assert.ok(!r.ok && r.errors.some((e) => re.test(e)), `${JSON.stringify(change)}: ${!r.ok && r.errors.join('; ')}`);
+        assert.ok(!r.ok && r.errors.every((e) => e.length <= 200));
+      }
+      assert.ok(configFromEditor({ ...editorCp07, board: 'x'.repeat(NAME_MAX_LENGTH) }, offline).ok);
+    });
+
+    it("validateChargePointConfig: a three-phase plug whose phase is not the rotation's first line, an unknown rotation or phases 2 are refused", () => {
+      const c = three();
+      assert.match(
+        validateChargePointConfig({ ...c, plugs: [{ ...c.plugs[0], phase: 'L1' }, c.plugs[1]] }).join(';'),
+        /plug A is three-phase: its phase must be L2/,
+      );
+      assert.match(validateChargePointConfig({ ...c, rotation: 'XYZ' }).join(';'), /rotation must be one of/);
+      assert.match(validateChargePointConfig({ ...c, rotation: 'str' }).join(';'), /rotation must be one of/);
+      assert.match(validateChargePointConfig({ ...c, plugs: [{ ...c.plugs[0], phases: 2 }, c.plugs[1]] }).join(';'), /phases must be 1/);
+      const { rotation: _r, board: _b, ...older } = cp07();
+      assert.deepEqual(validateChargePointConfig(older), [], 'a configuration without rotation and board (before issue 11) is valid');
+    });
+
+    it('R-3PH-3: a device report may carry phaseCurrentsA [p1, p2, p3] (charger phase order); the plug message passes it on with phases, rotation and board', () => {
+      const c = three();
+      assert.deepEqual(
+        validateDeviceReport(c, { plugs: [{ letter: 'A', pilot: 'C', currentA: 16, phaseCurrentsA: [16, 15.5, 0.3] }] }),
+        [],
+      );
+      const s = applyDeviceReport(
+        initialChargePointState(c),
+        { plugs: [{ letter: 'A', pilot: 'C', currentA: 16, phaseCurrentsA: [16, 15.5, 0.3] }] },
+        1000,
+      ).state;
+      const m = toPlugMessage(c, s, 1000);
+      assert.equal(m.rotation, 'STR');
+      assert.equal(m.board, 'B-east');
+      assert.deepEqual(
+        m.plugs.map((p) => [p.phases, p.phase, p.measuredA, p.phaseCurrentsA]),
+        [
+          [3, 'L2', 16, [16, 15.5, 0.3]],
+          [1, 'L2', 0, undefined],
+        ],
+      );
+      assert.equal('phaseCurrentsA' in m.plugs[1], false, 'absent when not reported');
+    });
+
+    it('R-3PH-3: with phaseCurrentsA alone, measuredA is the highest phase; with both, the higher of currentA and the phases; a later report without it clears it', () => {
+      const c = three();
+      assert.deepEqual(validateDeviceReport(c, { plugs: [{ letter: 'A', pilot: 'C', phaseCurrentsA: [7, 15.9, 0] }] }), []);
+      let s = applyDeviceReport(
+        initialChargePointState(c),
+        { plugs: [{ letter: 'A', pilot: 'C', phaseCurrentsA: [7, 15.9, 0] } as never] },
+        1,
+      ).state;
+      assert.equal(toPlugMessage(c, s, 1).plugs[0].measuredA, 15.9);
+      s = applyDeviceReport(s, { plugs: [{ letter: 'A', pilot: 'C', currentA: 10, phaseCurrentsA: [12, 0, 0] }] }, 2).state;
+      assert.equal(toPlugMessage(c, s, 2).plugs[0].measuredA, 12);
+      s = applyDeviceReport(s, { plugs: [{ letter: 'A', pilot: 'C', currentA: 10 }] }, 3).state;
+      assert.equal(toPlugMessage(c, s, 3).plugs[0].measuredA, 10);
+      assert.equal(toPlugMessage(c, s, 3).plugs[0].phaseCurrentsA, undefined, 'no longer reported per phase: unknown');
+      // The message's array is a copy: changing it does not change the node's state.
+      const m = toPlugMessage(
+        c,
+        applyDeviceReport(s, { plugs: [{ letter: 'A', pilot: 'C', currentA: 1, phaseCurrentsA: [1, 1, 1] }] }, 4).state,
+        4,
+      );
+      m.plugs[0].phaseCurrentsA![0] = 99;
+      assert.notEqual(
+        toPlugMessage(c, applyDeviceReport(s, { plugs: [{ letter: 'A', pilot: 'C', currentA: 1, phaseCurrentsA: [1, 1, 1] }] }, 4).state, 4)
+          .plugs[0].phaseCurrentsA![0],
+        99,
+      );
+    });
+
+    it('R-ERR-1: phaseCurrentsA out of range or malformed is refused with an error naming the field and the phase; the text never echoes the input', () => {
+      const c = three();
+      const bad: [unknown, RegExp][] = [
+        [[MEASURED_MAX_A + 0.1, 0, 0], /phaseCurrentsA phase 1 must be a number 0\.\.80 A/],
+        [[0, -1, 0], /phase 2 must be a number/],
+        [[0, 0, NaN], /phase 3 must be a number/],
+        [[0, 0, Infinity], /phase 3/],
+        [[1, '2', 3], /phase 2 must be a number/],
+        [[1, 2], /must be a list of 3 numbers/],
+        [[1, 2, 3, 4], /must be a list of 3 numbers/],
+        ['16,16,16', /must be a list of 3 numbers/],
+        [{ 0: 1, 1: 2, 2: 3 }, /must be a list of 3 numbers/],
+        [null, /must be a list of 3 numbers/],
+        [['<script>SECRETSECRETSECRETSECRET</script>', 0, 0], /phase 1 must be a number/],
+      ];
+      for (const [v, re] of bad) {
+        const e = validateDeviceReport(c, { plugs: [{ letter: 'A', pilot: 'C', currentA: 10, phaseCurrentsA: v }] });
+        assert.ok(
+          e.some((x) => re.test(x)),
+          `${JSON.stringify(v)}: ${e.join('; ')}`,
+        );
+        assert.ok(e.every((x) => !x.includes('SECRET') && x.length <= 200));
+        assert.equal(phaseCurrentsProblem(v) !== null, true);
+      }
+      assert.equal(phaseCurrentsProblem([0, MEASURED_MAX_A, 0]), null);
+      // Without phaseCurrentsA, currentA is still required.
+      assert.match(validateDeviceReport(c, { plugs: [{ letter: 'A', pilot: 'C' }] }).join(';'), /currentA must be a number/);
+      assert.match(
+        validateDeviceReport(c, { plugs: [{ letter: 'A', pilot: 'C', currentA: 'x', phaseCurrentsA: [1, 1, 1] }] }).join(';'),
+        /currentA must be a number 0\.\.80 A \(or left out with phaseCurrentsA\)/,
+      );
+    });
+
+    it('property: a valid report with phaseCurrentsA always gives measuredA = max(currentA, phases) and passes the triple on unchanged', () => {
+      const c = three();
+      const amp = fc.double({ min: 0, max: MEASURED_MAX_A, noNaN: true });
+      fc.assert(
+        fc.property(fc.tuple(amp, amp, amp), fc.option(amp, { nil: undefined }), (t, cur) => {
+          const plug: Record<string, unknown> = { letter: 'A', pilot: 'C', phaseCurrentsA: t };
+          if (cur !== undefined) plug.currentA = cur;
+          assert.deepEqual(validateDeviceReport(c, { plugs: [plug] }), []);
+          const s = applyDeviceReport(initialChargePointState(c), { plugs: [plug as never] }, 0).state;
+          const p = toPlugMessage(c, s, 0).plugs[0];
+          assert.equal(p.measuredA, Math.max(cur ?? 0, ...t));
+          assert.deepEqual(p.phaseCurrentsA, t);
+        }),
+        { numRuns: 300 },
+      );
     });
   });
 });

@@ -10,7 +10,14 @@ import {
   type InstalledProfile,
 } from '../../lib/ocpp/composite';
 import type { ChargingProfile } from '../../lib/ocpp/messages';
-import { bootConfiguration, connectorLetter, readCapability, readMeterValues, statusToPilot } from '../../lib/ocpp/mapping';
+import {
+  bootConfiguration,
+  connectorLetter,
+  phaseCurrentsOf,
+  readCapability,
+  readMeterValues,
+  statusToPilot,
+} from '../../lib/ocpp/mapping';
 import {
   fallbackLimit,
   fallbackStartsAt,
@@ -335,6 +342,54 @@ describe('lib/ocpp mapping (issue 12 mapping table)', () => {
     assert.deepEqual(readMeterValues([{ timestamp: iso(T0), sampledValue: [{ value: 'abc' }] }]), { at: T0 });
   });
 
+  it("R-3PH-3 (issue 11): per-phase Current.Import naming L1, L2, L3 (the charger's phases) → phaseCurrentsA in that order; a total or a partial set → none", () => {
+    const mv = (samples: { value: string; phase?: 'L1' | 'L2' | 'L3' | 'L1-N' | 'L2-N' | 'L3-N' | 'N' }[]) =>
+      readMeterValues([{ timestamp: iso(T0), sampledValue: samples.map((x) => ({ ...x, measurand: 'Current.Import' as const })) }]);
+    assert.deepEqual(
+      phaseCurrentsOf(
+        mv([
+          { value: '15.9', phase: 'L1' },
+          { value: '0.3', phase: 'L2' },
+          { value: '0', phase: 'L3' },
+        ]),
+      ),
+      [15.9, 0.3, 0],
+    );
+    assert.deepEqual(
+      phaseCurrentsOf(
+        mv([
+          { value: '7', phase: 'L3-N' },
+          { value: '8', phase: 'L1-N' },
+          { value: '9', phase: 'L2-N' },
+        ]),
+      ),
+      [8, 9, 7],
+      'in charger phase order whatever the sample order',
+    );
+    assert.equal(phaseCurrentsOf(mv([{ value: '16' }])), null, 'a total only');
+    assert.equal(
+      phaseCurrentsOf(
+        mv([
+          { value: '16', phase: 'L1' },
+          { value: '16', phase: 'L2' },
+        ]),
+      ),
+      null,
+      'two phases only: unknown',
+    );
+    assert.equal(
+      phaseCurrentsOf(
+        mv([
+          { value: '16', phase: 'L1' },
+          { value: '16', phase: 'L2' },
+          { value: '-3', phase: 'L3' },
+        ]),
+      ),
+      null,
+      'a junk phase: unknown',
+    );
+  });
+
   it('capability: connectors, SmartCharging, unit A', () => {
     const c = readCapability([
       { key: 'NumberOfConnectors', readonly: true, value: '2' },
@@ -368,6 +423,18 @@ describe('lib/ocpp station rules (issue 12)', () => {
     s.capability = { connectors: 2, smartCharging: false, currentUnit: true, phaseRotation: null, maxStackLevel: null };
     assert.equal(st.deviceReport(s, 1).plugs[0].followsLimits, false);
     assert.equal(st.deviceReport(s, 1).devicePlugs, 2);
+  });
+
+  it('R-3PH-3 (issue 11): the device report carries phaseCurrentsA (rounded to 0.1 A) while a vehicle is connected; currentA is then at least their highest', () => {
+    const s = st.newStation('CP01');
+    s.connectors[0] = { ...st.newConnector(), status: 'Charging', currentA: 15.94, phaseCurrentsA: [15.94, 0.26, 0], transactionId: 5 };
+    s.connectors[1] = { ...st.newConnector(), status: 'Available', currentA: 0, phaseCurrentsA: [1, 1, 1] };
+    const r = st.deviceReport(s, 2);
+    assert.deepEqual(r.plugs[0].phaseCurrentsA, [15.9, 0.3, 0]);
+    assert.equal(r.plugs[0].currentA, 15.9);
+    assert.equal(r.plugs[1].phaseCurrentsA, undefined, 'no vehicle (pilot A): no per-phase currents');
+    s.connectors[0].phaseCurrentsA = null;
+    assert.equal('phaseCurrentsA' in st.deviceReport(s, 1).plugs[0], false);
   });
 
   it('obedience: above the limit beyond the grace → flagged; readings older than the write do not count', () => {

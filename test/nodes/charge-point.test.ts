@@ -128,6 +128,57 @@ describe('charge-point node', function () {
     assert.deepEqual(c.payload.plugs, { A: 16 }, 'the next command is the setpoint, no second push');
   });
 
+  it('R-3PH-1, R-3PH-3, R-CIRC-1: a three-phase plug on a rotated charger on a sub-board: the plug message carries rotation, board, phases, the line of charger phase 1 and the per-phase currents', async () => {
+    await helper.load(NODES, flow({ rotation: 'TRS', board: 'Garage-1', phasesA: '3', phaseA: 'L1', phasesB: 1, phaseB: 'L2' }));
+    const start = (await next('plug')).payload;
+    assert.equal(start.rotation, 'TRS');
+    assert.equal(start.board, 'Garage-1');
+    assert.deepEqual(
+      start.plugs.map((x: any) => [x.letter, x.phases, x.phase]),
+      [
+        ['A', 3, 'L3'],
+        ['B', 1, 'L2'],
+      ],
+    );
+    const cp = helper.getNode('cp');
+    // A single-phase vehicle on the three-phase plug: charger phase 1 draws, 2 and 3 idle; currentA left out.
+    cp.receive(
+      report([
+        { letter: 'A', pilot: 'C', phaseCurrentsA: [15.8, 0.2, 0.1] },
+        { letter: 'B', pilot: 'C', currentA: 10 },
+      ]),
+    );
+    const p = (await next('plug')).payload;
+    await next('cmd');
+    assert.deepEqual(p.plugs[0].phaseCurrentsA, [15.8, 0.2, 0.1]);
+    assert.equal(p.plugs[0].measuredA, 15.8, 'measuredA is the highest phase');
+    assert.equal(p.plugs[1].phaseCurrentsA, undefined);
+    assert.equal(p.plugs[1].measuredA, 10);
+    // Setpoints stay one current per plug (R-3PH-2): 16 A = 16 A on each of its lines.
+    cp.receive(setpoint({ A: 16, B: 0 }));
+    assert.deepEqual((await next('cmd')).payload.plugs, { A: 16, B: 0 });
+  });
+
+  it('R-ERR-1, R-3PH-3: a device report with phaseCurrentsA out of range is refused whole (Catch), nothing is sent and the plug keeps its values', async () => {
+    await helper.load(NODES, flow({ rotation: 'STR', phasesA: 3 }));
+    await next('plug');
+    const cp = helper.getNode('cp');
+    cp.receive(report([{ letter: 'A', pilot: 'C', currentA: 12, phaseCurrentsA: [12, 11, 10] }]));
+    const before = withoutTime(await next('plug'));
+    await next('cmd');
+    cp.receive(
+      report([
+        { letter: 'A', pilot: 'C', currentA: 12, phaseCurrentsA: [12, 11, 81] },
+        { letter: 'B', pilot: 'C', currentA: 5 },
+      ]),
+    );
+    const caught = await next('caught');
+    assert.match(caught.error.message, /CP07: bad device report: plug A phaseCurrentsA phase 3 must be a number 0\.\.80 A/);
+    assert.equal(pending('plug'), 0);
+    cp.receive({ topic: 'plate', payload: { letter: 'A', plate: '-' } });
+    assert.deepEqual(withoutTime(await next('plug')), before, 'plug B was not applied either');
+  });
+
   it('setpoint → device command with per-plug current and the offline config; status "A 16 A · B paused"', async () => {
     await helper.load(NODES, flow());
     await next('plug');
@@ -253,6 +304,13 @@ describe('charge-point node', function () {
       ['device: current as text', report([{ ...good, currentA: '16' }])],
       ['device: missing current', report([{ letter: 'A', pilot: 'C' }])],
       ['device: negative energy', report([{ ...good, energyWh: -1 }])],
+      // Issue 11, R-3PH-3: per-phase currents are three numbers 0..80 A.
+      ['device: phaseCurrentsA above 80 A', report([{ ...good, phaseCurrentsA: [81, 0, 0] }])],
+      ['device: phaseCurrentsA negative', report([{ ...good, phaseCurrentsA: [16, -1, 0] }])],
+      ['device: phaseCurrentsA two values', report([{ ...good, phaseCurrentsA: [16, 16] }])],
+      ['device: phaseCurrentsA text', report([{ ...good, phaseCurrentsA: '16,16,16' }])],
+      ['device: phaseCurrentsA NaN', report([{ ...good, phaseCurrentsA: [NaN, 1, 1] }])],
+      ['device: phaseCurrentsA with current as text', report([{ ...good, currentA: '16', phaseCurrentsA: [16, 16, 16] }])],
       ['setpoint: null', { topic: 'setpoint', payload: null }],
       ['setpoint: array', { topic: 'setpoint', payload: [16] }],
       ['setpoint: number', { topic: 'setpoint', payload: 16 }],
@@ -315,6 +373,12 @@ describe('charge-point node', function () {
       ['offline config mode 7', {}, { mode: 7 }],
       ['offline config current 2 A', {}, { currentA: 2 }],
       ['offline config reference to nothing', { offline: 'missing' }, null],
+      // Issue 11 (R-3PH-1, R-CIRC-1, R-ERR-1).
+      ['a rotation that does not parse (R-3PH-1)', { rotation: 'XYZ' }, {}],
+      ['rotation written as lines (R-3PH-1)', { rotation: 'L1L2L3' }, {}],
+      ['2 phases on plug A (R-3PH-1)', { phasesA: 2 }, {}],
+      ['phases "three" on plug B (R-3PH-1)', { phasesB: 'three' }, {}],
+      ['a board name of 65 characters (R-CIRC-1)', { board: 'b'.repeat(65) }, {}],
     ];
     for (const [label, cp, oc] of badConfigs) {
       it(`refuses ${label}: red status, an error, inputs refused, nothing sent`, async () => {
@@ -328,6 +392,13 @@ describe('charge-point node', function () {
         assert.equal(pending('plug'), 0);
       });
     }
+    it('R-3PH-1, R-ERR-1: the refusal names the problem (rotation that does not parse, phases 1 or 3)', async () => {
+      await helper.load(NODES, flow({ rotation: 'XYZ', phasesB: 2 }));
+      const node = helper.getNode('cp');
+      const text = String(node.error.firstCall.args[0]);
+      assert.match(text, /rotation must be one of RST, RTS, SRT, STR, TRS, TSR/);
+      assert.match(text, /plug B phases must be 1 \(single-phase\) or 3 \(three-phase\)/);
+    });
     it('numeric editor text is accepted and the index may be given explicitly', async () => {
       await helper.load(NODES, flow({ name: 'Garage east', index: '12', maxCurrentA: '20', plugCount: '1' }));
       const p = (await next('plug')).payload;

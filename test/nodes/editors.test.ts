@@ -30,12 +30,17 @@ import {
   PARAM_SPECS,
   PLUG_MAX_LIMITS,
   TIME_ZONE_MAX_LENGTH,
+  BOARD_LIMITS,
+  boardsFromConfig,
+  validateBoards,
   validateOffline,
   validateParams,
   type ParamSpec,
 } from '../../lib/shared/params';
 import { configFromEditor as evSimConfig } from '../../lib/sim/ev-sim-config';
 import { parseReaderConfig } from '../../lib/cvm-mini/cvm-mini';
+import { configFromEditor as chargePointConfig } from '../../lib/chargepoint/config';
+import { ROTATIONS } from '../../lib/shared/types';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const NODES = ['charge-point', 'cvm-mini-reader', 'dlm-balancer', 'ev-sim', 'offline-mode-config', 'priority-schedule'];
@@ -209,5 +214,107 @@ describe('editors: every limit injected from lib/shared/params.ts (issue 10)', (
     const tz = validator('priority-schedule', 'timeZone');
     for (const v of ['Europe/Madrid', 'UTC', 'Mars/Base', '', 'x'.repeat(TIME_ZONE_MAX_LENGTH + 1), 42])
       assert.equal(tz(v), isValidTimeZone(v), String(v));
+  });
+
+  describe('issue 11: rotation, phases, boards in the editors (R-3PH-1, R-CIRC-1, R-ERR-1)', () => {
+    const cp07 = { name: 'CP07', plugCount: 2, phaseA: 'L1', phaseB: 'L2', maxCurrentA: 32, maxCurrentB: 32, enabled: true };
+    const runtimeCp = (field: string, v: unknown) =>
+      chargePointConfig({ ...cp07, [field]: v }, { heartbeatS: 120, mode: 3, currentA: 8 }).ok;
+
+    it('charge-point: rotation, phasesA/B and board accept exactly what the runtime configFromEditor accepts; defaults RST, 1, site', () => {
+      const defs = definitionsOf('charge-point')['charge-point'].defaults;
+      assert.deepEqual(
+        ['rotation', 'phasesA', 'phasesB', 'board'].map((f) => defs[f].value),
+        [ROTATIONS[0], 1, 1, ''],
+      );
+      const cases: Record<string, unknown[]> = {
+        rotation: [...ROTATIONS, '', 'XYZ', 'RRS', 'L1L2L3', 'RSTR', 'R'],
+        phasesA: [1, 3, '1', '3', '', 2, '2', 0, 'three'],
+        phasesB: [1, 3, '3', '', 2, 4],
+        board: ['', 'Garage-1', 'B'.repeat(NAME_MAX_LENGTH), 'B'.repeat(NAME_MAX_LENGTH + 1), 'B\u0007x', 'B\u0085x', '   ', ' site '],
+      };
+      for (const [field, values] of Object.entries(cases))
+        for (const v of values) assert.equal(defs[field].validate!.call({}, v), runtimeCp(field, v), `${field} = ${JSON.stringify(v)}`);
+    });
+
+    it('cvm-mini-reader: board "" (building analyser) or a board name ≤ NAME_MAX_LENGTH, as parseReaderConfig', () => {
+      const ok = validator('cvm-mini-reader', 'board');
+      for (const v of ['', 'Garage-1', 'B'.repeat(NAME_MAX_LENGTH), 'B'.repeat(NAME_MAX_LENGTH + 1), 'site', 'B\u0001', '  '])
+        assert.equal(ok(v), parseReaderConfig({ board: v }).ok, JSON.stringify(v));
+    });
+
+    it('dlm-balancer: the injected validateBoards / boardsFromConfig run alone and are the compiled runtime functions', () => {
+      const html = builtHtml('dlm-balancer');
+      for (const fn of [validateBoards, boardsFromConfig]) assert.ok(html.includes(fn.toString()), `${fn.name} shipped as compiled`);
+      const script = /const BOARDS = (\(function \(\) \{[\s\S]*?\}\)\(\));/.exec(html)![1];
+      const BOARDS = vm.runInNewContext(script, {});
+      const lists: unknown[] = [
+        [],
+        [{ name: 'A', parent: 'site', limitA: 63, marginPct: null, hasMeter: false, otherLoadA: 0 }],
+        [
+          { name: 'A', parent: 'B', limitA: 63, marginPct: 5, hasMeter: true, otherLoadA: 3 },
+          { name: 'B', parent: 'A', limitA: 40, marginPct: null, hasMeter: false, otherLoadA: 0 },
+        ],
+        [{ name: 'A', parent: 'nowhere', limitA: 63, marginPct: null, hasMeter: false, otherLoadA: 0 }],
+        [{ name: 'site', parent: 'site', limitA: 63, marginPct: null, hasMeter: false, otherLoadA: 0 }],
+        [{ name: 'A', parent: 'site', limitA: BOARD_LIMITS.limitA.max + 1, marginPct: null, hasMeter: false, otherLoadA: 0 }],
+        'not json',
+        { name: 'A' },
+      ];
+      for (const l of lists) {
+        assert.deepEqual(JSON.parse(JSON.stringify(BOARDS.validateBoards(l))), validateBoards(l), JSON.stringify(l));
+        const text = typeof l === 'string' ? l : JSON.stringify(l);
+        assert.deepEqual(JSON.parse(JSON.stringify(BOARDS.boardsFromConfig(text))), boardsFromConfig(text), text);
+      }
+    });
+
+    it('dlm-balancer: the boards field is invalid, with the reason, exactly when boardsFromConfig refuses it (a cycle, an unknown parent, a duplicate name)', () => {
+      const boards = validator('dlm-balancer', 'boards');
+      const d = definitionsOf('dlm-balancer')['dlm-balancer'].defaults.boards;
+      const check = (v: unknown) => d.validate!.call({}, v) as unknown;
+      const row = (name: string, parent = 'site', more: Record<string, unknown> = {}) => ({
+        name,
+        parent,
+        limitA: '63',
+        marginPct: '',
+        hasMeter: false,
+        otherLoadA: '',
+        ...more,
+      });
+      const good = [row('Garage'), row('Garage-east', 'Garage', { limitA: 40, marginPct: '5', hasMeter: true })];
+      assert.equal(boards(''), true);
+      assert.equal(boards('[]'), true);
+      assert.equal(boards(JSON.stringify(good)), true);
+      const cases: [unknown[], RegExp][] = [
+        [[row('A', 'B'), row('B', 'A')], /boards: boards form a cycle through "A"/],
+        [[row('A', 'A')], /cycle/],
+        [[row('A', 'Nowhere')], /boards: board "A": parent "Nowhere" is not a board/],
+        [[row('A'), row('A')], /boards: board name "A" is used twice/],
+        [[row('A', 'site', { limitA: 'lots' })], /limitA must be a number/],
+        [[row('A', 'site', { marginPct: 60 })], /marginPct must be null/],
+      ];
+      for (const [list, re] of cases) {
+        const r = check(JSON.stringify(list));
+        assert.equal(typeof r, 'string', JSON.stringify(list));
+        assert.match(String(r), re);
+        assert.ok(boardsFromConfig(JSON.stringify(list)).errors.length > 0);
+      }
+      // Deeper than BOARD_LIMITS.maxDepth levels.
+      const chain = Array.from({ length: BOARD_LIMITS.maxDepth + 1 }, (_, i) => row(`b${i}`, i === 0 ? 'site' : `b${i - 1}`));
+      assert.match(String(check(JSON.stringify(chain))), /levels deep/);
+      assert.equal(check(JSON.stringify(chain.slice(0, BOARD_LIMITS.maxDepth))), true);
+      assert.equal(check('{'), 'boards: boards must be a JSON list');
+    });
+
+    it('dlm-balancer: the issue 11 parameters (unbalanceLimitA, phaseSettleS) are in a section of the dialog, with their defaults; every PARAM_SPECS key is shown', () => {
+      const html = builtHtml('dlm-balancer');
+      const sections = vm.runInNewContext(/const SECTIONS = (\[[\s\S]*?\n {2}\]);/.exec(html)![1]) as [string, string[]][];
+      const shown = sections.flatMap((x) => x[1]);
+      for (const spec of PARAM_SPECS) assert.ok(shown.includes(spec.key), `${spec.key} has a section`);
+      assert.ok(shown.includes('unbalanceLimitA') && shown.includes('phaseSettleS'));
+      const defs = definitionsOf('dlm-balancer')['dlm-balancer'].defaults;
+      assert.equal(defs.unbalanceLimitA.value, DEFAULT_PARAMS.unbalanceLimitA);
+      assert.equal(defs.phaseSettleS.value, DEFAULT_PARAMS.phaseSettleS);
+    });
   });
 });

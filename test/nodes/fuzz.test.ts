@@ -43,7 +43,8 @@ function dashboardStandIn(RED: any) {
 }
 
 const SITE = { mccbA: 40, contractedKW: 100, marginPct: 10, analyserEnabled: true, meterTimeoutS: 5 };
-const TARGETS = ['dlm', 'cp1', 'cp2', 'ps', 'r', 'sim', 'w'];
+const BOARDS = JSON.stringify([{ name: 'B1', parent: 'site', limitA: 32, marginPct: null, hasMeter: true, otherLoadA: 4 }]);
+const TARGETS = ['dlm', 'cp1', 'cp2', 'ps', 'r', 'r2', 'sim', 'w'];
 
 function flow() {
   return [
@@ -51,7 +52,8 @@ function flow() {
     { id: 'oc', type: 'offline-mode-config', name: '', heartbeatS: 120, mode: 2, currentA: 8 },
     { id: 'g1', type: 'ui_group', width: 12 },
     { id: 'ps', z: 'f1', type: 'priority-schedule', enabled: false, slots: [], timeZone: 'Europe/Madrid', wires: [['dlm']] },
-    { id: 'dlm', z: 'f1', type: 'dlm-balancer', name: 'site', ...SITE, wires: [['cp1', 'cp2', 'sp'], ['st', 'w'], ['tx']] },
+    // Issue 11: one sub-board with a meter (R-CIRC-1), so board meter messages are part of the contract fuzzed.
+    { id: 'dlm', z: 'f1', type: 'dlm-balancer', name: 'site', ...SITE, boards: BOARDS, wires: [['cp1', 'cp2', 'sp'], ['st', 'w'], ['tx']] },
     {
       id: 'cp1',
       z: 'f1',
@@ -78,6 +80,10 @@ function flow() {
       plugCount: 2,
       phaseA: 'L2',
       phaseB: 'L3',
+      // Issue 11 (R-3PH-1): plug A three-phase on a rotated charger; plug B single-phase.
+      rotation: 'STR',
+      phasesA: 3,
+      phasesB: 1,
       maxCurrentA: 32,
       maxCurrentB: 16,
       enabled: true,
@@ -85,6 +91,7 @@ function flow() {
       wires: [['dlm'], ['cmd']],
     },
     { id: 'r', z: 'f1', type: 'cvm-mini-reader', name: 'meter', poll: false, wires: [['dlm'], []] },
+    { id: 'r2', z: 'f1', type: 'cvm-mini-reader', name: 'B1 meter', poll: false, board: 'B1', wires: [['dlm'], []] },
     {
       id: 'sim',
       z: 'f1',
@@ -152,12 +159,32 @@ const contractMsgs: Record<string, () => { topic?: string; payload: any }[]> = {
     // Index 9: far from the charge points of the flow (101, 102), which must still work afterwards.
     { topic: 'plug', payload: plugMsg({ name: 'CP09', index: 9, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] }, Date.now()) },
     { topic: 'meter', payload: { online: true, currentA: [5, 5, 5], timestamp: Date.now() } },
+    // Issue 11: a three-phase plug on a rotated charger on a sub-board, with per-phase currents; a board meter.
+    {
+      topic: 'plug',
+      payload: {
+        ...plugMsg({ name: 'CP08', index: 8, plugs: [{ letter: 'A', phase: 'L2', pilot: 'C', measuredA: 9 }] }, Date.now()),
+        rotation: 'STR',
+        board: 'B1',
+        plugs: [
+          {
+            ...plugMsg({ name: 'CP08', index: 8, plugs: [{ letter: 'A', phase: 'L2', pilot: 'C' }] }, 0).plugs[0],
+            phases: 3,
+            phaseCurrentsA: [9, 8.5, 0.4],
+          },
+        ],
+      },
+    },
+    { topic: 'meter', payload: { online: true, currentA: [3, 2, 1], timestamp: Date.now(), board: 'B1' } },
     { topic: 'plate', payload: { plugId: 1, plate: 'AB-123' } },
     { topic: 'params', payload: { marginPct: 20 } },
     { topic: 'schedule', payload: { enabled: true, slots: new Array(24).fill(false), timeZone: 'UTC' } },
   ],
   cp1: () => [
     { topic: 'device', payload: { plugs: [{ letter: 'A', pilot: 'C', currentA: 10, energyWh: 5 }], devicePlugs: 2 } },
+    // Issue 11 (R-3PH-3): per-phase currents in charger phase order, currentA their highest or left out.
+    { topic: 'device', payload: { plugs: [{ letter: 'A', pilot: 'C', currentA: 10, phaseCurrentsA: [10, 9.5, 0] }] } },
+    { topic: 'device', payload: { plugs: [{ letter: 'B', pilot: 'C', phaseCurrentsA: [7, 0, 0] }] } },
     { topic: 'setpoint', payload: { chargePoint: 'CP01', plugs: { A: 16, B: 0 }, timestamp: Date.now() } },
     { topic: 'plate', payload: { letter: 'B', plate: 'ZZ-9' } },
   ],
@@ -173,6 +200,7 @@ const contractMsgs: Record<string, () => { topic?: string; payload: any }[]> = {
   w: () => [{ payload: {} }],
 };
 contractMsgs.cp2 = contractMsgs.cp1;
+contractMsgs.r2 = contractMsgs.r;
 
 const anyValue = fc.anything({
   maxDepth: 4,
@@ -237,7 +265,7 @@ function messagesFor(target: string, n: number, seed: number): any[] {
 
 describe('issue 9 item 1 — fuzzed messages to every node in a real Node-RED runtime (R-SEC-3, R-ERR-1)', function () {
   this.timeout(240000);
-  /** 1 500 per node: 10 500 messages in all, every node of the package fuzzed. */
+  /** 1 500 per node: 12 000 messages in all, every node of the package fuzzed. */
   const PER_NODE = Number(process.env.DLM_FUZZ_PER_NODE) || 1500;
   let unhandled: unknown[] = [];
   const onUnhandled = (e: unknown) => {

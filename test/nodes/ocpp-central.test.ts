@@ -159,6 +159,28 @@ describe('ocpp-central node with the strict test charger (issue 12)', function (
     await nextWhere('plug', (m) => m.payload.plugs[0].pilot === 'A');
   });
 
+  it('R-3PH-3 (issue 11): per-phase Current.Import of a three-phase charger → phaseCurrentsA in the device report and the plug message (a single-phase car on a three-phase plug)', async () => {
+    const port = await freePort();
+    const cps = [{ name: 'CP01', mode: 3 as OfflineMode, heartbeatS: 30 }];
+    const f = flow(port, cps).map((n: any) => (n.id === 'cp-CP01' ? { ...n, rotation: 'STR', phasesA: 3 } : n));
+    await helper.load(NODES, f, creds(cps));
+    await until('listening', () => helper.getNode('central').port);
+    const ch = charger(port, 'CP01', { perPhase: 1 });
+    await ch.start();
+    await nextWhere('plug', (m) => m.payload.online === true);
+    await ch.plugIn(1, 16, 'AB123CD');
+    helper.getNode('cp-CP01').receive(setpoint('CP01', { A: 20 }));
+    await until('drawing 16 A', () => ch.drawnA(1) === 16);
+    const dev = await nextWhere('dev', (m) => m.topic === 'device' && m.payload.plugs[0].phaseCurrentsA?.[0] === 16, 15000);
+    assert.deepEqual(dev.payload.plugs[0].phaseCurrentsA, [16, 0, 0]);
+    const p = await nextWhere('plug', (m) => m.payload.plugs[0].phaseCurrentsA?.[0] === 16, 15000);
+    assert.equal(p.payload.rotation, 'STR');
+    assert.deepEqual(
+      [p.payload.plugs[0].phases, p.payload.plugs[0].phase, p.payload.plugs[0].measuredA, p.payload.plugs[0].phaseCurrentsA],
+      [3, 'L2', 16, [16, 0, 0]],
+    );
+  });
+
   it('transactions are accepted unless an idTag list is configured; then other idTags are answered Invalid', async () => {
     const port = await freePort();
     const cps = [{ name: 'CP09', mode: 3 as OfflineMode }];
