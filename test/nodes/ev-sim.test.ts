@@ -65,6 +65,36 @@ describe('ev-sim node', function () {
     assert.deepEqual(second.payload, first.payload, 'periodic report');
   });
 
+  it('issue 11 (R-3PH-1, R-3PH-3): a three-phase plug reports phaseCurrentsA — a three-phase car on all phases, a single-phase car on phase 1 only', async () => {
+    await helper.load(NODES, flow({ reportS: 60, phasesA: 3, phasesB: '1' }));
+    const first = await next('out');
+    assert.deepEqual(first.payload.plugs, [
+      { letter: 'A', pilot: 'A', currentA: 0, energyWh: 0, phaseCurrentsA: [0, 0, 0] },
+      { letter: 'B', pilot: 'A', currentA: 0, energyWh: 0 },
+    ]);
+    const sim = helper.getNode('sim');
+    sim.receive({ topic: 'vehicle', payload: { letter: 'A', action: 'arrive', obcPhases: 3, obcMaxA: 16, reactionDelayS: 0.2 } });
+    sim.receive(command({ A: 20, B: 0 }));
+    const three = await until('out', (m) => m.payload.plugs[0].pilot === 'C');
+    assert.equal(three.payload.plugs[0].currentA, 16);
+    assert.deepEqual(three.payload.plugs[0].phaseCurrentsA, [16, 16, 16]);
+    sim.receive({ topic: 'vehicle', payload: { letter: 'A', action: 'leave' } });
+    sim.receive({ topic: 'vehicle', payload: { letter: 'A', action: 'arrive', obcPhases: 1, obcMaxA: 32, reactionDelayS: 0.2 } });
+    sim.receive(command({ A: 20, B: 0 }));
+    const one = await until('out', (m) => m.payload.plugs[0].pilot === 'C' && m.payload.plugs[0].currentA === 20);
+    assert.deepEqual(one.payload.plugs[0].phaseCurrentsA, [20, 0, 0], 'a single-phase car on a three-phase plug: phase 1 only');
+  });
+
+  it('issue 11: bad plug phases or share of single-phase cars make the node inert with the reason (R-ERR-1)', async () => {
+    await helper.load(NODES, flow({ phasesA: 2, singlePhasePct: 120 }));
+    helper.getNode('sim').receive(command({ A: 8 }));
+    const err = (await next('caught')).error.message;
+    assert.match(err, /invalid configuration: .*plug A phases must be 1 or 3/);
+    assert.match(err, /single-phase vehicles on three-phase plugs \(%\) must be a number from 0 to 100/);
+    await sleep(300);
+    assert.equal(pending('out'), 0, 'no report from an inert node');
+  });
+
   it('vehicle arrive → pilot B at once; a command → it follows after its reaction delay (pilot C at the setpoint, capped by its charger); leave → A', async () => {
     await helper.load(NODES, flow({ reportS: 60 }));
     await next('out');
