@@ -170,7 +170,7 @@ export interface Kpis {
   /** Sites with sub-boards or three-phase plugs (issue 11): every board, the site first. */
   boards?: BoardKpi[];
   /** R-UNB-1: highest spread of the actual line totals at the site (building + vehicles), A; with an unbalance limit. */
-  unbalance?: { limitA: number; peakSpreadA: number; overAs: number };
+  unbalance?: { limitA: number; peakSpreadA: number; overAs: number; countedOverSteps: number };
 }
 
 /** The manual's site (§5.2.2): 15 charge points, CP10 disabled, 24 plugs: 9 on L1, 8 on L2, 7 on L3. */
@@ -544,7 +544,7 @@ export function runSimulation(opts: SimOptions): Kpis {
   };
   for (const ph of phases) k.phases[ph] = { limitA, peakA: 0, overAs: 0 };
   for (const b of boardKpi) for (const ph of phases) b.phases[ph] = { limitA: b.limitA, peakA: 0, overAs: 0 };
-  if (params.unbalanceLimitA > 0) k.unbalance = { limitA: params.unbalanceLimitA, peakSpreadA: 0, overAs: 0 };
+  if (params.unbalanceLimitA > 0) k.unbalance = { limitA: params.unbalanceLimitA, peakSpreadA: 0, overAs: 0, countedOverSteps: 0 };
   const pausesByPlug = new Map<string, number>(sockets.map((s) => [s.key, 0]));
   const waits: number[] = [];
   const fairness: number[] = [];
@@ -555,6 +555,8 @@ export function runSimulation(opts: SimOptions): Kpis {
     if (treeSite) {
       // Issue 11: the balancer's own count on every board and line (status.boards: other + EV + reserved) ≤ its breaker.
       const st = statusOf(s, now);
+      // R-UNB-1 as the balancer counts it (building + EV + reserved per line at the site).
+      if (k.unbalance && st.unbalance && !st.unbalance.ok) k.unbalance.countedOverSteps++;
       st.boards.forEach((b) => {
         const i = boardIx.get(b.name);
         if (i === undefined) return;
@@ -889,7 +891,7 @@ export function formatKpis(k: Kpis): string {
   }
   if (k.unbalance)
     lines.push(
-      `  unbalance (R-UNB-1, limit ${f1(k.unbalance.limitA)} A): highest spread of the actual line totals ${f2(k.unbalance.peakSpreadA)} A, above the limit ${f1(k.unbalance.overAs)} A·s`,
+      `  unbalance (R-UNB-1, limit ${f1(k.unbalance.limitA)} A): highest spread of the actual line totals ${f2(k.unbalance.peakSpreadA)} A, above the limit ${f1(k.unbalance.overAs)} A·s; steps over it as the balancer counts ${k.unbalance.countedOverSteps}`,
     );
   lines.push('');
   lines.push(
