@@ -34,6 +34,15 @@ function num(x: unknown, d: number): number {
   return NaN;
 }
 
+/** Each plug's phases from the editor (`phasesA`, `phasesB`): 1 (default) or 3 (R-3PH-1); errors added to `errors`. */
+function plugPhases(n: Record<string, unknown>, letters: PlugLetter[], errors: string[]): (1 | 3)[] {
+  return letters.map((letter) => {
+    const v = num(n[`phases${letter}`], 1);
+    if (v !== 1 && v !== 3) errors.push(`plug ${letter} phases must be 1 or 3`);
+    return v === 3 ? 3 : 1;
+  });
+}
+
 /** Builds and checks the node's configuration from the editor fields. */
 export function configFromEditor(n: Record<string, unknown>): { ok: true; config: EvSimConfig } | { ok: false; errors: string[] } {
   const errors: string[] = [];
@@ -49,13 +58,7 @@ export function configFromEditor(n: Record<string, unknown>): { ok: true; config
   };
   const arrivals = check('arrivals', 'arrivals per plug per day');
   const singlePhasePct = check('singlePhasePct', 'single-phase vehicles on three-phase plugs (%)');
-  const phaseOf = (key: 'phasesA' | 'phasesB', letter: PlugLetter): 1 | 3 => {
-    const v = num(n[key], 1);
-    if (v !== 1 && v !== 3) errors.push(`plug ${letter} phases must be 1 or 3`);
-    return v === 3 ? 3 : 1;
-  };
-  const phases: (1 | 3)[] = [phaseOf('phasesA', 'A')];
-  if (plugCount === 2) phases.push(phaseOf('phasesB', 'B'));
+  const phases = plugPhases(n, plugCount === 2 ? ['A', 'B'] : ['A'], errors);
   const reportS = check('reportS', 'report interval (s)');
   const timeScale = check('timeScale', 'time scale');
   let script: ScriptedArrival[] = [];
