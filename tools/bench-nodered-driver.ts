@@ -28,7 +28,6 @@ let onCommand: ((cp: string, cmd: Command) => void) | null = null;
 /** Last command per charge point (the stand-in devices draw what they were told). */
 const lastA = new Map<string, { A: number; B: number }>();
 let statusMessages = 0;
-let driver: RedNode | null = null;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => {
@@ -61,7 +60,8 @@ export = function (RED: NodeRED) {
   function meter(cps: number, frac: number | number[]) {
     const l = limitOf(cps);
     const f = Array.isArray(frac) ? frac : [frac, frac, frac];
-    driver?.send({ topic: 'meter', payload: { online: true, currentA: f.map((x) => l * x), timestamp: Date.now() } });
+    // The flow's driver node (id `drv`, tools/bench-nodered.ts), output 1 wired to the balancer.
+    RED.nodes.getNode('drv')?.send({ topic: 'meter', payload: { online: true, currentA: f.map((x) => l * x), timestamp: Date.now() } });
   }
 
   function report(i: number) {
@@ -226,11 +226,6 @@ export = function (RED: NodeRED) {
 
   RED.nodes.registerType('bench-driver', function (this: RedNode, n: NodeConfig) {
     RED.nodes.createNode(this, n);
-    driver = RED.nodes.getNode(String(n.id));
-    this.on('close', (_r: boolean, done: () => void) => {
-      if (driver === this) driver = null;
-      done();
-    });
   });
   RED.nodes.registerType('bench-device', function (this: RedNode, n: NodeConfig) {
     RED.nodes.createNode(this, n);
