@@ -29,6 +29,12 @@ const STATE_KEY = 'dlmBalancerState';
 const HISTORY_KEY = 'dlmTransactions';
 /** Persist at most this often, ms (and on close). */
 const PERSIST_EVERY_MS = 2000;
+/**
+ * Joined charge points handed their setpoints per event-loop turn (issue 13): a step that changes
+ * every share at 1 000 plugs has 500 setpoints, each a charge-point handler and a device message;
+ * in turns of this many, a meter reading or tick waits for one turn, not for all of them.
+ */
+const DIRECT_PER_TURN = 100;
 
 /** What an I/O error is, without its message (which may hold paths): its code. */
 const ioCode = (e: unknown): string => {
@@ -161,13 +167,7 @@ export = function (RED: NodeRED) {
         if (h) direct.push([h, sp]);
         else setpoints.push({ topic: 'setpoint', payload: sp });
       }
-      for (const [h, sp] of direct) {
-        try {
-          h(sp);
-        } catch (e) {
-          node.error(boundedText(`setpoint to ${sp.chargePoint} failed: ${(e as Error)?.message ?? 'unknown'}`));
-        }
-      }
+      handOver(direct);
       const closedMsgs = r.closedTransactions.map((t) => ({ topic: 'transaction', payload: t }));
       if (r.closedTransactions.length) {
         history = appendHistory(history, r.closedTransactions);
@@ -182,6 +182,40 @@ export = function (RED: NodeRED) {
      * output 2 is wired: at 1 000 plugs it is ≈ 0.5 MB, so it is not built for nobody (issue 13).
      * Queries (`status` topic, HTTP API, dashboards) build their own.
      */
+    /** Setpoints waiting for their turn, oldest first (so each charge point gets them in step order). */
+    const queued: [SetpointHandler, SetpointMessage][] = [];
+    let draining = false;
+
+    /**
+     * Hands setpoints to joined charge points: at once when they fit in one turn and none wait,
+     * otherwise through the queue, DIRECT_PER_TURN per event-loop turn. Decided setpoints are
+     * always handed over, also after close (like messages already sent on a wire).
+     */
+    function handOver(items: [SetpointHandler, SetpointMessage][]) {
+      if (!draining && items.length <= DIRECT_PER_TURN) return callHandlers(items);
+      for (const it of items) queued.push(it);
+      if (!draining) {
+        draining = true;
+        drainQueued();
+      }
+    }
+
+    function drainQueued() {
+      callHandlers(queued.splice(0, DIRECT_PER_TURN));
+      if (queued.length) setImmediate(drainQueued);
+      else draining = false;
+    }
+
+    function callHandlers(items: [SetpointHandler, SetpointMessage][]) {
+      for (const [h, sp] of items) {
+        try {
+          h(sp);
+        } catch (e) {
+          node.error(boundedText(`setpoint to ${sp.chargePoint} failed: ${(e as Error)?.message ?? 'unknown'}`));
+        }
+      }
+    }
+
     function emitStatus(send: Send, now: number) {
       if (!statusDirty) return;
       const wires = (node as { wires?: unknown }).wires;
