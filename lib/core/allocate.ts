@@ -36,6 +36,7 @@ import {
   sitePhases,
   type BalancerState,
   type BoardLoad,
+  type ChargePointState,
   type PlugState,
 } from './state';
 import { capOf, vehicleTimers } from './vehicle';
@@ -45,6 +46,7 @@ import { isPriorityActive } from '../shared/schedule';
 import {
   SITE_BOARD,
   type BoardConfig,
+  type PerPhase,
   type Phase,
   type PhaseGroupRow,
   type PhaseTable,
@@ -89,6 +91,9 @@ interface Classified {
   caps: (number[] | undefined)[];
   /** Lines each requesting plug is counted on (by plug position), for the unbalance trim. */
   lines: (readonly Phase[] | undefined)[];
+  /** Board position of each plug's charge point, and whether it is offline (by plug position). */
+  boardOfPlug: Int32Array;
+  offline: Uint8Array;
   /** Enabled plugs per line and group, for the table's TOTAL PLUGS row (a 3φ plug on each of its lines). */
   enabledCount: Record<Phase, { prio: number; normal: number }>;
 }
@@ -170,9 +175,11 @@ export function allocate(d: Draft, now: number): void {
   for (let k = 0; k < 3; k++) usable[f.unbBase + k] = Infinity;
   const plan = decideTargets(f, c, usable, otherA[0]);
   applyPlan(f, plan);
-  grantIncreases(f, c, plan, usable);
-  pauseBelowMin(f);
-  const boards = boardLoads(f, c, otherA, limits);
+  // What every capacity may carry after the grants; pauseBelowMin's cuts keep what a plug may
+  // still draw (R-ALLOC-7), so it is also the boards' EV load after the step.
+  const drawn = grantIncreases(f, c, plan, usable);
+  pauseBelowMin(f, plan);
+  const boards = boardLoads(f, c, otherA, limits, drawn);
   d.state.view = {
     priorityActive: f.priorityActive,
     table: plan.table,
@@ -203,9 +210,10 @@ function classify(f: Frame): Classified {
   const requesters: Requesters = { prio: [], normal: [] };
   const caps: (number[] | undefined)[] = new Array(s.plugs.length);
   const lines: (readonly Phase[] | undefined)[] = new Array(s.plugs.length);
-  const enabledCount = { L1: { prio: 0, normal: 0 }, L2: { prio: 0, normal: 0 }, L3: { prio: 0, normal: 0 } };
-  const supply = sitePhases(params);
-  const settleMs = params.phaseSettleS * 1000;
+  const enabled = new Int32Array(6); // per line: normal, priority
+  const useCache: number[][] = [];
+  const boardOfPlug = new Int32Array(s.plugs.length);
+  const offline = new Uint8Array(s.plugs.length);
   let cpAt = -1;
   let cp = s.chargePoints[0];
   let cpOff = false;
@@ -220,33 +228,13 @@ function classify(f: Frame): Classified {
       cpOff = cpOffline(cp, now);
       board = boardOf(f, cp.board);
     }
-    // Wired lines the supply has (a plug on a line the supply lacks draws nothing: ERR_CFG).
-    const wired = p.lines.length === 1 && !supply.includes(p.lines[0]) ? [] : p.lines;
-    if (cpOff) {
-      // R-OFF-3: whatever its status here (even disabled), the device runs its offline mode, on
-      // every line it is wired to, on its board and every board above (R-3PH-1, R-CIRC-1).
-      // A device that ignores limits may draw its maximum offline too, whatever its mode (issue 12).
-      const a = p.ignoresLimits ? p.maxCurrentA : wired.length ? reservedForPlug(cp, p, params, now) : 0;
-      for (const ph of wired) addUp(f, reservedA, board, phaseIdx(ph), a);
-      continue; // its last setpoint stays as what it was told
-    }
-    if (p.ignoresLimits && p.pilot !== 'A') {
-      // Issue 12: a device that does not follow limits may draw its maximum whatever it is told:
-      // reserve that on its lines, and share only the rest (the promise holds).
-      for (const ph of wired) addUp(f, reservedA, board, phaseIdx(ph), p.maxCurrentA);
-      if (p.setpointA > 0) cut(d.plug(i), params, now);
-      continue;
-    }
-    if (p.drawCandidate !== null && p.drawSince !== null && now - p.drawSince >= settleMs) {
-      // R-3PH-3: it has drawn on fewer lines for the settling time: count it there only.
-      const q = d.plug(i);
-      q.drawLines = q.drawCandidate;
-      q.drawCandidate = null;
-      q.drawSince = null;
-      p = q;
-    }
+    boardOfPlug[i] = board;
+    offline[i] = cpOff ? 1 : 0;
+    if (reserveUnmanaged(f, reservedA, cp, cpOff, i, p, board)) continue;
+    p = adoptDetection(f, i, p);
     const status = plugStatus(cp, p, params, now);
-    if (cp.enabled && status !== 'ERR_CFG') for (const ph of countedLines(p)) enabledCount[ph][p.priority ? 'prio' : 'normal']++;
+    const counted = p.drawLines ?? p.lines;
+    if (cp.enabled && status !== 'ERR_CFG') for (const ph of counted) enabled[phaseIdx(ph) * 2 + (p.priority ? 1 : 0)]++;
     if ((status !== 'CHARGING' && status !== 'PAUSED') || f.invalidParams) {
       if (p.setpointA > 0) cut(d.plug(i), params, now);
       continue;
@@ -256,14 +244,73 @@ function classify(f: Frame): Classified {
       if (p.setpointA > 0) cut(d.plug(i), params, now);
       continue;
     }
-    const counted = countedLines(p);
-    const use: number[] = [];
-    for (const ph of counted) for (let b = board; b >= 0; b = f.parent[b]) use.push(b * 3 + phaseIdx(ph));
+    const use = capacitiesOf(f, useCache, board, counted);
     caps[i] = use;
     lines[i] = counted;
     (f.priorityActive && p.priority ? requesters.prio : requesters.normal).push(i);
   }
-  return { reservedA, requesters, caps, lines, enabledCount };
+  const enabledCount = {
+    L1: { prio: enabled[1], normal: enabled[0] },
+    L2: { prio: enabled[3], normal: enabled[2] },
+    L3: { prio: enabled[5], normal: enabled[4] },
+  };
+  return { reservedA, requesters, caps, lines, boardOfPlug, offline, enabledCount };
+}
+
+/**
+ * Reservations of a plug the balancer cannot steer (R-OFF-3, issue 12) on every line it is wired
+ * to the supply has, on its board and every board above (R-3PH-1, R-CIRC-1). True when the plug is
+ * such a plug (nothing more to decide for it).
+ */
+function reserveUnmanaged(
+  f: Frame,
+  reservedA: Float64Array,
+  cp: ChargePointState,
+  cpOff: boolean,
+  i: number,
+  p: PlugState,
+  board: number,
+): boolean {
+  if (!cpOff && !(p.ignoresLimits && p.pilot !== 'A')) return false;
+  const { params, now } = f;
+  // A plug on a line the supply lacks draws nothing (it is ERR_CFG).
+  const lines = p.lines.length === 1 && !sitePhases(params).includes(p.lines[0]) ? [] : p.lines;
+  if (cpOff) {
+    // R-OFF-3: whatever its status here (even disabled), the device runs its offline mode. A device
+    // that ignores limits may draw its maximum offline too, whatever its mode (issue 12). Its last
+    // setpoint stays as what it was told.
+    const a = p.ignoresLimits ? p.maxCurrentA : lines.length ? reservedForPlug(cp, p, params, now) : 0;
+    for (const ph of lines) addUp(f, reservedA, board, phaseIdx(ph), a);
+    return true;
+  }
+  // Issue 12: a device that does not follow limits may draw its maximum whatever it is told:
+  // reserve that, and share only the rest (the promise holds).
+  for (const ph of lines) addUp(f, reservedA, board, phaseIdx(ph), p.maxCurrentA);
+  if (p.setpointA > 0) cut(f.d.plug(i), params, now);
+  return true;
+}
+
+/** R-3PH-3: a vehicle that has drawn on fewer lines for the settling time is counted there only. Returns the plug as it now is. */
+function adoptDetection(f: Frame, i: number, p: PlugState): PlugState {
+  if (p.drawCandidate === null || p.drawSince === null || f.now - p.drawSince < f.params.phaseSettleS * 1000) return p;
+  const q = f.d.plug(i);
+  q.drawLines = q.drawCandidate;
+  q.drawCandidate = null;
+  q.drawSince = null;
+  return q;
+}
+
+/** The capacities a plug on `board` counted on `counted` uses; plugs on the same board and lines share one read-only list. */
+function capacitiesOf(f: Frame, cache: number[][], board: number, counted: readonly Phase[]): number[] {
+  let mask = 0;
+  for (const ph of counted) mask |= 1 << phaseIdx(ph);
+  let use = cache[board * 8 + mask];
+  if (!use) {
+    use = [];
+    for (const ph of counted) for (let b = board; b >= 0; b = f.parent[b]) use.push(b * 3 + phaseIdx(ph));
+    cache[board * 8 + mask] = use;
+  }
+  return use;
 }
 
 /** R-VEH-1..4 timers of one managed plug; returns the plug as it now is. */
@@ -311,7 +358,8 @@ function decideTargets(f: Frame, c: Classified, usable: Float64Array, siteOtherA
     for (const group of plan.groups)
       for (const i of group) {
         const ls = c.lines[i]!;
-        if (ls.length < 3 && ls.includes((['L1', 'L2', 'L3'] as const)[heavy]) && !c.caps[i]!.includes(cap)) c.caps[i]!.push(cap);
+        if (ls.length < 3 && ls.includes((['L1', 'L2', 'L3'] as const)[heavy]) && !c.caps[i]!.includes(cap))
+          c.caps[i] = c.caps[i]!.concat(cap);
       }
     plan = planGroups(f, c, usable);
   }
@@ -330,11 +378,11 @@ function planGroups(f: Frame, c: Classified, usable: Float64Array): Plan {
   groups.forEach((members, g) => {
     // R-ALLOC-2: priority plugs share first; what they leave is the normal group's.
     const r = allocateGroup(s.plugs, members, c.caps, left, f.nCap, params, now, target);
-    for (const ph of sitePhases(params)) {
+    const total = (ph: Phase) => {
       const n = c.enabledCount[ph];
-      const total = f.priorityActive ? (g === 0 ? n.prio : n.normal) : n.normal + n.prio;
-      table[names[g]]![ph] = groupRow(s.plugs, r, c, ph, total, left[phaseIdx(ph)], params.minCurrentA);
-    }
+      return f.priorityActive ? (g === 0 ? n.prio : n.normal) : n.normal + n.prio;
+    };
+    table[names[g]] = groupRows(s.plugs, r, c, total, sitePhases(params), left, params.minCurrentA);
     for (const i of r.active) for (const k of c.caps[i]!) left[k] = Math.max(0, left[k] - target[i]);
     paused.push(...r.paused);
   });
@@ -363,24 +411,16 @@ function applyPlan(f: Frame, plan: Plan): void {
  * Phase 3: increases, priority plugs first then by id, each within what every capacity it uses
  * has left while every plug may still draw what it drew before (R-ALLOC-7, R-ALLOC-9).
  */
-function grantIncreases(f: Frame, c: Classified, plan: Plan, usable: Float64Array): void {
+function grantIncreases(f: Frame, c: Classified, plan: Plan, usable: Float64Array): Float64Array {
   const { s, now } = f;
   // What each capacity carries now, every plug at what it may still draw (one pass). Offline
   // charge points are in the reservations.
   const drawn = new Float64Array(f.nCap);
-  let cpAt = -1;
-  let board = 0;
-  let off = false;
-  for (const p of s.plugs) {
-    if (cpAt < 0 || s.chargePoints[cpAt].index !== cpIndexOf(p.id)) {
-      do cpAt++;
-      while (s.chargePoints[cpAt].index < cpIndexOf(p.id));
-      board = boardOf(f, s.chargePoints[cpAt].board);
-      off = cpOffline(s.chargePoints[cpAt], now);
-    }
-    if (off) continue;
+  for (let i = 0; i < s.plugs.length; i++) {
+    if (c.offline[i]) continue;
+    const p = s.plugs[i];
     const a = effectiveA(p, now);
-    if (a > 0) for (const ph of countedLines(p)) addUp(f, drawn, board, phaseIdx(ph), a);
+    if (a > 0) for (const ph of countedLines(p)) addUp(f, drawn, c.boardOfPlug[i], phaseIdx(ph), a);
   }
   for (const group of plan.groups) {
     // R-ALLOC-5 (issue 13): a batch's starts stay in id order. A plug of the batch that cannot
@@ -399,6 +439,7 @@ function grantIncreases(f: Frame, c: Classified, plan: Plan, usable: Float64Arra
       if (starting && f.d.state.plugs[i].setpointA === 0) for (const k of use) startsBlocked[k] = 1;
     }
   }
+  return drawn;
 }
 
 /** Raises plug `i` towards `t` within `headroom`; returns what each of its capacities' worst case grew by. */
@@ -425,24 +466,21 @@ function grantOne(f: Frame, i: number, t: number, headroom: number): number {
   return effectiveA(p, now) - before;
 }
 
-/** Phase 4 (R-SITE-3): a plug whose increase had to wait may sit below a newly raised I_min: pause it. */
-function pauseBelowMin(f: Frame): void {
-  const { s, params, now } = f;
-  let cpAt = -1;
-  let off = false;
-  for (let i = 0; i < s.plugs.length; i++) {
-    const p = s.plugs[i];
-    if (cpAt < 0 || s.chargePoints[cpAt].index !== cpIndexOf(p.id)) {
-      do cpAt++;
-      while (s.chargePoints[cpAt].index < cpIndexOf(p.id));
-      off = cpOffline(s.chargePoints[cpAt], now);
+/**
+ * Phase 4 (R-SITE-3): a plug whose increase had to wait may sit below a newly raised I_min: pause
+ * it. Only managed plugs can (every other plug was cut to 0 A or is offline, and keeps what it was told).
+ */
+function pauseBelowMin(f: Frame, plan: Plan): void {
+  const { params, now } = f;
+  for (const group of plan.groups)
+    for (const i of group) {
+      const p = f.d.state.plugs[i];
+      if (p.setpointA > 0 && p.setpointA < params.minCurrentA - EPS) {
+        const q = f.d.plug(i);
+        cut(q, params, now);
+        q.pausedAt = now;
+      }
     }
-    if (p.setpointA > 0 && p.setpointA < params.minCurrentA - EPS && !off) {
-      const q = f.d.plug(i);
-      cut(q, params, now);
-      q.pausedAt = now;
-    }
-  }
 }
 
 interface GroupResult {
@@ -607,21 +645,31 @@ function capacityMembers(
       }
       members[k].push(a);
     }
-  for (const k of used) if (members[k].length > 1) members[k].sort((x, y) => cap[x] - cap[y]);
+  for (const k of used) {
+    const m = members[k];
+    let sorted = true;
+    for (let j = 1; j < m.length && sorted; j++) if (cap[m[j]] < cap[m[j - 1]]) sorted = false;
+    if (!sorted) m.sort((x, y) => cap[x] - cap[y]);
+  }
   return { members, used };
 }
 
 /**
- * The water level of `available` over plugs with caps `sorted` (ascending): every plug gets
- * min(cap, level); Infinity when all caps fit. The same arithmetic as waterfill (share.ts).
+ * The water level of `available` over the plugs `sorted` (ascending by cap) not yet frozen: every
+ * such plug gets min(cap, level); Infinity when all their caps fit (or none is left). The same
+ * arithmetic as waterfill (share.ts).
  */
-function levelOf(available: number, sorted: readonly number[]): number {
-  const n = sorted.length;
+function levelOf(available: number, sorted: readonly number[], cap: readonly number[], frozen: Uint8Array): number {
+  let n = 0;
+  for (const a of sorted) if (!frozen[a]) n++;
   let remaining = available;
-  for (let k = 0; k < n; k++) {
+  let k = 0;
+  for (const a of sorted) {
+    if (frozen[a]) continue;
     const level = remaining / (n - k);
-    if (sorted[k] <= level) remaining -= sorted[k];
+    if (cap[a] <= level) remaining -= cap[a];
     else return level;
+    k++;
   }
   return Infinity;
 }
@@ -656,11 +704,7 @@ function maxMinShare(
     let best = Infinity;
     let bottleneck = -1;
     for (const k of used) {
-      if (Number.isNaN(level[k])) {
-        const open: number[] = [];
-        for (const a of members[k]) if (!frozen[a]) open.push(cap[a]);
-        level[k] = open.length === 0 ? Infinity : levelOf(remaining[k], open);
-      }
+      if (Number.isNaN(level[k])) level[k] = levelOf(remaining[k], members[k], cap, frozen);
       if (level[k] < best) {
         best = level[k];
         bottleneck = k;
@@ -689,43 +733,49 @@ function maxMinShare(
 }
 
 /**
- * The table row of a group on one line at the site (SPEC §4): n charging, w waiting for current,
- * a three-phase plug on each of its lines (R-3PH-4).
+ * The table rows of a group, one per line at the site (SPEC §4): n charging, w waiting for
+ * current, a three-phase plug on each of its lines (R-3PH-4). One pass over the group.
  */
-function groupRow(
+function groupRows(
   plugs: readonly PlugState[],
   r: GroupResult,
   c: Classified,
-  ph: Phase,
-  total: number,
-  availableA: number,
+  total: (ph: Phase) => number,
+  phases: readonly Phase[],
+  left: Float64Array,
   minA: number,
-): PhaseGroupRow {
-  const on = (i: number) => c.lines[i]!.includes(ph);
-  let charging = 0;
-  let nextPaused = 0;
+): PerPhase<PhaseGroupRow> {
+  const charging = [0, 0, 0];
+  const nextPaused = [0, 0, 0];
+  const waiting = [0, 0, 0];
+  const lowestWaiting = [Infinity, Infinity, Infinity];
   for (const i of r.active)
-    if (on(i)) {
-      charging++;
-      nextPaused = Math.max(nextPaused, plugs[i].id);
+    for (const ph of c.lines[i]!) {
+      const k = phaseIdx(ph);
+      charging[k]++;
+      if (plugs[i].id > nextPaused[k]) nextPaused[k] = plugs[i].id;
     }
-  let waiting = 0;
-  let lowestWaiting = Infinity;
   for (const list of [r.waiting, r.paused])
     for (const i of list)
-      if (on(i)) {
-        waiting++;
-        lowestWaiting = Math.min(lowestWaiting, plugs[i].id);
+      for (const ph of c.lines[i]!) {
+        const k = phaseIdx(ph);
+        waiting[k]++;
+        if (plugs[i].id < lowestWaiting[k]) lowestWaiting[k] = plugs[i].id;
       }
-  return loadRow({
-    availableA,
-    charging,
-    waiting,
-    total,
-    minA,
-    nextAllowed: Number.isFinite(lowestWaiting) ? lowestWaiting : 0,
-    nextPaused,
-  });
+  const out: PerPhase<PhaseGroupRow> = {};
+  for (const ph of phases) {
+    const k = phaseIdx(ph);
+    out[ph] = loadRow({
+      availableA: left[k],
+      charging: charging[k],
+      waiting: waiting[k],
+      total: total(ph),
+      minA,
+      nextAllowed: Number.isFinite(lowestWaiting[k]) ? lowestWaiting[k] : 0,
+      nextPaused: nextPaused[k],
+    });
+  }
+  return out;
 }
 
 /** Every board's figures after the step, per line (R-CIRC-2): non-EV, EV (what may be drawn), reserved. */
@@ -734,23 +784,9 @@ function boardLoads(
   c: Classified,
   otherA: Triple[],
   limits: { limitA: number; marginPct: number; working: number }[],
+  ev: Float64Array,
 ): BoardLoad[] {
   const s = f.d.state;
-  const ev = new Float64Array(f.nCap);
-  let cpAt = -1;
-  let board = 0;
-  let off = false;
-  for (const p of s.plugs) {
-    if (cpAt < 0 || s.chargePoints[cpAt].index !== cpIndexOf(p.id)) {
-      do cpAt++;
-      while (s.chargePoints[cpAt].index < cpIndexOf(p.id));
-      board = boardOf(f, s.chargePoints[cpAt].board);
-      off = cpOffline(s.chargePoints[cpAt], f.now);
-    }
-    if (off) continue;
-    const a = effectiveA(p, f.now);
-    if (a > 0) for (const ph of countedLines(p)) addUp(f, ev, board, phaseIdx(ph), a);
-  }
   const triple = (arr: Float64Array, j: number): Triple => [arr[j * 3], arr[j * 3 + 1], arr[j * 3 + 2]];
   return limits.map((l, j) => ({
     name: j === 0 ? SITE_BOARD : s.boards[j - 1].config.name,

@@ -136,7 +136,9 @@ export function step(state: BalancerState, event: DlmEvent, now: number): StepRe
     case 'meter': {
       const board = event.meter.board;
       if (board === undefined) {
-        d.state.meter = takeReading(state.meter, event.meter, state.params, evMeasured(state), now);
+        // Only a grid-position meter needs the EV current taken off (R-MTR-2).
+        const ev: Triple = state.params.meterPosition === 'grid' ? evMeasured(state) : [0, 0, 0];
+        d.state.meter = takeReading(state.meter, event.meter, state.params, ev, now);
         break;
       }
       // R-CIRC-1: a sub-board's meter, the non-EV loads on that board (validated: known, with a meter).

@@ -170,8 +170,15 @@ function syncPlugs(d: Draft, cp: ChargePointState, m: PlugMessage, now: number):
     p.energyWh = r.energyWh;
     p.fault = r.fault ? String(r.fault) : null;
     p.phaseCurrentsA = r.phaseCurrentsA ? [r.phaseCurrentsA[0], r.phaseCurrentsA[1], r.phaseCurrentsA[2]] : null;
-    if (r.pilot === 'A') resetDetection(p);
-    else noteDrawing(p, now);
+    // R-3PH-3: a departed vehicle draws nothing; what it may still hold for the reaction delay stays
+    // on the lines it was counted on. The next vehicle starts from every wired line.
+    if (r.pilot === 'A') {
+      p.drawCandidate = null;
+      p.drawSince = null;
+    } else if (prevPilot === 'A') {
+      resetDetection(p);
+      noteDrawing(p, now);
+    } else noteDrawing(p, now);
     if (r.followsLimits === false) p.ignoresLimits = true;
     else delete p.ignoresLimits;
     // R-VEH: a queued vehicle that asks for current by itself (B → C) rejoins the normal queue.

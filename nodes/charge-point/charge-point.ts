@@ -73,7 +73,9 @@ export = function (RED: NodeRED) {
     let lastCommand: Partial<Record<PlugLetter, number>> = {};
     let heartbeat: NodeJS.Timeout | null = null;
     let closed = false;
+    let lastBadge = '';
 
+    /** Sets the node status when it changed (Node-RED publishes every call to the editor). */
     function showStatus() {
       const text = statusText(cfg, state, lastCommand);
       let fill: NodeStatus['fill'] = 'green';
@@ -90,6 +92,9 @@ export = function (RED: NodeRED) {
       } else if (/fault/.test(text)) {
         fill = 'red';
       }
+      const key = `${fill}|${shape}|${text}`;
+      if (key === lastBadge) return;
+      lastBadge = key;
       node.status({ fill, shape, text });
     }
 

@@ -37,6 +37,12 @@ const STATE_KEY = 'dlmBalancerState';
 const HISTORY_KEY = 'dlmTransactions';
 /** Persist at most this often, ms (and on close). */
 const PERSIST_EVERY_MS = 2000;
+/**
+ * Joined charge points handed their setpoints per event-loop turn (issue 13): a step that changes
+ * every share at 1 000 plugs has 500 setpoints, each a charge-point handler and a device message;
+ * in turns of this many, a meter reading or tick waits for one turn, not for all of them.
+ */
+const DIRECT_PER_TURN = 100;
 
 /** What an I/O error is, without its message (which may hold paths): its code. */
 const ioCode = (e: unknown): string => {
@@ -121,6 +127,11 @@ export = function (RED: NodeRED) {
     let lastPersist = 0;
     let closed = false;
 
+    /**
+     * The node status, from the whole state (O(plugs): the worst load state per phase, the
+     * fallback budget): drawn on every tick (once per second, so a Status node keeps seeing it),
+     * not after every event (issue 13).
+     */
     function showStatus(now: number) {
       if (state.errors.length) {
         node.status({ fill: 'red', shape: 'ring', text: `invalid configuration: ${state.errors[0]}` });
@@ -153,10 +164,22 @@ export = function (RED: NodeRED) {
       if (!persistDirty || (!force && now - lastPersist < PERSIST_EVERY_MS)) return;
       persistDirty = false;
       lastPersist = now;
-      const value: StoredBalancer = { version: 1, configHash, state };
-      node.context().set(STATE_KEY, value, (err: unknown) => {
+      node.context().set(STATE_KEY, storable({ version: 1, configHash, state }), (err: unknown) => {
         if (err) node.warn(`could not store the balancer state: ${String(err)}`);
       });
+    }
+
+    /**
+     * The stored state as one compact JSON text when a store serialises it (issue 13). Node-RED's
+     * localfilesystem store writes a node's whole context on every flush with json-stringify-safe,
+     * indented by 4, a JavaScript callback per value: at 1 000 plugs 1.7 MB and 45–75 ms of blocked
+     * event loop per flush. A `toJSON` giving the text natively (≈ 0.65 MB, a few ms) is what it
+     * writes instead; a store that keeps the value itself (memory) keeps this object and never
+     * calls it. Restore takes both forms. The state is immutable, so the text is of this state.
+     */
+    function storable(value: StoredBalancer): StoredBalancer {
+      Object.defineProperty(value, 'toJSON', { value: () => JSON.stringify({ ...value }), enumerable: false });
+      return value;
     }
 
     function persistHistory() {
@@ -179,13 +202,7 @@ export = function (RED: NodeRED) {
         if (h) direct.push([h, sp]);
         else setpoints.push({ topic: 'setpoint', payload: sp });
       }
-      for (const [h, sp] of direct) {
-        try {
-          h(sp);
-        } catch (e) {
-          node.error(boundedText(`setpoint to ${sp.chargePoint} failed: ${(e as Error)?.message ?? 'unknown'}`));
-        }
-      }
+      handOver(direct);
       const closedMsgs = r.closedTransactions.map((t) => ({ topic: 'transaction', payload: t }));
       if (r.closedTransactions.length) {
         history = appendHistory(history, r.closedTransactions);
@@ -195,8 +212,50 @@ export = function (RED: NodeRED) {
       if (setpoints.length || closedMsgs.length) send([setpoints.length ? setpoints : null, null, closedMsgs.length ? closedMsgs : null]);
     }
 
+    /**
+     * The status message on output 2, at most once per tick and only when something changed and
+     * output 2 is wired: at 1 000 plugs it is ≈ 0.5 MB, so it is not built for nobody (issue 13).
+     * Queries (`status` topic, HTTP API, dashboards) build their own.
+     */
+    /** Setpoints waiting for their turn, oldest first (so each charge point gets them in step order). */
+    const queued: [SetpointHandler, SetpointMessage][] = [];
+    let draining = false;
+
+    /**
+     * Hands setpoints to joined charge points: at once when they fit in one turn and none wait,
+     * otherwise through the queue, DIRECT_PER_TURN per event-loop turn. Decided setpoints are
+     * always handed over, also after close (like messages already sent on a wire).
+     */
+    function handOver(items: [SetpointHandler, SetpointMessage][]) {
+      if (!draining && items.length <= DIRECT_PER_TURN) return callHandlers(items);
+      for (const it of items) queued.push(it);
+      if (!draining) {
+        draining = true;
+        drainQueued();
+      }
+    }
+
+    function drainQueued() {
+      callHandlers(queued.splice(0, DIRECT_PER_TURN));
+      if (queued.length) setImmediate(drainQueued);
+      else draining = false;
+    }
+
+    function callHandlers(items: [SetpointHandler, SetpointMessage][]) {
+      for (const [h, sp] of items) {
+        try {
+          h(sp);
+        } catch (e) {
+          node.error(boundedText(`setpoint to ${sp.chargePoint} failed: ${(e as Error)?.message ?? 'unknown'}`));
+        }
+      }
+    }
+
     function emitStatus(send: Send, now: number) {
       if (!statusDirty) return;
+      const wires = (node as { wires?: unknown }).wires;
+      const out2 = Array.isArray(wires) ? wires[1] : undefined;
+      if (Array.isArray(out2) && out2.length === 0) return; // stays dirty: built once wired again
       statusDirty = false;
       send([null, { topic: 'status', payload: statusOf(state, now) }, null]);
     }
@@ -281,6 +340,17 @@ export = function (RED: NodeRED) {
           );
         return;
       }
+      if (typeof saved === 'string') {
+        // The compact text `storable` gives a serialising store (issue 13); checked like the object.
+        try {
+          saved = JSON.parse(saved);
+        } catch {
+          warn(
+            'the stored balancer state is not used (it is not valid JSON): starting afresh, every charge point and the meter unknown until they report',
+          );
+          return;
+        }
+      }
       const problem = storedProblem(saved, Date.now());
       if (problem) {
         warn(
@@ -341,7 +411,6 @@ export = function (RED: NodeRED) {
       if (r.error) return `${String(msg.topic)} rejected: ${r.error}`; // the topic: checked short text (guard) or the API's own
       if (ev.type === 'params') node.log(boundedText(`parameters changed at run time: ${JSON.stringify(ev.params)}`));
       deliver(r, send);
-      showStatus(now);
       return null;
     }
 

@@ -168,7 +168,9 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
         'the durable log holds the closed record',
       );
       const stored = JSON.parse(pristine);
-      assert.equal(stored.dlmBalancerState.state.plugs[0].session.stop, null, 'the stored state has an open session');
+      // Issue 13: the store writes the state as one compact JSON text (not an indented object).
+      assert.equal(typeof stored.dlmBalancerState, 'string', 'the state is stored as compact JSON text');
+      assert.equal(JSON.parse(stored.dlmBalancerState).state.plugs[0].session.stop, null, 'the stored state has an open session');
       assert.equal(stored.dlmTransactions.length, 1);
     });
 
@@ -203,10 +205,13 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
       assert.ok(red.running());
     }
 
-    const corruptState = (change: (state: any) => void) => {
+    /** The stored state with one change, in the form the node writes (text) or the earlier object form. */
+    const corruptState = (change: (state: any) => void, form: 'text' | 'object' = 'text') => {
       const d = base();
       const stored = JSON.parse(pristine);
-      change(stored.dlmBalancerState.state);
+      const value = JSON.parse(stored.dlmBalancerState);
+      change(value.state);
+      stored.dlmBalancerState = form === 'text' ? JSON.stringify(value) : value;
       fs.writeFileSync(CONTEXT_FILE(d), JSON.stringify(stored));
       return d;
     };
@@ -231,6 +236,23 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
         }),
         /not used \(stored state field state\.plugs\[0\] must be an object\)/,
       );
+    });
+
+    it('issue 13: the object form earlier versions stored is still checked the same way (plugs[0] = null)', async () => {
+      await startsSafely(
+        corruptState((s) => {
+          s.plugs[0] = null;
+        }, 'object'),
+        /not used \(stored state field state\.plugs\[0\] must be an object\)/,
+      );
+    });
+
+    it('issue 13: stored text that is not valid JSON: a warning, a fresh start, history kept', async () => {
+      const d = base();
+      const stored = JSON.parse(pristine);
+      stored.dlmBalancerState = stored.dlmBalancerState.slice(0, 100);
+      fs.writeFileSync(CONTEXT_FILE(d), JSON.stringify(stored));
+      await startsSafely(d, /stored balancer state is not used \(it is not valid JSON\)/);
     });
 
     it('a wrong type (plugs[0].setpointA is text): refused with the field, the text not quoted', async () => {

@@ -122,7 +122,7 @@ describe('lib/balancer — three-phase plugs and phase rotation (R-3PH-1..4)', (
     assert.deepEqual(statusOf(site.state, site.now).plugs.find((p) => p.id === 1)!.drawLines, ['L3', 'L1', 'L2']);
   });
 
-  it('R-3PH-3: unplugging forgets the detection; the next vehicle is counted on every line until it shows otherwise', () => {
+  it('R-3PH-3: a departing single-phase vehicle stays counted on its one line while its hold lasts; the next vehicle is counted on every line until it shows otherwise', () => {
     const site = new Site({ phaseSettleS: 10 });
     site.meter([0, 0, 0]);
     site.report({
@@ -133,6 +133,12 @@ describe('lib/balancer — three-phase plugs and phase rotation (R-3PH-1..4)', (
     settle(site, 12, [0, 0, 0]);
     assert.deepEqual(findPlug(site.state, 1)!.drawLines, ['L1']);
     site.plug('CP01', 'A', { pilot: 'A', measuredA: 0, phaseCurrentsA: [0, 0, 0] });
+    // Gone: its 32 A may still be drawn for the reaction delay (R-ALLOC-7), on L1 only — never on L2/L3.
+    assert.deepEqual(findPlug(site.state, 1)!.drawLines, ['L1']);
+    const b = statusOf(site.state, site.now).boards[0];
+    assert.deepEqual([b.evA.L1, b.evA.L2, b.evA.L3], [32, 0, 0]);
+    site.now += 2000;
+    site.plug('CP01', 'A', { pilot: 'C', measuredA: 0, phaseCurrentsA: [0, 0, 0] });
     assert.equal(findPlug(site.state, 1)!.drawLines, null);
   });
 

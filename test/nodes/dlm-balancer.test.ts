@@ -106,6 +106,18 @@ describe('dlm-balancer node', function () {
     assert.match(st.text, /meter lost: L1 25 · L2 25 · L3 25 A assumed/);
   });
 
+  it('issue 13: the node status (O(plugs) to build) is drawn on the 1 s tick, not after every event', async () => {
+    await helper.load(NODES, flow({ analyserEnabled: false, mccbA: 40 }));
+    const dlm = helper.getNode('dlm');
+    dlm.receive(plug(cp1));
+    await lastNodeStatus((x) => /L1/.test(x.text));
+    drain('nodestatus');
+    for (let k = 0; k < 30; k++) dlm.receive(plug(cp1));
+    await sleep(2500);
+    const drawn = drain('nodestatus').length;
+    assert.ok(drawn >= 1 && drawn <= 4, `drawn ${drawn} times in 2.5 s (30 events, 2–3 ticks)`);
+  });
+
   it('R-SEC-4 (issue 9 item 6): status.fallback and the node status say when the offline modes could overload a phase', async () => {
     await helper.load(NODES, flow()); // analyser on: 25 A assumed; MCCB 50 A
     const dlm = helper.getNode('dlm');

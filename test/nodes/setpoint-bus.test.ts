@@ -5,7 +5,8 @@
 import { strict as assert } from 'assert';
 import { clearInbox, helper, nextWhere, peek, sleep } from '../support/nr';
 import { recorderNode } from '../support/nr';
-import { setpointHandlerOf } from '../../nodes/common/setpoint-bus';
+import { joinSetpoints, setpointHandlerOf } from '../../nodes/common/setpoint-bus';
+import { plugMsg } from '../support/site';
 
 const NODES = [require('../../nodes/dlm-balancer/dlm-balancer'), require('../../nodes/charge-point/charge-point'), recorderNode];
 
@@ -112,5 +113,62 @@ describe('charge-point joined to its balancer: setpoints without wires (issue 13
     assert.equal(typeof setpointHandlerOf('dlm', 'CP01'), 'function');
     await helper.unload();
     assert.equal(setpointHandlerOf('dlm', 'CP01'), undefined, 'stopped nodes leave the registry');
+  });
+  it('a step with setpoints for 150 joined charge points (more than one turn takes) hands them over in several event-loop turns, each charge point in step order', async () => {
+    const n = 150; // every plug at its 32 A maximum: 4 800 A of 6 300
+    await helper.load(NODES, [
+      { id: 'f1', type: 'tab', label: 'site' },
+      {
+        id: 'dlm',
+        z: 'f1',
+        type: 'dlm-balancer',
+        name: 'b',
+        analyserEnabled: false,
+        mccbA: 6300,
+        contractedKW: 10000,
+        marginPct: 0,
+        wires: [[], [], []],
+      },
+    ]);
+    const got = new Map<string, number[]>();
+    let calls = 0;
+    let inFirstTurn: number | null = null;
+    const leave: (() => void)[] = [];
+    for (let k = 1; k <= n; k++)
+      leave.push(
+        joinSetpoints('dlm', `CP${k}`, (sp) => {
+          calls++;
+          if (inFirstTurn === null) setImmediate(() => (inFirstTurn ??= calls));
+          got.set(sp.chargePoint, [...(got.get(sp.chargePoint) ?? []), sp.plugs.A ?? -1]);
+        })!,
+      );
+    try {
+      const dlm = helper.getNode('dlm');
+      for (let k = 1; k <= n; k++)
+        dlm.receive({
+          topic: 'plug',
+          payload: plugMsg({ name: `CP${k}`, index: k, plugs: [{ letter: 'A', phase: 'L1', pilot: 'C' }] }, Date.now()),
+        });
+      // Until the site has settled: no setpoint for 500 ms.
+      for (let seen = -1; seen !== calls;) {
+        seen = calls;
+        await sleep(500);
+      }
+      got.clear();
+      calls = 0;
+      inFirstTurn = null;
+      // Two reductions of every share, back to back (20 A, then 16 A): 2 × 150 setpoints.
+      dlm.receive({ topic: 'params', payload: { mccbA: 3000 } });
+      dlm.receive({ topic: 'params', payload: { mccbA: 2500 } });
+      await sleep(1500);
+      assert.ok(inFirstTurn !== null && inFirstTurn < 2 * n, `handed over in more than one turn (first turn: ${inFirstTurn})`);
+      for (let k = 1; k <= n; k++) {
+        const seq = got.get(`CP${k}`) ?? [];
+        assert.deepEqual(seq.length, 2, `CP${k} got both setpoints: ${seq}`);
+        assert.ok(seq[0] > seq[1], `CP${k} got them in step order: ${seq}`);
+      }
+    } finally {
+      for (const l of leave) l();
+    }
   });
 });

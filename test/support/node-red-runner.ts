@@ -39,6 +39,8 @@ export interface RunnerOptions {
   nodeBinary?: string;
   /** The Node-RED package to run (default "node-red"; "node-red-5" for the Node-RED 5 alias). */
   nodeRed?: string;
+  /** Extra Node.js options before red.js (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow). */
+  nodeArgs?: string[];
 }
 
 export interface RunningNodeRed {
@@ -111,11 +113,15 @@ export async function start(flow: unknown[], opts: RunnerOptions = {}): Promise<
   );
 
   const redJs = require.resolve(`${opts.nodeRed ?? 'node-red'}/red.js`, { paths: [REPO_ROOT] });
-  const child: ChildProcess = spawn(opts.nodeBinary ?? process.execPath, [redJs, '--settings', settingsFile, '--userDir', userDir], {
-    cwd: userDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
-  });
+  const child: ChildProcess = spawn(
+    opts.nodeBinary ?? process.execPath,
+    [...(opts.nodeArgs ?? []), redJs, '--settings', settingsFile, '--userDir', userDir],
+    {
+      cwd: userDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
+    },
+  );
   let output = '';
   const echo = opts.echo || process.env.DLM_TEST_NODE_RED_LOG === '1';
   const onData = (d: Buffer) => {
