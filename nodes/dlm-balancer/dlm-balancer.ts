@@ -17,15 +17,7 @@ import { fallbackOf, statusOf } from '../../lib/core/status';
 import { appendHistory, transactionsCsv } from '../../lib/records/transactions';
 import { TRANSACTION_HISTORY } from '../../lib/shared/params';
 import { worstStates } from '../../lib/core/loadstate';
-import type {
-  BoardConfig,
-  MeterMessage,
-  PlugMessage,
-  Schedule,
-  SetpointMessage,
-  SiteParams,
-  TransactionRecord,
-} from '../../lib/shared/types';
+import type { MeterMessage, PlugMessage, Schedule, SetpointMessage, SiteParams, TransactionRecord } from '../../lib/shared/types';
 import { appendRecords, readRecordLog, recordLogPath, rewriteRecords } from '../common/record-log';
 import { onGuardedInput, type Done, type Send } from '../common/input';
 import { attachHttpApi, joinBalancer } from '../common/http-api';
