@@ -6,7 +6,7 @@
  * Inputs (msg.topic): meter, plug, schedule, params, plate, status (query), transactions (query).
  * Outputs: 1 setpoint (one msg per charge point), 2 status, 3 transaction.
  */
-import { initialState, step } from '../../lib/core/balancer';
+import { initialState, step, withDeployedBoards } from '../../lib/core/balancer';
 import { sitePhases, type BalancerState, type DlmEvent, type StepResult } from '../../lib/core/state';
 import { boundedText, describeValue } from '../../lib/shared/guard';
 import { LOG_COMPACT_AT, mergeHistory, parseRecordLog, reconcileWithLog } from '../../lib/records/history';
@@ -17,15 +17,7 @@ import { fallbackOf, statusOf } from '../../lib/core/status';
 import { appendHistory, transactionsCsv } from '../../lib/records/transactions';
 import { TRANSACTION_HISTORY } from '../../lib/shared/params';
 import { worstStates } from '../../lib/core/loadstate';
-import type {
-  BoardConfig,
-  MeterMessage,
-  PlugMessage,
-  Schedule,
-  SetpointMessage,
-  SiteParams,
-  TransactionRecord,
-} from '../../lib/shared/types';
+import type { MeterMessage, PlugMessage, Schedule, SetpointMessage, SiteParams, TransactionRecord } from '../../lib/shared/types';
 import { appendRecords, readRecordLog, recordLogPath, rewriteRecords } from '../common/record-log';
 import { onGuardedInput, type Done, type Send } from '../common/input';
 import { attachHttpApi, joinBalancer } from '../common/http-api';
@@ -99,23 +91,6 @@ export = function (RED: NodeRED) {
       return configErrors.length ? { ...s, errors: configErrors } : s;
     };
 
-    /**
-     * Boards are deployed configuration (R-CIRC-1, R-SEC-2): a restored state takes them from the editor
-     * again, like `deployed`; a board keeps its meter readings only when it is unchanged.
-     */
-    const withDeployedBoards = (restored: BalancerState): BalancerState => {
-      const deployedBoards = initialState(editorParams, Date.now(), editorBoards).boards;
-      const old = Array.isArray(restored.boards) ? restored.boards : [];
-      const same = (a: BoardConfig, b: BoardConfig) =>
-        (['name', 'parent', 'limitA', 'marginPct', 'hasMeter', 'otherLoadA'] as const).every((k) => a[k] === b[k]);
-      return {
-        ...restored,
-        boards: deployedBoards.map((b) => {
-          const was = old.find((o) => o && o.config && o.config.name === b.config.name);
-          return was && b.meter && was.meter && same(was.config, b.config) ? { ...b, meter: was.meter } : b;
-        }),
-      };
-    };
     let state: BalancerState = freshState();
     let history: TransactionRecord[] = [];
     /** The durable session log (issue 9 item 5); null without a user directory. */
@@ -360,7 +335,8 @@ export = function (RED: NodeRED) {
       }
       const stored = saved as StoredBalancer;
       // The deployed configuration is always the ceiling, never a stored one (R-SEC-2).
-      let restored: BalancerState = withDeployedBoards({ ...stored.state, deployed: { ...editorParams } });
+      // Boards are deployed configuration too (R-CIRC-1): the editor's, a board keeping its meter readings only when unchanged.
+      let restored: BalancerState = withDeployedBoards({ ...stored.state, deployed: { ...editorParams } }, editorBoards);
       if (stored.configHash !== configHash) {
         if (configErrors.length) return;
         // Editor changed: its parameters win; queue, counters, plates and sessions are kept.

@@ -133,6 +133,11 @@ describe('nodes/cvm-mini-reader', function () {
       ['poll interval "abc"', { pollS: 'abc' }],
       ['watchdog 0', { watchdogS: 0 }],
       ['watchdog 1000', { watchdogS: 1000 }],
+      // Issue 11 (R-CIRC-1): the board is a board's name of at most 64 characters, not "site".
+      ['board of 65 characters', { board: 'b'.repeat(65) }],
+      ['board "site"', { board: 'site' }],
+      ['board with a control character', { board: 'B\u0007' }],
+      ['board as a number', { board: 7 }],
     ];
     for (const [label, cfg] of bad) {
       it(label, async () => {
@@ -196,6 +201,22 @@ describe('nodes/cvm-mini-reader', function () {
         assert.match(errs[0].error.message, re);
       });
     }
+  });
+
+  it("R-CIRC-1 (issue 11): with a board set, every meter message — readings and the watchdog's offline ones — carries it; without, none does", async () => {
+    await load({ watchdogS: 1, board: ' Garage-east ' });
+    const r = helper.getNode('r');
+    r.receive({ payload: regs });
+    const on = await next('out', (m) => m.payload.online === true, 1000);
+    assert.equal(on.payload.board, 'Garage-east');
+    assert.deepEqual(on.payload.currentA, reading.currentA);
+    const off = await next('out', (m) => m.payload.online === false, 3000);
+    assert.equal(off.payload.board, 'Garage-east');
+    await helper.unload();
+    await load({ board: '' });
+    helper.getNode('r').receive({ payload: regs });
+    const plain = await next('out', (m) => m.payload.online === true, 1000);
+    assert.equal('board' in plain.payload, false, 'the building analyser: no board field');
   });
 
   it('R-MTR-4: watchdog — no valid reading for watchdogS → meter online:false with a reason and red status; back on the next valid reading', async () => {

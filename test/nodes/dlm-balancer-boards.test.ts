@@ -34,6 +34,7 @@ function flow(cfg: Record<string, unknown> = {}) {
       name: 'site',
       analyserEnabled: false,
       mccbA: 63,
+      contractedKW: 100,
       marginPct: 0,
       ...cfg,
       wires: [['sp'], ['st'], ['tx']],
@@ -135,40 +136,132 @@ describe('dlm-balancer node — boards (issue 11, R-CIRC-1, R-ERR-1)', function 
     }
   });
 
-  it("R-CIRC-1, R-SEC-2: boards are deployed configuration — after a restart with changed boards the editor's boards are used, not the stored ones", async () => {
+  it("R-CIRC-1, R-SEC-2: boards are deployed configuration — after a restart with changed boards the editor's are used; an unchanged board keeps its meter readings", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlm-boards-'));
     try {
-      const first = JSON.stringify([board('Garage', 'site', { limitA: 40 })]);
-      await loadWithStore(NODES, flow({ boards: first }), dir);
-      helper.getNode('dlm').receive(plug(cp1));
+      const garage = board('Garage', 'site', { limitA: 40, hasMeter: true });
+      const roof = board('Roof', 'site', { limitA: 20, hasMeter: true });
+      await loadWithStore(NODES, flow({ boards: JSON.stringify([garage, roof]) }), dir);
+      let dlm = helper.getNode('dlm');
+      dlm.receive(plug(cp1));
       await next('sp');
-      const second = JSON.stringify([board('Garage', 'site', { limitA: 25 }), board('Roof', 'Garage', { limitA: 16, hasMeter: true })]);
-      await restartWithStore(NODES, flow({ boards: second }), dir);
-      const s = await status();
-      const names = s.boards.map((b: any) => b.name);
-      if (names.length) {
-        // The status lists the deployed tree (the site first).
-        assert.deepEqual(names, ['site', 'Garage', 'Roof']);
-        assert.equal(s.boards.find((b: any) => b.name === 'Garage').limitA, 25);
-      }
-      // Whatever was stored, the balancer's state has the editor's boards.
-      const st = helper.getNode('dlm');
-      assert.equal(st.error.called, false);
+      for (const b of ['Garage', 'Roof'])
+        dlm.receive({ topic: 'meter', payload: { online: true, currentA: [5, 6, 7], timestamp: Date.now(), board: b } });
+      let s = await status();
+      assert.deepEqual(
+        s.boards.map((b: any) => [b.name, b.limitA, b.meter && b.meter.online]),
+        [
+          ['site', 63, false],
+          ['Garage', 40, true],
+          ['Roof', 20, true],
+        ],
+      );
+      // Redeploy: Garage unchanged, Roof's breaker changed, a new board Cellar fed from Garage.
+      const roof2 = { ...roof, limitA: 16 };
+      const cellar = board('Cellar', 'Garage', { limitA: 25 });
+      await restartWithStore(NODES, flow({ boards: JSON.stringify([garage, roof2, cellar]) }), dir);
+      dlm = helper.getNode('dlm');
+      assert.equal(dlm.error.called, false);
+      dlm.receive(plug(cp1)); // one step with the restored state (its setpoints unchanged: nothing sent)
+      s = await status();
+      assert.deepEqual(
+        s.boards.map((b: any) => [b.name, b.parent, b.limitA]),
+        [
+          ['site', null, 63],
+          ['Garage', 'site', 40],
+          ['Cellar', 'Garage', 25],
+          ['Roof', 'site', 16],
+        ],
+        'the tree of the editor, depth-first (not the stored one)',
+      );
+      const byName = (n: string) => s.boards.find((b: any) => b.name === n);
+      assert.notEqual(byName('Garage').meter.lastReadingAt, null, 'unchanged board: its meter readings are kept');
+      assert.equal(byName('Roof').meter.lastReadingAt, null, 'changed board: its meter starts afresh');
+      assert.equal(byName('Cellar').meter, null);
+      assert.ok(s.plugs.some((p: any) => p.chargePoint === 'CP01' && p.board === 'site'));
     } finally {
       await closeStore();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('R-CIRC-1: a meter message with a board is passed to the core; a reading for a board that is not declared is refused (Catch) and changes nothing', async () => {
-    await helper.load(NODES, flow({ boards: JSON.stringify([board('Garage', 'site', { hasMeter: true })]) }));
+  it('R-CIRC-1, R-ERR-1: a charge point on a board the balancer does not declare → its plugs ERR_CFG with the reason, 0 A; on a declared board it charges', async () => {
+    await helper.load(NODES, flow({ boards: JSON.stringify([board('Garage')]) }));
     const dlm = helper.getNode('dlm');
-    dlm.receive(plug(cp1));
-    await next('sp');
-    dlm.receive({ topic: 'meter', payload: { online: true, currentA: [3, 2, 1], timestamp: Date.now(), board: 'Nowhere' } });
-    const c = await next('caught');
-    assert.match(c.error.message, /^meter rejected: /);
-    assert.ok(c.error.message.length <= 200);
+    dlm.receive(plug(cp1, { board: 'Nowhere' }));
+    assert.deepEqual((await next('sp')).payload.plugs, { A: 0, B: 0 });
+    let s = await status();
+    for (const p of s.plugs) {
+      assert.equal(p.status, 'ERR_CFG');
+      assert.match(p.reason, /board Nowhere is not declared in the balancer/);
+      assert.equal(p.setpointA, 0);
+    }
+    dlm.receive(plug(cp1, { board: 'Garage' }));
+    assert.deepEqual((await next('sp')).payload.plugs, { A: 32, B: 32 });
+    s = await status();
+    assert.deepEqual(
+      s.plugs.map((p: any) => [p.status, p.board]),
+      [
+        ['CHARGING', 'Garage'],
+        ['CHARGING', 'Garage'],
+      ],
+    );
+  });
+
+  it("R-CIRC-1, R-3PH-2: the board's breaker limits its plugs while the site has room (a three-phase plug on a rotated charger, 32 A board, 63 A site)", async () => {
+    await helper.load(NODES, flow({ boards: JSON.stringify([board('Garage', 'site', { limitA: 32 })]) }));
+    const dlm = helper.getNode('dlm');
+    const two: CpSpec = {
+      name: 'CP02',
+      index: 2,
+      plugs: [
+        { letter: 'A', phase: 'L2', pilot: 'C', maxCurrentA: 32 },
+        { letter: 'B', phase: 'L2', pilot: 'C', maxCurrentA: 32 },
+      ],
+    };
+    const msg = plug(two, { rotation: 'STR', board: 'Garage' });
+    msg.payload.plugs[0] = { ...msg.payload.plugs[0], phases: 3 };
+    dlm.receive(msg);
+    // Garage 32 A per line: plug A (L2 L3 L1) and plug B (L2) share L2 → 16 A each.
+    assert.deepEqual((await next('sp')).payload.plugs, { A: 16, B: 16 });
+    const s = await status();
+    const g = s.boards.find((b: any) => b.name === 'Garage');
+    assert.deepEqual([g.evA.L1, g.evA.L2, g.evA.L3], [16, 32, 16]);
+    assert.deepEqual(s.plugs[0].lines, ['L2', 'L3', 'L1']);
+    assert.equal(s.boards[0].name, 'site');
+    assert.ok(s.boards[0].headroomA.L2 > 0, 'the site has room: the board is what limits');
+  });
+
+  it("R-CIRC-1, R-ERR-1: a meter message with a board is that board's reading; one for an undeclared board or a board without a meter is refused (Catch) and changes nothing", async () => {
+    await helper.load(
+      NODES,
+      flow({ boards: JSON.stringify([board('Garage', 'site', { limitA: 40, hasMeter: true }), board('Roof', 'site', { otherLoadA: 3 })]) }),
+    );
+    const dlm = helper.getNode('dlm');
+    dlm.receive(plug(cp1, { board: 'Garage' }));
+    assert.deepEqual((await next('sp')).payload.plugs, { A: 32, B: 32 });
+    // 20 A of non-EV load on Garage's L1: plug A (L1) gets 40 − 20 = 20 A.
+    dlm.receive({ topic: 'meter', payload: { online: true, currentA: [20, 0, 0], timestamp: Date.now(), board: 'Garage' } });
+    assert.deepEqual((await next('sp')).payload.plugs, { A: 20, B: 32 });
+    const before = await status();
+    const g = before.boards.find((b: any) => b.name === 'Garage');
+    assert.equal(g.meter.online, true);
+    assert.equal(g.otherA.L1, 20);
+    for (const [b, re] of [
+      ['Nowhere', /meter rejected: meter\.board "Nowhere" is not a board of this balancer/],
+      ['Roof', /meter rejected: board Roof has no meter configured/],
+      ['site', /meter rejected: /],
+    ] as const) {
+      dlm.receive({ topic: 'meter', payload: { online: true, currentA: [30, 30, 30], timestamp: Date.now(), board: b } });
+      const c = await next('caught');
+      assert.match(c.error.message, re);
+      assert.ok(c.error.message.length <= 200);
+    }
     assert.equal(pending('sp'), 0);
+    const after = await status();
+    assert.deepEqual(
+      after.boards.map((b: any) => [b.name, b.otherA]),
+      before.boards.map((b: any) => [b.name, b.otherA]),
+    );
   });
 });

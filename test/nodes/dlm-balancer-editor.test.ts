@@ -110,6 +110,24 @@ describe('dlm-balancer editor: fallback budget warning at deploy (R-SEC-4, issue
     assert.match(e2.notes[0].text, /L1: 40 A if Node-RED stops \(limit 39 A\)/);
   });
 
+  it("R-3PH-2 (issue 11): a three-phase plug counts its offline current on each of the rotation's three lines", () => {
+    const m1 = { id: 'm1', type: 'offline-mode-config', heartbeatS: 120, mode: 1, currentA: 8 };
+    // Plug A three-phase 32 A (mode 1: its maximum on every line), plug B single-phase 20 A on L2; 0 A building.
+    const cps = [cp(1, 'm1', { rotation: 'STR', phasesA: '3', phaseA: 'L2', phaseB: 'L2', maxCurrentB: 20 })];
+    const e = editorWith([tab, m1, balancer({ analyserEnabled: false, mccbA: 40 }), ...cps]);
+    e.deploy();
+    assert.equal(e.notes.length, 1);
+    assert.match(e.notes[0].text, /fallback budget exceeded on L2: 52 A if Node-RED stops \(limit 40 A\)/, 'L1 32, L2 32 + 20, L3 32');
+    const single = editorWith([
+      tab,
+      m1,
+      balancer({ analyserEnabled: false, mccbA: 40 }),
+      cp(1, 'm1', { phaseA: 'L2', phaseB: 'L1', maxCurrentB: 20 }),
+    ]);
+    single.deploy();
+    assert.deepEqual(single.notes, [], 'the same charge point single-phase: L2 32 A, L1 20 A');
+  });
+
   it('the shipped example site passes its own check at deploy (docs/example-site.md)', () => {
     const e = editorWith(JSON.parse(fs.readFileSync(EXAMPLE, 'utf8')));
     e.deploy();
