@@ -23,9 +23,9 @@
  * The HTTP API (GET /dlm/status, POST /dlm/plate, …) is not part of the flow: the package serves it
  * on Node-RED's admin server, behind adminAuth when it is set (nodes/common/http-api.ts, issue 9).
  *
- * Dashboard (issue 6, docs/dashboard.md): node-red-dashboard at /ui, the eight dlm-ui widgets on
+ * Dashboard (issue 6, docs/dashboard.md): node-red-dashboard at /ui, the nine dlm-ui widgets on
  * four tabs (Site, Load management, Power, Transactions), fed by the balancer's status output;
- * with --dashboard 2, FlowFuse Dashboard 2.0 at /dashboard, the eight dlm-ui2 widgets on the same
+ * with --dashboard 2, FlowFuse Dashboard 2.0 at /dashboard, the nine dlm-ui2 widgets on the same
  * four pages (issue 14, examples/dashboard-2.js).
  */
 'use strict';
@@ -339,7 +339,7 @@ if (DASHBOARD === 2) {
   tab.info +=
     '\n\nDashboard: node-red-dashboard 3 at `/ui` (needs `node-red-dashboard`). For FlowFuse Dashboard 2.0 import the example\n' +
     '`15-charge-point-site-dashboard-2` instead (`npm start -- --dashboard 2`), docs/dashboard.md.';
-  // --- Dashboard: node-red-dashboard at /ui, the eight dlm-ui widgets (issue 6) -----------------
+  // --- Dashboard: node-red-dashboard at /ui, the nine dlm-ui widgets (issue 6, boards issue 11) -----------------
   // Config nodes (no tab): the dashboard's site settings, its tabs (screens) and groups (cards).
   // Groups of a tab are ordered widest first: the dashboard's masonry layout places a group under
   // the shorter one at its left without looking further right, so a wide group after a narrow one
@@ -376,6 +376,8 @@ if (DASHBOARD === 2) {
     { key: 'schedule', tab: 'lm', name: 'Priority schedule', width: 8, widget: 'dlm-ui-schedule', out: 'schedule' },
     { key: 'params', tab: 'lm', name: 'Parameters', width: 14, widget: 'dlm-ui-params', out: 'balancer' },
     { key: 'analyser', tab: 'lm', name: 'Analyser', width: 8, widget: 'dlm-ui-analyser' },
+    // Then the boards (R-CIRC-2): 14 units, under the parameters.
+    { key: 'boards', tab: 'lm', name: 'Boards', width: 14, widget: 'dlm-ui-boards' },
     { key: 'power', tab: 'power', name: 'Building, EV and total power', width: 16, widget: 'dlm-ui-power' },
     {
       key: 'tx',
