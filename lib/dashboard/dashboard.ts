@@ -587,7 +587,8 @@ export function boardsView(status: StatusMessage): BoardsWidgetView {
         reserved: cell(b.reservedA, ph),
         load: cell(b.loadA, ph),
         headroom: num(headroom, 1),
-        over: Math.round(headroom * 10) / 10 < 0,
+        // Red when the headroom shown is negative (a value that rounds to 0 is not).
+        over: num(headroom, 1).startsWith('-'),
       };
     });
     const depth = Number.isInteger(b.depth) && b.depth > 0 ? b.depth : 0;
