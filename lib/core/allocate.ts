@@ -1,38 +1,59 @@
 /**
- * The allocation of one step (SPEC §4, R-ALLOC-1..9), in named phases:
+ * The allocation of one step (SPEC §4, R-ALLOC-1..9, and §10: three-phase plugs, boards,
+ * unbalance), in named phases:
  *
- *   classify        which plugs ask for current, per phase and group; vehicle timers; offline
- *                   charge points' reservations; everything not managed goes to 0 A at once
- *   decideTargets   per phase: groups in service order (priority first), pause / resume / share
- *                   (allocateGroup), and the decreases, sent at once (R-ALLOC-7)
- *   grantIncreases  the increases, each within what the phase has left while reduced vehicles
- *                   may still draw their old current (R-ALLOC-7, R-ALLOC-9)
+ *   classify        which plugs ask for current, per group; vehicle timers; what a vehicle draws
+ *                   on (R-3PH-3); offline charge points' reservations on every board above them;
+ *                   everything not managed goes to 0 A at once
+ *   decideTargets   the groups in service order (priority first): pause / resume / share
+ *                   (allocateGroup) over every capacity a plug uses, the unbalance trim (R-UNB-1),
+ *                   and the decreases, sent at once (R-ALLOC-7)
+ *   grantIncreases  the increases, each within what every capacity it uses has left while reduced
+ *                   vehicles may still draw their old current (R-ALLOC-7, R-ALLOC-9)
  *   pauseBelowMin   no plug left between 0 and I_min (R-SITE-3)
+ *
+ * A *capacity* is one supply line of one board (the site is board 0): what the board's working
+ * limit leaves on that line after its non-EV load and its reservations. A plug uses the capacity
+ * of each line it is counted on (R-3PH-2/3), on its board and on every board above it (R-CIRC-1).
+ * On the manual's site (one board, single-phase plugs) every plug uses exactly one capacity, its
+ * phase at the site, and every rule below reduces to the per-phase rules of SPEC §4.
  *
  * Every phase reads and writes the step's Draft (copy-on-write: the input state is never modified).
  */
 import type { Draft } from './draft';
 import { loadRow } from './loadstate';
-import { buildingUsedA } from './meter';
+import { buildingUsedA, type MeterState } from './meter';
 import { reservedForPlug } from './reserve';
-import { floorTo, share } from './share';
+import { floorTo } from './share';
 import {
+  countedLines,
   cpOffline,
   effectiveA,
   EPS,
-  offlineIndexes,
   phaseIdx,
   plugStatus,
   requesting,
   sitePhases,
   type BalancerState,
+  type BoardLoad,
   type PlugState,
 } from './state';
 import { capOf, vehicleTimers } from './vehicle';
 import { cpIndexOf } from '../shared/ids';
 import { phaseLimitA } from '../shared/params';
 import { isPriorityActive } from '../shared/schedule';
-import type { Phase, PhaseGroupRow, PhaseTable, SiteParams, Triple } from '../shared/types';
+import {
+  SITE_BOARD,
+  type BoardConfig,
+  type Phase,
+  type PhaseGroupRow,
+  type PhaseTable,
+  type SiteParams,
+  type Triple,
+} from '../shared/types';
+
+/** Most rounds of the unbalance trim (R-UNB-1): each tightens the heaviest line once. */
+const UNBALANCE_ROUNDS = 6;
 
 /** What every phase of one allocation works from. */
 interface Frame {
@@ -42,27 +63,44 @@ interface Frame {
   params: SiteParams;
   now: number;
   priorityActive: boolean;
-  /** Invalid site parameters: every plug held at 0 A (R-ERR-1). */
+  /** Invalid site parameters or boards: every plug held at 0 A (R-ERR-1). */
   invalidParams: boolean;
+  /** Boards, the site first: parent position (−1 for the site). */
+  parent: Int32Array;
+  /** Board position by name. */
+  boardAt: Map<string, number>;
+  /** Number of capacities: 3 per board, then 3 unbalance trims (one per line). */
+  nCap: number;
+  /** Position of the first unbalance capacity. */
+  unbBase: number;
 }
 
-/** Requesting plugs (positions in state.plugs, ascending id) per phase and group. */
-type Requesters = Record<Phase, { prio: number[]; normal: number[] }>;
+/** Requesting plugs (positions in state.plugs, ascending id) per group. */
+interface Requesters {
+  prio: number[];
+  normal: number[];
+}
 
 interface Classified {
-  reservedA: Triple;
+  /** Reserved per capacity (offline charge points, devices that ignore limits). */
+  reservedA: Float64Array;
   requesters: Requesters;
-  /** Enabled plugs per phase and group, for the table's TOTAL PLUGS row. */
+  /** Capacities each requesting plug uses (by plug position). */
+  caps: (number[] | undefined)[];
+  /** Lines each requesting plug is counted on (by plug position), for the unbalance trim. */
+  lines: (readonly Phase[] | undefined)[];
+  /** Enabled plugs per line and group, for the table's TOTAL PLUGS row (a 3φ plug on each of its lines). */
   enabledCount: Record<Phase, { prio: number; normal: number }>;
 }
 
-interface Decided {
+interface Plan {
   table: PhaseTable;
-  usableA: Triple;
-  /** Per phase, the groups in the order they are served. */
-  groups: { ph: Phase; members: number[][] }[];
   /** Target current per plug position. */
   target: Float64Array;
+  /** Plugs paused by this plan. */
+  paused: number[];
+  /** Groups in service order (members ascending id). */
+  groups: number[][];
 }
 
 /** Sets a plug to 0 A at once, remembering what it may still draw for the reaction delay. */
@@ -74,10 +112,26 @@ export function cut(p: PlugState, params: SiteParams, now: number): void {
   }
 }
 
-/** Evaluates the whole site at `now` and sets every plug's setpoint in the draft (R-ALLOC-1..9). */
+/** Boards' meter readings read as the analyser's are, with the board's own assumption while lost (R-CIRC-1). */
+function boardMeterParams(params: SiteParams, b: BoardConfig): SiteParams {
+  return { ...params, analyserEnabled: true, meterPosition: 'building', meterOfflineCurrentA: b.otherLoadA };
+}
+
+/** The non-EV load of a sub-board itself, per line: its meter (R-MTR-4/5 rules) or its assumption. */
+export function boardOtherA(params: SiteParams, b: BoardConfig, meter: MeterState | null, now: number): Triple {
+  return meter ? buildingUsedA(meter, boardMeterParams(params, b), now) : [b.otherLoadA, b.otherLoadA, b.otherLoadA];
+}
+
+/** Evaluates the whole site at `now` and sets every plug's setpoint in the draft (R-ALLOC-1..9, §10). */
 export function allocate(d: Draft, now: number): void {
   const s = d.state;
   const params = s.params;
+  const nB = s.boards.length + 1;
+  const parent = new Int32Array(nB);
+  const boardAt = new Map<string, number>([[SITE_BOARD, 0]]);
+  parent[0] = -1;
+  s.boards.forEach((b, j) => boardAt.set(b.config.name, j + 1));
+  s.boards.forEach((b, j) => (parent[j + 1] = boardAt.get(b.config.parent) ?? 0));
   const f: Frame = {
     d,
     s,
@@ -85,39 +139,77 @@ export function allocate(d: Draft, now: number): void {
     now,
     priorityActive: isPriorityActive(s.schedule, s.schedule.timeZone ?? params.timeZone, now),
     invalidParams: s.errors.length > 0,
+    parent,
+    boardAt,
+    nCap: nB * 3 + 3,
+    unbBase: nB * 3,
   };
   const limitA = phaseLimitA(params);
   const workingLimitA = limitA * (1 - params.marginPct / 100);
   const buildingA = buildingUsedA(s.meter, params, now);
+  // Non-EV load per board and line, each board with its sub-boards'; the site: the analyser (which
+  // measures the whole building) or the boards' sum, whichever is higher.
+  const otherA: Triple[] = [[0, 0, 0]];
+  const limits: { limitA: number; marginPct: number; working: number }[] = [
+    { limitA, marginPct: params.marginPct, working: workingLimitA },
+  ];
+  for (const b of s.boards) {
+    otherA.push(boardOtherA(params, b.config, b.meter, now));
+    const margin = b.config.marginPct ?? params.marginPct;
+    limits.push({ limitA: b.config.limitA, marginPct: margin, working: b.config.limitA * (1 - margin / 100) });
+  }
+  for (let j = nB - 1; j >= 2; j--) for (let k = 0; k < 3; k++) if (parent[j] > 0) otherA[parent[j]][k] += otherA[j][k];
+  const sumBoards: Triple = [0, 0, 0];
+  for (let j = 1; j < nB; j++) if (parent[j] === 0) for (let k = 0; k < 3; k++) sumBoards[k] += otherA[j][k];
+  otherA[0] = [0, 1, 2].map((k) => Math.max(buildingA[k], sumBoards[k])) as Triple;
   const c = classify(f);
-  const usable = (k: number) => (f.invalidParams ? 0 : Math.max(0, workingLimitA - buildingA[k] - c.reservedA[k]));
-  const decided = decideTargets(f, c, usable);
-  const offline = offlineIndexes(s, now);
-  grantIncreases(f, decided, offline);
-  pauseBelowMin(f, offline);
+  const usable = new Float64Array(f.nCap);
+  for (let j = 0; j < nB; j++)
+    for (let k = 0; k < 3; k++)
+      usable[j * 3 + k] = f.invalidParams ? 0 : Math.max(0, limits[j].working - otherA[j][k] - c.reservedA[j * 3 + k]);
+  for (let k = 0; k < 3; k++) usable[f.unbBase + k] = Infinity;
+  const plan = decideTargets(f, c, usable, otherA[0]);
+  applyPlan(f, plan);
+  grantIncreases(f, c, plan, usable);
+  pauseBelowMin(f);
+  const boards = boardLoads(f, c, otherA, limits);
   d.state.view = {
     priorityActive: f.priorityActive,
-    table: decided.table,
+    table: plan.table,
     limitA,
     workingLimitA,
     buildingA,
-    reservedA: c.reservedA,
-    usableA: decided.usableA,
-    boards: [],
-    spreadA: 0,
+    reservedA: [c.reservedA[0], c.reservedA[1], c.reservedA[2]],
+    usableA: [usable[0], usable[1], usable[2]],
+    boards,
+    spreadA: spreadOf(params, boards[0]),
   };
+}
+
+/** Position of a charge point's board; an unknown board (ERR_CFG) counts at the site only. */
+function boardOf(f: Frame, name: string): number {
+  return f.boardAt.get(name) ?? 0;
+}
+
+/** Adds `a` on line k of board j and every board above it. */
+function addUp(f: Frame, into: Float64Array, j: number, k: number, a: number): void {
+  for (let b = j; b >= 0; b = f.parent[b]) into[b * 3 + k] += a;
 }
 
 /** Phase 1: classify every plug; vehicle timers; reservations of offline charge points (R-OFF-3). */
 function classify(f: Frame): Classified {
   const { d, s, params, now } = f;
-  const reservedA: Triple = [0, 0, 0];
-  const requesters: Requesters = { L1: { prio: [], normal: [] }, L2: { prio: [], normal: [] }, L3: { prio: [], normal: [] } };
+  const reservedA = new Float64Array(f.nCap);
+  const requesters: Requesters = { prio: [], normal: [] };
+  const caps: (number[] | undefined)[] = new Array(s.plugs.length);
+  const lines: (readonly Phase[] | undefined)[] = new Array(s.plugs.length);
   const enabledCount = { L1: { prio: 0, normal: 0 }, L2: { prio: 0, normal: 0 }, L3: { prio: 0, normal: 0 } };
-  const threePhase = params.supplyPhases === 3;
+  const supply = sitePhases(params);
+  const settleMs = params.phaseSettleS * 1000;
   let cpAt = -1;
   let cp = s.chargePoints[0];
   let cpOff = false;
+  let board = 0;
   for (let i = 0; i < s.plugs.length; i++) {
     let p = s.plugs[i];
     // Plugs (by id) and charge points (by index) are both sorted: walk them together.
@@ -126,23 +218,35 @@ function classify(f: Frame): Classified {
       while (s.chargePoints[cpAt].index < cpIndexOf(p.id));
       cp = s.chargePoints[cpAt];
       cpOff = cpOffline(cp, now);
+      board = boardOf(f, cp.board);
     }
-    const onSupply = p.phase !== null && (threePhase || p.phase === 'L1');
+    // Wired lines the supply has (a plug on a line the supply lacks draws nothing: ERR_CFG).
+    const wired = p.lines.length === 1 && !supply.includes(p.lines[0]) ? [] : p.lines;
     if (cpOff) {
-      // R-OFF-3: whatever its status here (even disabled), the device runs its offline mode.
+      // R-OFF-3: whatever its status here (even disabled), the device runs its offline mode, on
+      // every line it is wired to, on its board and every board above (R-3PH-1, R-CIRC-1).
       // A device that ignores limits may draw its maximum offline too, whatever its mode (issue 12).
-      if (onSupply) reservedA[phaseIdx(p.phase as Phase)] += p.ignoresLimits ? p.maxCurrentA : reservedForPlug(cp, p, params, now);
+      const a = p.ignoresLimits ? p.maxCurrentA : wired.length ? reservedForPlug(cp, p, params, now) : 0;
+      for (const ph of wired) addUp(f, reservedA, board, phaseIdx(ph), a);
       continue; // its last setpoint stays as what it was told
     }
     if (p.ignoresLimits && p.pilot !== 'A') {
       // Issue 12: a device that does not follow limits may draw its maximum whatever it is told:
-      // reserve that on its phase, and share only the rest (the promise holds).
-      if (onSupply) reservedA[phaseIdx(p.phase as Phase)] += p.maxCurrentA;
+      // reserve that on its lines, and share only the rest (the promise holds).
+      for (const ph of wired) addUp(f, reservedA, board, phaseIdx(ph), p.maxCurrentA);
       if (p.setpointA > 0) cut(d.plug(i), params, now);
       continue;
     }
+    if (p.drawCandidate !== null && p.drawSince !== null && now - p.drawSince >= settleMs) {
+      // R-3PH-3: it has drawn on fewer lines for the settling time: count it there only.
+      const q = d.plug(i);
+      q.drawLines = q.drawCandidate;
+      q.drawCandidate = null;
+      q.drawSince = null;
+      p = q;
+    }
     const status = plugStatus(cp, p, params, now);
-    if (onSupply && cp.enabled && status !== 'ERR_CFG') enabledCount[p.phase as Phase][p.priority ? 'prio' : 'normal']++;
+    if (cp.enabled && status !== 'ERR_CFG') for (const ph of countedLines(p)) enabledCount[ph][p.priority ? 'prio' : 'normal']++;
     if ((status !== 'CHARGING' && status !== 'PAUSED') || f.invalidParams) {
       if (p.setpointA > 0) cut(d.plug(i), params, now);
       continue;
@@ -152,10 +256,14 @@ function classify(f: Frame): Classified {
       if (p.setpointA > 0) cut(d.plug(i), params, now);
       continue;
     }
-    const bucket = requesters[p.phase as Phase];
-    (f.priorityActive && p.priority ? bucket.prio : bucket.normal).push(i);
+    const counted = countedLines(p);
+    const use: number[] = [];
+    for (const ph of counted) for (let b = board; b >= 0; b = f.parent[b]) use.push(b * 3 + phaseIdx(ph));
+    caps[i] = use;
+    lines[i] = counted;
+    (f.priorityActive && p.priority ? requesters.prio : requesters.normal).push(i);
   }
-  return { reservedA, requesters, enabledCount };
+  return { reservedA, requesters, caps, lines, enabledCount };
 }
 
 /** R-VEH-1..4 timers of one managed plug; returns the plug as it now is. */
@@ -174,97 +282,133 @@ function runVehicleTimers(f: Frame, i: number, p: PlugState): PlugState {
   return q;
 }
 
-/** Phase 2: per phase, groups → targets and table rows; pauses recorded; decreases at once. */
-function decideTargets(f: Frame, c: Classified, usable: (k: number) => number): Decided {
-  const { s, params, now } = f;
-  const table: PhaseTable = f.priorityActive ? { PRIORITY: {}, NORMAL: {}, ALL: null } : { PRIORITY: null, NORMAL: null, ALL: {} };
-  const usableA: Triple = [0, 0, 0];
-  const groups: Decided['groups'] = [];
-  const target = new Float64Array(s.plugs.length);
-  for (const ph of sitePhases(params)) {
-    const k = phaseIdx(ph);
-    usableA[k] = usable(k);
-    const r = c.requesters[ph];
-    const n = c.enabledCount[ph];
-    let paused: number[];
-    if (f.priorityActive) {
-      // R-ALLOC-2: priority plugs share first; what they leave is the normal group's.
-      const pr = allocateGroup(s.plugs, r.prio, n.prio, usableA[k], params, now, target);
-      const nr = allocateGroup(s.plugs, r.normal, n.normal, Math.max(0, usableA[k] - pr.used), params, now, target);
-      table.PRIORITY![ph] = pr.row;
-      table.NORMAL![ph] = nr.row;
-      paused = pr.paused.concat(nr.paused);
-      groups.push({ ph, members: [r.prio, r.normal] });
-    } else {
-      const all = allocateGroup(s.plugs, r.normal, n.normal + n.prio, usableA[k], params, now, target);
-      table.ALL![ph] = all.row;
-      paused = all.paused;
-      groups.push({ ph, members: [r.normal] });
-    }
-    markPaused(f, paused);
-    for (const members of groups[groups.length - 1].members) applyDecreases(f, members, target);
+/**
+ * Phase 2: the groups in service order → targets, pauses and table rows (R-ALLOC-2..6), then the
+ * unbalance trim (R-UNB-1): while the most and least loaded lines at the site differ by more than
+ * the limit, the plugs counted on fewer than three lines on the heaviest line get a common
+ * capacity that much smaller, and the plan is made again.
+ */
+function decideTargets(f: Frame, c: Classified, usable: Float64Array, siteOtherA: Triple): Plan {
+  let plan = planGroups(f, c, usable);
+  const limit = f.params.unbalanceLimitA;
+  if (!(limit > 0) || f.params.supplyPhases !== 3) return plan;
+  for (let round = 0; round < UNBALANCE_ROUNDS; round++) {
+    const load: Triple = [0, 1, 2].map((k) => siteOtherA[k] + c.reservedA[k]) as Triple;
+    const asym: Triple = [0, 0, 0];
+    for (const group of plan.groups)
+      for (const i of group) {
+        const ls = c.lines[i]!;
+        for (const ph of ls) {
+          load[phaseIdx(ph)] += plan.target[i];
+          if (ls.length < 3) asym[phaseIdx(ph)] += plan.target[i];
+        }
+      }
+    const heavy = load.indexOf(Math.max(...load));
+    const excess = load[heavy] - Math.min(...load) - limit;
+    if (excess <= EPS || asym[heavy] <= EPS) break;
+    const cap = f.unbBase + heavy;
+    usable[cap] = Math.min(usable[cap], Math.max(0, asym[heavy] - excess));
+    for (const group of plan.groups)
+      for (const i of group) {
+        const ls = c.lines[i]!;
+        if (ls.length < 3 && ls.includes((['L1', 'L2', 'L3'] as const)[heavy]) && !c.caps[i]!.includes(cap)) c.caps[i]!.push(cap);
+      }
+    plan = planGroups(f, c, usable);
   }
-  return { table, usableA, groups, target };
+  return plan;
 }
 
-/** Plugs paused in this step: the pause time (R-ALLOC-8) and the session's pause count (R-MON-5). */
-function markPaused(f: Frame, paused: readonly number[]): void {
-  for (const i of paused) {
+/** The plan of every group for the capacities `usable`: targets, pauses, table rows. Pure (nothing written to the draft). */
+function planGroups(f: Frame, c: Classified, usable: Float64Array): Plan {
+  const { s, params, now } = f;
+  const table: PhaseTable = f.priorityActive ? { PRIORITY: {}, NORMAL: {}, ALL: null } : { PRIORITY: null, NORMAL: null, ALL: {} };
+  const target = new Float64Array(s.plugs.length);
+  const left = Float64Array.from(usable);
+  const groups = f.priorityActive ? [c.requesters.prio, c.requesters.normal] : [c.requesters.normal];
+  const names: ('PRIORITY' | 'NORMAL' | 'ALL')[] = f.priorityActive ? ['PRIORITY', 'NORMAL'] : ['ALL'];
+  const paused: number[] = [];
+  groups.forEach((members, g) => {
+    // R-ALLOC-2: priority plugs share first; what they leave is the normal group's.
+    const r = allocateGroup(s.plugs, members, c.caps, left, f.nCap, params, now, target);
+    for (const ph of sitePhases(params)) {
+      const n = c.enabledCount[ph];
+      const total = f.priorityActive ? (g === 0 ? n.prio : n.normal) : n.normal + n.prio;
+      table[names[g]]![ph] = groupRow(s.plugs, r, c, ph, total, left[phaseIdx(ph)], params.minCurrentA);
+    }
+    for (const i of r.active) for (const k of c.caps[i]!) left[k] = Math.max(0, left[k] - target[i]);
+    paused.push(...r.paused);
+  });
+  return { table, target, paused, groups };
+}
+
+/** Writes a plan into the draft: pause times and counts (R-ALLOC-8, R-MON-5), decreases at once (R-ALLOC-7). */
+function applyPlan(f: Frame, plan: Plan): void {
+  for (const i of plan.paused) {
     const p = f.d.plug(i);
     p.pausedAt = f.now;
     if (p.session) p.session = { ...p.session, pauses: p.session.pauses + 1 };
   }
-}
-
-/** R-ALLOC-7: decreases first, at once; the vehicle may draw its old current for the reaction delay. */
-function applyDecreases(f: Frame, members: readonly number[], target: Float64Array): void {
-  for (const i of members) {
-    if (target[i] < f.s.plugs[i].setpointA - EPS) {
-      const p = f.d.plug(i);
-      p.holdA = effectiveA(p, f.now);
-      p.holdUntil = f.now + f.params.reactionDelayS * 1000;
-      p.setpointA = target[i];
+  for (const members of plan.groups)
+    for (const i of members) {
+      if (plan.target[i] < f.s.plugs[i].setpointA - EPS) {
+        const p = f.d.plug(i);
+        p.holdA = effectiveA(p, f.now);
+        p.holdUntil = f.now + f.params.reactionDelayS * 1000;
+        p.setpointA = plan.target[i];
+      }
     }
-  }
 }
 
 /**
- * Phase 3: increases, priority plugs first then by id, each within what its phase has left while
- * every plug may still draw what it drew before (R-ALLOC-7, R-ALLOC-9).
+ * Phase 3: increases, priority plugs first then by id, each within what every capacity it uses
+ * has left while every plug may still draw what it drew before (R-ALLOC-7, R-ALLOC-9).
  */
-function grantIncreases(f: Frame, decided: Decided, offline: ReadonlySet<number>): void {
+function grantIncreases(f: Frame, c: Classified, plan: Plan, usable: Float64Array): void {
   const { s, now } = f;
-  // Headroom left on each phase, counting every plug at what it may still draw (one pass).
-  const drawn: Triple = [0, 0, 0];
+  // What each capacity carries now, every plug at what it may still draw (one pass). Offline
+  // charge points are in the reservations.
+  const drawn = new Float64Array(f.nCap);
+  let cpAt = -1;
+  let board = 0;
+  let off = false;
   for (const p of s.plugs) {
-    if (p.phase === null || offline.has(cpIndexOf(p.id))) continue; // offline: in reservedA
-    drawn[phaseIdx(p.phase)] += effectiveA(p, now);
+    if (cpAt < 0 || s.chargePoints[cpAt].index !== cpIndexOf(p.id)) {
+      do cpAt++;
+      while (s.chargePoints[cpAt].index < cpIndexOf(p.id));
+      board = boardOf(f, s.chargePoints[cpAt].board);
+      off = cpOffline(s.chargePoints[cpAt], now);
+    }
+    if (off) continue;
+    const a = effectiveA(p, now);
+    if (a > 0) for (const ph of countedLines(p)) addUp(f, drawn, board, phaseIdx(ph), a);
   }
-  for (const { ph, members } of decided.groups) {
-    let headroom = decided.usableA[phaseIdx(ph)] - drawn[phaseIdx(ph)];
-    for (const group of members) {
-      // R-ALLOC-5 (issue 13): a batch's starts stay in id order. A plug of the batch that cannot
-      // start yet (its current is still drawn by reduced vehicles) holds back the ones behind it,
-      // even one whose own old current would let it start; they all start after the one delay.
-      let startsBlocked = false;
-      for (const i of group) {
-        const starting = s.plugs[i].setpointA === 0 && decided.target[i] > 0;
-        if (starting && startsBlocked) continue;
-        headroom -= grantOne(f, i, decided.target[i], headroom);
-        if (starting && s.plugs[i].setpointA === 0) startsBlocked = true;
-      }
+  for (const group of plan.groups) {
+    // R-ALLOC-5 (issue 13): a batch's starts stay in id order. A plug of the batch that cannot
+    // start yet (its current is still drawn by reduced vehicles) holds back the ones behind it on
+    // the same capacities, even one whose own old current would let it start; they all start
+    // after the one delay.
+    const startsBlocked = new Uint8Array(f.nCap);
+    for (const i of group) {
+      const use = c.caps[i]!;
+      const starting = s.plugs[i].setpointA === 0 && plan.target[i] > 0;
+      if (starting && use.some((k) => startsBlocked[k])) continue;
+      let headroom = Infinity;
+      for (const k of use) if (k < f.unbBase) headroom = Math.min(headroom, usable[k] - drawn[k]);
+      const grown = grantOne(f, i, plan.target[i], headroom);
+      if (grown !== 0) for (const k of use) drawn[k] += grown;
+      if (starting && f.d.state.plugs[i].setpointA === 0) for (const k of use) startsBlocked[k] = 1;
     }
   }
 }
 
-/** Raises plug `i` towards `t` within `headroom`; returns what the phase's worst case grew by. */
+/** Raises plug `i` towards `t` within `headroom`; returns what each of its capacities' worst case grew by. */
 function grantOne(f: Frame, i: number, t: number, headroom: number): number {
   const { params, now } = f;
-  const p0 = f.s.plugs[i];
+  const p0 = f.d.state.plugs[i];
   if (t <= p0.setpointA + EPS) return 0;
   if (p0.setpointA > 0 && t - p0.setpointA < params.minIncreaseA - EPS) return 0; // R-ALLOC-8
   const before = effectiveA(p0, now);
-  // Rising to g adds max(hold, g) − before to the phase: g may reach before + headroom.
+  // Rising to g adds max(hold, g) − before to the capacity: g may reach before + headroom.
   let grant = Math.min(t, floorTo(before + Math.max(0, headroom), params.resolutionA));
   if (grant < params.minCurrentA - EPS) grant = 0;
   if (grant <= p0.setpointA + EPS) return 0;
@@ -282,11 +426,18 @@ function grantOne(f: Frame, i: number, t: number, headroom: number): number {
 }
 
 /** Phase 4 (R-SITE-3): a plug whose increase had to wait may sit below a newly raised I_min: pause it. */
-function pauseBelowMin(f: Frame, offline: ReadonlySet<number>): void {
+function pauseBelowMin(f: Frame): void {
   const { s, params, now } = f;
+  let cpAt = -1;
+  let off = false;
   for (let i = 0; i < s.plugs.length; i++) {
     const p = s.plugs[i];
-    if (p.setpointA > 0 && p.setpointA < params.minCurrentA - EPS && !offline.has(cpIndexOf(p.id))) {
+    if (cpAt < 0 || s.chargePoints[cpAt].index !== cpIndexOf(p.id)) {
+      do cpAt++;
+      while (s.chargePoints[cpAt].index < cpIndexOf(p.id));
+      off = cpOffline(s.chargePoints[cpAt], now);
+    }
+    if (p.setpointA > 0 && p.setpointA < params.minCurrentA - EPS && !off) {
       const q = f.d.plug(i);
       cut(q, params, now);
       q.pausedAt = now;
@@ -295,22 +446,24 @@ function pauseBelowMin(f: Frame, offline: ReadonlySet<number>): void {
 }
 
 interface GroupResult {
-  row: PhaseGroupRow;
+  active: number[];
+  waiting: number[];
   paused: number[];
-  used: number;
 }
 
 /**
- * One group on one phase (R-ALLOC-3..6): pause highest ids while the share is below I_min,
- * otherwise resume the waiting plugs, lowest id first, as many as the share supports
- * (resumeBatch), then water-fill. `members` are positions in state.plugs of requesting plugs,
- * ascending id.
+ * One group (R-ALLOC-3..6) over its capacities: pause highest ids while some capacity cannot give
+ * every plug on it I_min; otherwise resume the waiting plugs, lowest id first, as many as the
+ * capacities support (resumeBatch); then share (maxMinShare: equal shares, water-filled, a plug
+ * taking the smallest its capacities give it, R-3PH-4). `members` are positions in state.plugs
+ * of requesting plugs, ascending id; `left` the current each capacity has for this group.
  */
 function allocateGroup(
   plugs: readonly PlugState[],
   members: number[],
-  enabledTotal: number,
-  availableA: number,
+  caps: readonly (number[] | undefined)[],
+  left: Float64Array,
+  nCap: number,
   params: SiteParams,
   now: number,
   target: Float64Array,
@@ -319,64 +472,111 @@ function allocateGroup(
   const active: number[] = [];
   const waiting: number[] = [];
   for (const i of members) (plugs[i].setpointA > 0 ? active : waiting).push(i);
+  const count = new Int32Array(nCap);
+  for (const i of active) for (const k of caps[i]!) count[k]++;
+  const over = (k: number) => left[k] < count[k] * minA - EPS;
+  // R-ALLOC-4: pause, highest plug id first, until every capacity gives its plugs ≥ I_min. Counts
+  // only fall, so one pass from the highest id pauses exactly the plugs the rule pauses.
   const paused: number[] = [];
-  // R-ALLOC-4: pause, highest plug id first, until the rest can charge at ≥ I_min.
-  while (active.length > 0 && availableA < active.length * minA - EPS) paused.push(active.pop()!);
-  const resumed = paused.length === 0 ? resumeBatch(plugs, active, waiting, availableA, params, now) : [];
-  let shares = share(
-    Math.max(0, availableA),
-    active.map((i) => capOf(plugs[i], params)),
-    params.resolutionA,
-  );
+  const blocked = new Uint8Array(nCap); // capacities that paused or whose queue head must wait
+  for (let a = active.length - 1; a >= 0; a--) {
+    const i = active[a];
+    if (!caps[i]!.some(over)) continue;
+    paused.push(i);
+    active.splice(a, 1);
+    for (const k of caps[i]!) {
+      count[k]--;
+      blocked[k] = 1;
+    }
+  }
+  const resumed = resumeBatch(plugs, active, waiting, caps, left, count, blocked, params, now);
+  let shares = maxMinShare(plugs, active, caps, left, nCap, params);
   // R-SITE-3: never a share between 0 and I_min, whatever the rounding did: pause more if so.
-  while (active.length > 0 && shares.some((x) => x < minA - EPS)) {
-    const undo = resumed.pop(); // first undo this step's resumes, highest id first
-    if (undo !== undefined) {
-      active.splice(active.indexOf(undo), 1);
-      waiting.unshift(undo);
-    } else paused.push(active.pop()!);
-    shares = share(
-      Math.max(0, availableA),
-      active.map((i) => capOf(plugs[i], params)),
-      params.resolutionA,
-    );
+  for (;;) {
+    const short = new Uint8Array(nCap);
+    let any = false;
+    for (let a = 0; a < active.length; a++)
+      if (shares[a] < minA - EPS) {
+        any = true;
+        for (const k of caps[active[a]]!) short[k] = 1;
+      }
+    if (!any) break;
+    const touches = (i: number) => caps[i]!.some((k) => short[k]);
+    // First undo this step's resumes, highest id first; then pause the highest id.
+    let undo = -1;
+    for (let r = resumed.length - 1; r >= 0 && undo < 0; r--) if (touches(resumed[r])) undo = r;
+    if (undo >= 0) {
+      const i = resumed.splice(undo, 1)[0];
+      active.splice(active.indexOf(i), 1);
+      waiting.splice(sortedIndex(plugs, waiting, plugs[i].id), 0, i);
+    } else {
+      let a = active.length - 1;
+      while (!touches(active[a])) a--;
+      paused.push(active.splice(a, 1)[0]);
+    }
+    shares = maxMinShare(plugs, active, caps, left, nCap, params);
   }
-  let used = 0;
-  for (let k = 0; k < active.length; k++) {
-    target[active[k]] = shares[k];
-    used += shares[k];
-  }
+  for (let a = 0; a < active.length; a++) target[active[a]] = shares[a];
   for (const i of waiting) target[i] = 0;
   for (const i of paused) target[i] = 0;
-  return { row: groupRow(plugs, active, waiting, paused, enabledTotal, availableA, minA), paused, used };
+  return { active, waiting, paused };
+}
+
+/** Where a plug with this id goes in a list of positions sorted by id. */
+function sortedIndex(plugs: readonly PlugState[], list: readonly number[], id: number): number {
+  let at = 0;
+  while (at < list.length && plugs[list[at]].id < id) at++;
+  return at;
 }
 
 /**
- * R-ALLOC-5/6 (issue 13): resume in batches, in order. Waiting plugs come back lowest id first,
- * as many in one step as the share supports: each only if, with it, every plug of the group still
- * gets I_min (+ hysteresis for a plug the balancer paused) and its minimum pause is over. The queue
- * head blocks the others: the first that may not resume ends the batch. Moves the resumed plugs
- * from `waiting` into `active` (kept in id order); returns them, ascending id.
+ * R-ALLOC-5/6 (issue 13): resume in batches, in order. Waiting plugs come back lowest id first, as
+ * many in one step as the capacities support: each only if, with it, every plug on each of its
+ * capacities still gets I_min (+ hysteresis for a plug the balancer paused) and its minimum pause
+ * is over. A head that may not resume holds back every later plug on the capacities it lacks room
+ * on (all of its capacities while its minimum pause runs): at the site, per line, the manual's
+ * queue per phase. Moves the resumed plugs from `waiting` into `active`
+ * (kept in id order); returns them, ascending id.
  */
 function resumeBatch(
   plugs: readonly PlugState[],
   active: number[],
   waiting: number[],
-  availableA: number,
+  caps: readonly (number[] | undefined)[],
+  left: Float64Array,
+  count: Int32Array,
+  blocked: Uint8Array,
   params: SiteParams,
   now: number,
 ): number[] {
-  let k = 0;
-  while (k < waiting.length) {
-    const head = plugs[waiting[k]];
+  const resumed: number[] = [];
+  for (let w = 0; w < waiting.length; w++) {
+    const i = waiting[w];
+    const use = caps[i]!;
+    if (use.some((k) => blocked[k])) continue; // behind a head that waits
+    const head = plugs[i];
     const wasPaused = head.pausedAt !== null;
-    const need = (active.length + k + 1) * (params.minCurrentA + (wasPaused ? params.resumeHysteresisA : 0));
+    const perPlug = params.minCurrentA + (wasPaused ? params.resumeHysteresisA : 0);
     const pauseOver = !wasPaused || now - (head.pausedAt as number) >= params.minPauseS * 1000;
-    if (availableA < need - EPS || !pauseOver) break;
-    k++;
+    const short = (k: number) => left[k] < (count[k] + 1) * perPlug - EPS;
+    if (!pauseOver) {
+      for (const k of use) blocked[k] = 1;
+      continue;
+    }
+    if (use.some(short)) {
+      // It holds back the queue where it lacks room only: a three-phase plug waiting for L3 does
+      // not stop a single-phase plug on L1 from using L1's room (R-3PH-4).
+      for (const k of use) if (short(k)) blocked[k] = 1;
+      continue;
+    }
+    for (const k of use) count[k]++;
+    resumed.push(i);
   }
-  const resumed = waiting.splice(0, k);
   if (resumed.length > 0) {
+    const back = new Set(resumed);
+    const still = waiting.filter((i) => !back.has(i));
+    waiting.length = 0;
+    for (const i of still) waiting.push(i);
     // Both ascending by id: one merge keeps `active` in id order.
     const merged: number[] = [];
     let a = 0;
@@ -391,30 +591,181 @@ function resumeBatch(
   return resumed;
 }
 
+/** Members of each capacity (positions in `active`), sorted by their cap; and the capacities used. */
+function capacityMembers(
+  active: readonly number[],
+  caps: readonly (number[] | undefined)[],
+  cap: readonly number[],
+): { members: number[][]; used: number[] } {
+  const members: number[][] = [];
+  const used: number[] = [];
+  for (let a = 0; a < active.length; a++)
+    for (const k of caps[active[a]]!) {
+      if (!members[k]) {
+        members[k] = [];
+        used.push(k);
+      }
+      members[k].push(a);
+    }
+  for (const k of used) if (members[k].length > 1) members[k].sort((x, y) => cap[x] - cap[y]);
+  return { members, used };
+}
+
 /**
- * The table row of a group (SPEC §4): n charging, w waiting for current. `waiting` is ascending
- * and `paused` descending by id, so the lowest waiting id is at an end of each.
+ * The water level of `available` over plugs with caps `sorted` (ascending): every plug gets
+ * min(cap, level); Infinity when all caps fit. The same arithmetic as waterfill (share.ts).
+ */
+function levelOf(available: number, sorted: readonly number[]): number {
+  const n = sorted.length;
+  let remaining = available;
+  for (let k = 0; k < n; k++) {
+    const level = remaining / (n - k);
+    if (sorted[k] <= level) remaining -= sorted[k];
+    else return level;
+  }
+  return Infinity;
+}
+
+/**
+ * Equal shares over several capacities (R-ALLOC-3, R-3PH-4): the max-min fair shares — raise every
+ * plug's current together; a plug stops at its maximum, and every plug on a capacity that is full
+ * stops there — each rounded down to the resolution (never up). With one capacity per plug this
+ * is the water-filling of SPEC §4 exactly. Returns the shares in `active`'s order.
+ */
+function maxMinShare(
+  plugs: readonly PlugState[],
+  active: readonly number[],
+  caps: readonly (number[] | undefined)[],
+  left: Float64Array,
+  nCap: number,
+  params: SiteParams,
+): number[] {
+  const n = active.length;
+  const out = new Array<number>(n).fill(0);
+  if (n === 0) return out;
+  const cap = active.map((i) => capOf(plugs[i], params));
+  const { members, used } = capacityMembers(active, caps, cap);
+  const remaining = new Float64Array(nCap);
+  for (const k of used) remaining[k] = Math.max(0, left[k]);
+  const frozen = new Uint8Array(n);
+  // Each capacity's level, recomputed only when a plug on it was frozen (NaN = to recompute).
+  const level = new Float64Array(nCap).fill(NaN);
+  let unfrozen = n;
+  while (unfrozen > 0) {
+    // The capacity that fills first sets the level of every plug on it.
+    let best = Infinity;
+    let bottleneck = -1;
+    for (const k of used) {
+      if (Number.isNaN(level[k])) {
+        const open: number[] = [];
+        for (const a of members[k]) if (!frozen[a]) open.push(cap[a]);
+        level[k] = open.length === 0 ? Infinity : levelOf(remaining[k], open);
+      }
+      if (level[k] < best) {
+        best = level[k];
+        bottleneck = k;
+      }
+    }
+    if (bottleneck < 0) {
+      // No capacity fills: every plug gets its maximum.
+      for (let a = 0; a < n; a++) if (!frozen[a]) out[a] = cap[a];
+      break;
+    }
+    for (const a of members[bottleneck]) {
+      if (frozen[a]) continue;
+      out[a] = Math.min(cap[a], best);
+      frozen[a] = 1;
+      unfrozen--;
+      for (const k of caps[active[a]]!)
+        if (k !== bottleneck) {
+          remaining[k] -= out[a];
+          level[k] = NaN;
+        }
+    }
+    remaining[bottleneck] = 0;
+    level[bottleneck] = Infinity;
+  }
+  return out.map((x) => floorTo(x, params.resolutionA));
+}
+
+/**
+ * The table row of a group on one line at the site (SPEC §4): n charging, w waiting for current,
+ * a three-phase plug on each of its lines (R-3PH-4).
  */
 function groupRow(
   plugs: readonly PlugState[],
-  active: number[],
-  waiting: number[],
-  paused: number[],
+  r: GroupResult,
+  c: Classified,
+  ph: Phase,
   total: number,
   availableA: number,
   minA: number,
 ): PhaseGroupRow {
-  const lowestWaiting = Math.min(
-    waiting.length ? plugs[waiting[0]].id : Infinity,
-    paused.length ? plugs[paused[paused.length - 1]].id : Infinity,
-  );
+  const on = (i: number) => c.lines[i]!.includes(ph);
+  let charging = 0;
+  let nextPaused = 0;
+  for (const i of r.active)
+    if (on(i)) {
+      charging++;
+      nextPaused = Math.max(nextPaused, plugs[i].id);
+    }
+  let waiting = 0;
+  let lowestWaiting = Infinity;
+  for (const list of [r.waiting, r.paused])
+    for (const i of list)
+      if (on(i)) {
+        waiting++;
+        lowestWaiting = Math.min(lowestWaiting, plugs[i].id);
+      }
   return loadRow({
     availableA,
-    charging: active.length,
-    waiting: waiting.length + paused.length,
+    charging,
+    waiting,
     total,
     minA,
     nextAllowed: Number.isFinite(lowestWaiting) ? lowestWaiting : 0,
-    nextPaused: active.length ? plugs[active[active.length - 1]].id : 0,
+    nextPaused,
   });
+}
+
+/** Every board's figures after the step, per line (R-CIRC-2): non-EV, EV (what may be drawn), reserved. */
+function boardLoads(
+  f: Frame,
+  c: Classified,
+  otherA: Triple[],
+  limits: { limitA: number; marginPct: number; working: number }[],
+): BoardLoad[] {
+  const s = f.d.state;
+  const ev = new Float64Array(f.nCap);
+  let cpAt = -1;
+  let board = 0;
+  let off = false;
+  for (const p of s.plugs) {
+    if (cpAt < 0 || s.chargePoints[cpAt].index !== cpIndexOf(p.id)) {
+      do cpAt++;
+      while (s.chargePoints[cpAt].index < cpIndexOf(p.id));
+      board = boardOf(f, s.chargePoints[cpAt].board);
+      off = cpOffline(s.chargePoints[cpAt], f.now);
+    }
+    if (off) continue;
+    const a = effectiveA(p, f.now);
+    if (a > 0) for (const ph of countedLines(p)) addUp(f, ev, board, phaseIdx(ph), a);
+  }
+  const triple = (arr: Float64Array, j: number): Triple => [arr[j * 3], arr[j * 3 + 1], arr[j * 3 + 2]];
+  return limits.map((l, j) => ({
+    name: j === 0 ? SITE_BOARD : s.boards[j - 1].config.name,
+    limitA: l.limitA,
+    marginPct: l.marginPct,
+    workingLimitA: l.working,
+    otherA: otherA[j],
+    evA: triple(ev, j),
+    reservedA: triple(c.reservedA, j),
+  }));
+}
+
+/** Most minus least loaded supply line at the site (building + EV + reserved), A (R-UNB-1). */
+function spreadOf(params: SiteParams, site: BoardLoad): number {
+  if (params.supplyPhases !== 3) return 0;
+  const load = [0, 1, 2].map((k) => site.otherA[k] + site.evA[k] + site.reservedA[k]);
+  return Math.max(...load) - Math.min(...load);
 }

@@ -9,7 +9,17 @@ import { allocate } from './allocate';
 import { Draft } from './draft';
 import { initialMeter, takeReading } from './meter';
 import { applyPlugMessage } from './plug-message';
-import { cpOffline, phaseIdx, plugIndex, STATE_VERSION, type BalancerState, type DlmEvent, type StepResult, type StepView } from './state';
+import {
+  addMeasured,
+  boardKnown,
+  cpOffline,
+  plugIndex,
+  STATE_VERSION,
+  type BalancerState,
+  type DlmEvent,
+  type StepResult,
+  type StepView,
+} from './state';
 import { validateEvent } from './validate';
 import { DEFAULT_SCHEDULE, mergeParams, validateBoards, validateParams } from '../shared/params';
 import { validatePlate } from '../shared/plate';
@@ -108,7 +118,7 @@ function collectSetpoints(d: Draft, now: number): SetpointMessage[] {
 /** Measured EV current per phase, A (for a grid-position meter, R-MTR-2). */
 function evMeasured(state: BalancerState): Triple {
   const t: Triple = [0, 0, 0];
-  for (const p of state.plugs) if (p.phase) t[phaseIdx(p.phase)] += p.measuredA;
+  for (const p of state.plugs) addMeasured(p, t);
   return t;
 }
 
@@ -123,9 +133,20 @@ export function step(state: BalancerState, event: DlmEvent, now: number): StepRe
   if (error) return { state, error, setpoints: [], closedTransactions: [] };
   const d = new Draft(state);
   switch (event.type) {
-    case 'meter':
-      d.state.meter = takeReading(state.meter, event.meter, state.params, evMeasured(state), now);
+    case 'meter': {
+      const board = event.meter.board;
+      if (board === undefined) {
+        d.state.meter = takeReading(state.meter, event.meter, state.params, evMeasured(state), now);
+        break;
+      }
+      // R-CIRC-1: a sub-board's meter, the non-EV loads on that board (validated: known, with a meter).
+      d.state.boards = state.boards.map((b) =>
+        b.config.name === board && b.meter
+          ? { config: b.config, meter: takeReading(b.meter, event.meter, { ...state.params, meterPosition: 'building' }, [0, 0, 0], now) }
+          : b,
+      );
       break;
+    }
     case 'plug':
       applyPlugMessage(d, event.plug, now);
       break;
@@ -157,4 +178,22 @@ export function step(state: BalancerState, event: DlmEvent, now: number): StepRe
   allocate(d, now);
   const setpoints = collectSetpoints(d, now);
   return { state: d.state, error: null, setpoints, closedTransactions: d.closed };
+}
+
+/**
+ * The state with the deployed boards (R-CIRC-1, like `deployed`, R-SEC-2): the node calls it after
+ * restoring a stored state, so the boards always come from the editor. A board whose configuration
+ * is unchanged keeps its meter readings; every charge point's board is looked up again. Invalid
+ * boards are site errors (every plug at 0 A, R-ERR-1).
+ */
+export function withDeployedBoards(state: BalancerState, boards: readonly BoardConfig[]): BalancerState {
+  const errors = validateBoards(boards);
+  if (errors.length) return { ...state, boards: [], errors: [...new Set(state.errors.concat(errors))] };
+  const old = new Map(state.boards.map((b) => [JSON.stringify(b.config), b.meter]));
+  const next = treeOrder(boards).map((config) => {
+    const kept = old.get(JSON.stringify(config));
+    return { config: { ...config }, meter: config.hasMeter ? (kept ?? initialMeter()) : null };
+  });
+  const chargePoints = state.chargePoints.map((cp) => ({ ...cp, boardKnown: boardKnown(next, cp.board) }));
+  return { ...state, boards: next, chargePoints };
 }

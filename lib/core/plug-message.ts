@@ -11,9 +11,19 @@
 import type { Draft } from './draft';
 import { reservedForPlug } from './reserve';
 import { floorTo } from './share';
-import { cpOffline, cpPosition, plugIndex, RECENT_TRANSACTIONS, type ChargePointState, type PlugState } from './state';
+import {
+  boardKnown,
+  cpOffline,
+  cpPosition,
+  plugIndex,
+  RECENT_TRANSACTIONS,
+  wiredLines,
+  type BoardState,
+  type ChargePointState,
+  type PlugState,
+} from './state';
 import { plugId as plugIdOf } from '../shared/ids';
-import { NO_PLATE } from '../shared/params';
+import { NO_PLATE, PHASE_IDLE_A } from '../shared/params';
 import { SITE_BOARD, type PlugLetter, type PlugMessage, type TransactionRecord } from '../shared/types';
 
 function newPlug(cpName: string, id: number, letter: PlugLetter): PlugState {
@@ -64,7 +74,7 @@ export function applyPlugMessage(d: Draft, m: PlugMessage, now: number): void {
   // also refreshes the device's own heartbeat.
   const startup = !m.online && m.reported === false && existing !== undefined && !wasOffline;
   const cp = d.cp(existing ? known : chargePointFor(d, m, now));
-  updateChargePoint(cp, m, startup, now);
+  updateChargePoint(cp, m, d.state.boards, startup, now);
   syncPlugs(d, cp, m, now);
   if (m.online && wasOffline && existing) backFromOffline(d, cp, now);
   else if (m.online) cp.offlineSince = null;
@@ -94,6 +104,7 @@ function chargePointFor(d: Draft, m: PlugMessage, now: number): number {
     pushConfig: true,
     rotation: m.rotation ?? 'RST',
     board: m.board ?? SITE_BOARD,
+    boardKnown: true,
   });
 }
 
@@ -106,12 +117,15 @@ function removePlug(d: Draft, id: number, now: number): void {
 }
 
 /** The charge point's configuration and contact from the message (R-CP-1/3, R-OFF-1/2). */
-function updateChargePoint(cp: ChargePointState, m: PlugMessage, startup: boolean, now: number): void {
+function updateChargePoint(cp: ChargePointState, m: PlugMessage, boards: readonly BoardState[], startup: boolean, now: number): void {
   cp.address = m.address ?? cp.address;
   cp.enabled = m.enabled;
   cp.devicePlugs = m.devicePlugs ?? null;
   if (JSON.stringify(cp.offline) !== JSON.stringify(m.offline)) cp.pushConfig = true;
   cp.offline = { ...m.offline };
+  cp.rotation = m.rotation ?? 'RST';
+  cp.board = m.board ?? SITE_BOARD;
+  cp.boardKnown = boardKnown(boards, cp.board);
   if (startup) {
     cp.pushConfig = true;
     return;
@@ -137,6 +151,14 @@ function syncPlugs(d: Draft, cp: ChargePointState, m: PlugMessage, now: number):
     p.phase = r.phase;
     p.priority = r.priority;
     p.maxCurrentA = r.maxCurrentA;
+    const phases = r.phases ?? 1;
+    const lines = wiredLines(phases, cp.rotation, r.phase);
+    if (phases !== p.phases || lines.join() !== p.lines.join()) {
+      // R-3PH-1: rewired: what was detected of its vehicle no longer applies.
+      p.phases = phases;
+      p.lines = lines;
+      resetDetection(p);
+    }
     if (r.plate !== p.reportedPlate) {
       p.plate = r.plate;
       p.reportedPlate = r.plate;
@@ -147,6 +169,9 @@ function syncPlugs(d: Draft, cp: ChargePointState, m: PlugMessage, now: number):
     p.measuredA = r.measuredA;
     p.energyWh = r.energyWh;
     p.fault = r.fault ? String(r.fault) : null;
+    p.phaseCurrentsA = r.phaseCurrentsA ? [r.phaseCurrentsA[0], r.phaseCurrentsA[1], r.phaseCurrentsA[2]] : null;
+    if (r.pilot === 'A') resetDetection(p);
+    else noteDrawing(p, now);
     if (r.followsLimits === false) p.ignoresLimits = true;
     else delete p.ignoresLimits;
     // R-VEH: a queued vehicle that asks for current by itself (B → C) rejoins the normal queue.
@@ -155,6 +180,42 @@ function syncPlugs(d: Draft, cp: ChargePointState, m: PlugMessage, now: number):
       p.nextRetryAt = null;
     }
     trackSession(d, p, now);
+  }
+}
+
+/** R-3PH-3: forget what was detected (new vehicle, rewired plug): counted on every wired line. */
+function resetDetection(p: PlugState): void {
+  p.drawLines = null;
+  p.drawCandidate = null;
+  p.drawSince = null;
+}
+
+/**
+ * R-3PH-3: which lines a three-phase plug's vehicle draws from, from its per-phase currents. A line
+ * drawing beyond what it is counted on is counted again at once (safe side); drawing on a proper
+ * subset becomes a candidate that the allocation adopts after the settling time (allocate.ts).
+ * Without current on any phase nothing can be told: what is known stays.
+ */
+function noteDrawing(p: PlugState, now: number): void {
+  if (p.phases !== 3 || p.lines.length !== 3 || !p.phaseCurrentsA) {
+    resetDetection(p);
+    return;
+  }
+  const drawing = p.lines.filter((_, j) => p.phaseCurrentsA![j] >= PHASE_IDLE_A);
+  if (drawing.length === 0) {
+    p.drawCandidate = null;
+    p.drawSince = null;
+    return;
+  }
+  const counted = p.drawLines ?? p.lines;
+  if (!drawing.every((ph) => counted.includes(ph))) p.drawLines = null; // draws where it is not counted
+  const now3 = p.drawLines ?? p.lines;
+  if (drawing.length === now3.length) {
+    p.drawCandidate = null;
+    p.drawSince = null;
+  } else if (!p.drawCandidate || p.drawCandidate.join() !== drawing.join()) {
+    p.drawCandidate = drawing;
+    p.drawSince = now;
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import { cpIndexOf, plugId as plugIdOf } from '../shared/ids';
 import { validatePlate } from '../shared/plate';
-import { isValidTimeZone, PARAM_SPECS, SANITY, validateOffline, validateParams } from '../shared/params';
+import { BOARD_LIMITS, isValidTimeZone, PARAM_SPECS, SANITY, validateBoards, validateOffline, validateParams } from '../shared/params';
 import { validateSchedule } from '../shared/schedule';
 import { RECENT_TRANSACTIONS, STATE_VERSION, type BalancerState } from './state';
 import {
@@ -27,7 +27,7 @@ import {
   TRANSACTION_HISTORY,
 } from '../shared/params';
 import { boundedText, untrustedProblem } from '../shared/guard';
-import { LOAD_STATES, PHASES, PILOT_STATES, type TransactionRecord } from '../shared/types';
+import { LOAD_STATES, PHASES, PILOT_STATES, ROTATIONS, type TransactionRecord } from '../shared/types';
 
 /** Bounds of a stored balancer state and history: lib/shared/params.ts (one home of every limit). */
 export { STORED_HISTORY_LIMITS, STORED_STATE_LIMITS };
@@ -201,6 +201,9 @@ const CHARGE_POINT: Record<string, Check> = {
   offlineSince: nullable(time),
   lastSentAt: nullable(time),
   pushConfig: bool,
+  rotation: oneOf(ROTATIONS),
+  board: text(1, NAME_MAX_LENGTH),
+  boardKnown: bool,
 };
 const CHARGE_POINT_DEEP = { offline: offlineProblem, letters: lettersProblem, lastSent: lastSentProblem };
 
@@ -230,8 +233,25 @@ const PLUG: Record<string, Check> = {
   ignoresLimits: optional(bool),
   retriesUsed: count,
   nextRetryAt: nullable(time),
+  phases: oneOf([1, 3]),
+  drawSince: nullable(time),
 };
-const PLUG_DEEP = { session: (v: unknown, path: string) => (v === null ? null : transactionProblem(v, path, true)) };
+/** Supply lines, each at most once (R-3PH-1/3). */
+const linesProblem = (v: unknown, path: string): Found => {
+  const p = arrayOf(v, path, 3, (x, q) => at(q, oneOf(PHASES)(x)));
+  return p ?? (new Set(v as string[]).size === (v as string[]).length ? null : `${path} must not repeat a line`);
+};
+const nullableDeep =
+  (c: (v: unknown, path: string) => Found) =>
+  (v: unknown, path: string): Found =>
+    v === null ? null : c(v, path);
+const PLUG_DEEP = {
+  lines: linesProblem,
+  drawLines: nullableDeep(linesProblem),
+  drawCandidate: nullableDeep(linesProblem),
+  phaseCurrentsA: nullableDeep((v, path) => triple(v, path)),
+  session: (v: unknown, path: string) => (v === null ? null : transactionProblem(v, path, true)),
+};
 
 const SAMPLE_DEEP = { t: (v: unknown, path: string) => at(path, time(v)), a: triple };
 
@@ -272,12 +292,21 @@ const VIEW_DEEP = {
   buildingA: triple,
   reservedA: triple,
   usableA: triple,
+  boards: (v: unknown, path: string) => arrayOf(v, path, BOARD_LIMITS.maxBoards + 1, (x, q) => record(x, q, BOARD_LOAD, BOARD_LOAD_DEEP)),
 };
 const VIEW: Record<string, Check> = {
   priorityActive: bool,
   limitA: num(0, Number.MAX_SAFE_INTEGER),
   workingLimitA: num(0, Number.MAX_SAFE_INTEGER),
+  spreadA: num(0, Number.MAX_SAFE_INTEGER),
 };
+const BOARD_LOAD: Record<string, Check> = {
+  name: text(1, NAME_MAX_LENGTH),
+  limitA: num(0, Number.MAX_SAFE_INTEGER),
+  marginPct: num(BOARD_LIMITS.marginPct.min, BOARD_LIMITS.marginPct.max),
+  workingLimitA: num(0, Number.MAX_SAFE_INTEGER),
+};
+const BOARD_LOAD_DEEP = { otherA: triple, evA: triple, reservedA: triple };
 
 function paramsProblem(v: unknown, path: string): Found {
   const shape = record(v, path, Object.fromEntries(PARAM_SPECS.map((s) => [s.key, later])));
@@ -308,6 +337,23 @@ const STATE_DEEP = {
   plugs: (v: unknown, path: string) => arrayOf(v, path, 2 * MAX_INDEX, (x, q) => record(x, q, PLUG, PLUG_DEEP)),
   recentTransactions: (v: unknown, path: string) => arrayOf(v, path, RECENT_TRANSACTIONS, (x, q) => transactionProblem(x, q, false)),
   view: (v: unknown, path: string) => record(v, path, VIEW, VIEW_DEEP),
+  // Replaced by the editor configuration at every start (withDeployedBoards); still checked.
+  boards: (v: unknown, path: string) => {
+    const p = arrayOf(v, path, BOARD_LIMITS.maxBoards, (x, q) =>
+      record(
+        x,
+        q,
+        {},
+        {
+          config: (c, cq) => (isObj(c) ? null : `${cq} must be an object`),
+          meter: nullableDeep((m, mq) => record(m, mq, METER, METER_DEEP)),
+        },
+      ),
+    );
+    if (p) return p;
+    const errs = validateBoards((v as { config: unknown }[]).map((b) => b.config));
+    return errs.length ? `${path}: ${errs[0]}` : null;
+  },
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import type {
   SiteParams,
   TransactionRecord,
 } from '../shared/types';
-import { PHASES } from '../shared/types';
+import { PHASES, SITE_BOARD } from '../shared/types';
 import { cpIndexOf } from '../shared/ids';
 
 /** Tolerance of current comparisons, A. */
@@ -99,6 +99,8 @@ export interface ChargePointState {
   rotation: Rotation;
   /** The board it hangs on (R-CIRC-1): SITE_BOARD or a board's name. */
   board: string;
+  /** Is `board` the site or a deployed board? (kept with the boards: plug-message, withBoards) */
+  boardKnown: boolean;
 }
 
 /** A sub-board as the balancer keeps it (R-CIRC-1): its deployed configuration and its meter. */
@@ -253,8 +255,10 @@ export function configError(cp: ChargePointState, p: PlugState, params: SitePara
   if (cp.devicePlugs !== null && cp.devicePlugs !== cp.letters.length) {
     return `configured with ${cp.letters.length} plug(s) but the device has ${cp.devicePlugs}`;
   }
-  if (p.phase === null) return 'no phase set';
-  if (!sitePhases(params).includes(p.phase)) return `phase ${p.phase} on a single-phase supply`;
+  if (!cp.boardKnown) return `board ${cp.board} is not declared in the balancer (R-CIRC-1)`;
+  if (p.phases === 3 && params.supplyPhases !== 3) return 'three-phase plug on a single-phase supply';
+  if (p.phases !== 3 && p.phase === null) return 'no phase set';
+  if (p.phases !== 3 && !sitePhases(params).includes(p.phase as Phase)) return `phase ${p.phase} on a single-phase supply`;
   if (p.maxCurrentA < params.minCurrentA) return `max current ${p.maxCurrentA} A is below the minimum ${params.minCurrentA} A`;
   return null;
 }
@@ -309,4 +313,9 @@ export function addMeasured(p: PlugState, into: Triple): void {
     return;
   }
   for (const ph of countedLines(p)) into[phaseIdx(ph)] += p.measuredA;
+}
+
+/** Is `name` the site or one of the deployed boards (R-CIRC-1)? */
+export function boardKnown(boards: readonly BoardState[], name: string): boolean {
+  return name === SITE_BOARD || boards.some((b) => b.config.name === name);
 }

@@ -17,7 +17,7 @@ import { validateMeterMessage } from './meter';
 import { isValidTimeZone, mergeParams, PLUG_MAX_LIMITS, validateOffline } from '../shared/params';
 import { validateSchedule } from '../shared/schedule';
 import { chargePointAt, findPlug, type BalancerState } from './state';
-import type { Phase, PilotState, PlugLetter } from '../shared/types';
+import { ROTATIONS, SITE_BOARD, type Phase, type PilotState, type PlugLetter, type Rotation } from '../shared/types';
 import { PHASES, PILOT_STATES } from '../shared/types';
 import { describeValue } from '../shared/guard';
 
@@ -57,6 +57,13 @@ function plugHeaderProblem(p: Record<string, unknown>): string | null {
   const offErr = validateOffline(p.offline);
   if (offErr.length) return offErr.join('; ');
   if (!Array.isArray(p.plugs) || p.plugs.length > 2) return 'plug.plugs must be an array of at most 2 plugs';
+  if (p.rotation !== undefined && !ROTATIONS.includes(p.rotation as Rotation))
+    return `plug.rotation must be one of ${ROTATIONS.join(', ')} (R = L1, S = L2, T = L3; letter i = the line of charger phase i)`;
+  if (
+    p.board !== undefined &&
+    (typeof p.board !== 'string' || !p.board.trim() || p.board.length > NAME_MAX_LENGTH || CONTROL.test(p.board))
+  )
+    return `plug.board must be "${SITE_BOARD}" or a board's name of at most ${NAME_MAX_LENGTH} characters`;
   return null;
 }
 
@@ -80,6 +87,12 @@ function plugEntryProblem(index: number, name: string, q: Record<string, unknown
     return `plug fault must be text of at most ${FAULT_MAX_LENGTH} characters, no control characters`;
   }
   if (q.followsLimits !== undefined && typeof q.followsLimits !== 'boolean') return 'plug followsLimits must be true or false';
+  if (q.phases !== undefined && q.phases !== 1 && q.phases !== 3) return 'plug phases must be 1 or 3 (R-3PH-1)';
+  if (q.phaseCurrentsA !== undefined) {
+    const c = q.phaseCurrentsA;
+    if (!Array.isArray(c) || c.length !== 3 || !c.every((x) => inRange(x, 0, MEASURED_MAX_A)))
+      return `plug phaseCurrentsA must be 3 currents (charger phases 1, 2, 3) from 0 to ${MEASURED_MAX_A} A`;
+  }
   return plateError(q.plate);
 }
 
@@ -118,8 +131,16 @@ export function validateEvent(state: BalancerState, e: unknown): string | null {
   switch (ev.type) {
     case 'tick':
       return null;
-    case 'meter':
-      return validateMeterMessage(ev.meter);
+    case 'meter': {
+      const problem = validateMeterMessage(ev.meter);
+      if (problem) return problem;
+      const board = (ev.meter as { board?: unknown }).board;
+      if (board === undefined) return null;
+      const b = typeof board === 'string' ? state.boards.find((x) => x.config.name === board) : undefined;
+      if (!b) return `meter.board ${describeValue(board)} is not a board of this balancer (R-CIRC-1)`;
+      if (!b.meter) return `board ${b.config.name} has no meter configured (hasMeter): reading refused`;
+      return null;
+    }
     case 'plug':
       return validatePlugMessage(ev.plug, state);
     case 'schedule': {

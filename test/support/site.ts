@@ -5,7 +5,17 @@ import { initialState, step } from '../../lib/core/balancer';
 import { findPlug, type BalancerState, type DlmEvent, type StepResult } from '../../lib/core/state';
 import { plugId } from '../../lib/shared/ids';
 import { DEFAULT_OFFLINE, DEFAULT_PARAMS } from '../../lib/shared/params';
-import type { OfflineConfig, Phase, PilotState, PlugLetter, PlugMessage, SetpointMessage, SiteParams } from '../../lib/shared/types';
+import type {
+  BoardConfig,
+  OfflineConfig,
+  Phase,
+  PilotState,
+  PlugLetter,
+  PlugMessage,
+  Rotation,
+  SetpointMessage,
+  SiteParams,
+} from '../../lib/shared/types';
 
 export interface PlugSpec {
   letter: PlugLetter;
@@ -18,6 +28,10 @@ export interface PlugSpec {
   plate?: string;
   fault?: string;
   followsLimits?: boolean;
+  /** 1 or 3 (R-3PH-1); absent = 1. */
+  phases?: 1 | 3;
+  /** Per charger phase 1..3, A (R-3PH-3). */
+  phaseCurrentsA?: [number, number, number];
 }
 
 export interface CpSpec {
@@ -28,6 +42,8 @@ export interface CpSpec {
   online?: boolean;
   devicePlugs?: number;
   offline?: OfflineConfig;
+  rotation?: Rotation;
+  board?: string;
 }
 
 /** A `plug` message for a charge point. */
@@ -52,8 +68,12 @@ export function plugMsg(cp: CpSpec, now: number): PlugMessage {
       plate: p.plate ?? '-',
       ...(p.fault ? { fault: p.fault } : {}),
       ...(p.followsLimits === false ? { followsLimits: false } : {}),
+      ...(p.phases ? { phases: p.phases } : {}),
+      ...(p.phaseCurrentsA ? { phaseCurrentsA: p.phaseCurrentsA } : {}),
     })),
     timestamp: now,
+    ...(cp.rotation ? { rotation: cp.rotation } : {}),
+    ...(cp.board ? { board: cp.board } : {}),
   };
 }
 
@@ -82,9 +102,9 @@ export class Site {
   cps = new Map<string, CpSpec>();
   last!: StepResult;
 
-  constructor(params: Partial<SiteParams> = {}, start = Date.UTC(2026, 0, 15, 15, 0, 0)) {
+  constructor(params: Partial<SiteParams> = {}, start = Date.UTC(2026, 0, 15, 15, 0, 0), boards: BoardConfig[] = []) {
     this.now = start;
-    this.state = initialState({ ...DEFAULT_PARAMS, ...params }, this.now);
+    this.state = initialState({ ...DEFAULT_PARAMS, ...params }, this.now, boards);
   }
 
   /** Applies one event; throws if it was refused (use `try` to test refusals). */
@@ -110,8 +130,8 @@ export class Site {
     return this.report({ ...cp, plugs });
   }
 
-  meter(a: [number, number, number]): StepResult {
-    return this.apply({ type: 'meter', meter: { online: true, currentA: a, timestamp: this.now } });
+  meter(a: [number, number, number], board?: string): StepResult {
+    return this.apply({ type: 'meter', meter: { online: true, currentA: a, timestamp: this.now, ...(board ? { board } : {}) } });
   }
 
   /** Devices re-report this often, s (like real charge points); 0 = never. */
