@@ -236,14 +236,85 @@ describe('lib/dashboard — boards screen (issue 11, R-CIRC-2, R-UNB-1)', () => 
     assert.match(statusProblems({ ...old, unbalance: 7 }).join(), /status\.unbalance/);
   });
 
-  it('a real status of the manual site has the site board with its working limit (R-CIRC-1: the site is the root)', () => {
+  it('a real status of the manual site has the site board first with its working limit (R-CIRC-1: the site is the root)', () => {
     const s = baseStatus();
     const v = boardsView(s);
-    // Before the balancer fills boards (issue 11 core), the status may have none; when it has, the site is first.
-    if (s.boards.length) {
-      assert.equal(v.boards[0].label, 'Site (main board)');
-      assert.equal(v.boards[0].lines[0].working, String(s.analyser.workingLimitA.L1));
-    } else assert.match(v.note, /no board figures/);
+    assert.deepEqual(
+      v.boards.map((b) => [b.label, b.meter, b.lines.map((l) => [l.limit, l.working])]),
+      [
+        [
+          'Site (main board)',
+          'analyser online',
+          [
+            ['50', '45'],
+            ['50', '45'],
+            ['50', '45'],
+          ],
+        ],
+      ],
+    );
+    assert.equal(v.unbalance, null);
+  });
+
+  it('through the real core (issue 11 core): a 3φ plug on sub-board Garage drawing on L2 only, beside a 1φ L2 plug on the site — figures by hand', () => {
+    // Site 50 A, margin 10 % → 45 A; building 10 A per line. Garage 32 A, the site's margin → 28.8 A,
+    // no meter, 4 A assumed. Plug 01 (3φ, RST) draws on charger phase 2 = L2 only: after the 30 s
+    // settling it is counted on L2 only (R-3PH-3). L2 at the site: 45 − 10 = 35 A for plugs 01 and 03
+    // → 17.5 each → 17 A (1 A resolution). Site L2: 10 + 34 = 44, headroom 1; Garage L2: 4 + 17 = 21, headroom 7.8.
+    const site = new Site({}, undefined, [{ name: 'Garage', parent: 'site', limitA: 32, marginPct: null, hasMeter: false, otherLoadA: 4 }]);
+    site.report({
+      name: 'CP01',
+      index: 1,
+      board: 'Garage',
+      plugs: [
+        { letter: 'A', phase: 'L1', phases: 3, pilot: 'C', measuredA: 16, phaseCurrentsA: [0, 16, 0] },
+        { letter: 'B', phase: 'L3' },
+      ],
+    });
+    site.report({ name: 'CP02', index: 2, plugs: [{ letter: 'A', phase: 'L2', pilot: 'C', measuredA: 10 }] });
+    site.meter([10, 10, 10]);
+    site.run(60, [10, 10, 10]);
+    const s = statusOf(site.state, site.now);
+    assert.deepEqual(
+      plugsView(s)
+        .chargePoints.flatMap((c) => c.plugs)
+        .map((p) => [p.idText, p.wiring, p.board, p.setpoint]),
+      [
+        ['01', '3φ L1 L2 L3 → drawing L2', 'Garage', '17 A'],
+        ['02', '1φ L3', 'Garage', '0 A'],
+        ['03', '1φ L2', 'site', '17 A'],
+      ],
+    );
+    assert.deepEqual(
+      boardsView(s).boards.map((b) => [
+        b.label,
+        b.meter,
+        b.chargePointsText,
+        b.lines.map((l) => [l.phase, l.limit, l.working, l.other, l.ev, l.reserved, l.load, l.headroom]),
+      ]),
+      [
+        [
+          'Site (main board)',
+          'analyser online',
+          '1 charge point',
+          [
+            ['L1', '50', '45', '10', '0', '0', '10', '35'],
+            ['L2', '50', '45', '10', '34', '0', '44', '1'],
+            ['L3', '50', '45', '10', '0', '0', '10', '35'],
+          ],
+        ],
+        [
+          'Garage',
+          'no meter',
+          '1 charge point',
+          [
+            ['L1', '32', '28.8', '4', '0', '0', '4', '24.8'],
+            ['L2', '32', '28.8', '4', '17', '0', '21', '7.8'],
+            ['L3', '32', '28.8', '4', '0', '0', '4', '24.8'],
+          ],
+        ],
+      ],
+    );
   });
 });
 
