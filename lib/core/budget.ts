@@ -29,7 +29,8 @@ import type { FallbackBudget, FallbackPhase, OfflineMode, PerPhase, Phase } from
 export interface BudgetChargePoint {
   name: string;
   offline: { mode: OfflineMode; currentA: number };
-  plugs: { phase: Phase | null; maxCurrentA: number }[];
+  /** `lines`: every supply line a three-phase plug is wired to (R-3PH-1); absent = `phase` alone. */
+  plugs: { phase: Phase | null; maxCurrentA: number; lines?: readonly Phase[] }[];
 }
 
 export interface BudgetInput {
@@ -51,12 +52,12 @@ export function fallbackBudget(input: BudgetInput): FallbackBudget {
   for (const cp of input.chargePoints) {
     const mode = Number(cp.offline.mode);
     for (const p of cp.plugs) {
-      if (p.phase === null || !(p.phase in chargers)) continue;
       const max = Math.max(0, Number(p.maxCurrentA) || 0);
       let a = 0;
       if (mode === 1) a = max;
       else if (mode === 2 || mode === 3) a = Math.min(Math.max(0, Number(cp.offline.currentA) || 0), max);
-      chargers[p.phase] += a;
+      const lines = p.lines && p.lines.length ? p.lines : p.phase === null ? [] : [p.phase];
+      for (const ph of lines) if (ph in chargers) chargers[ph] += a;
     }
   }
   const phases: PerPhase<FallbackPhase> = {};

@@ -142,7 +142,7 @@ export function fallbackOf(state: BalancerState, buildingA: number | PerPhase<nu
     byIndex.set(cp.index, b);
     return b;
   });
-  for (const p of state.plugs) byIndex.get(cpIndexOf(p.id))?.plugs.push({ phase: p.phase, maxCurrentA: p.maxCurrentA });
+  for (const p of state.plugs) byIndex.get(cpIndexOf(p.id))?.plugs.push({ phase: p.phase, maxCurrentA: p.maxCurrentA, lines: p.lines });
   return fallbackBudget({ phases: sitePhases(state.params), limitA: phaseLimitA(state.params), buildingA, chargePoints });
 }
 

@@ -53,6 +53,30 @@ describe('lib/budget — the fallback budget (R-SEC-4, issue 9 item 6)', () => {
     assert.equal(one(cp(3, 20, [32, 16])), 36); // 20 + min(20, 16)
   });
 
+  it('R-3PH-1 with R-SEC-4: a three-phase plug counts its offline current on each of its lines; the balancer passes the lines on', () => {
+    const b = fallbackBudget({
+      phases: PHASES3,
+      limitA: 50,
+      buildingA: 10,
+      chargePoints: [
+        { name: 'T', offline: { mode: 3, currentA: 16 }, plugs: [{ phase: 'L2', maxCurrentA: 32, lines: ['L2', 'L3', 'L1'] }] },
+        { name: 'S', offline: { mode: 3, currentA: 16 }, plugs: [{ phase: 'L2', maxCurrentA: 32 }] },
+      ],
+    });
+    // L1 and L3: 10 + 16; L2: 10 + 16 + 16.
+    assert.deepEqual([b.phases.L1!.totalA, b.phases.L2!.totalA, b.phases.L3!.totalA], [26, 42, 26]);
+    const site = new Site();
+    site.report({
+      name: 'CP01',
+      index: 1,
+      rotation: 'STR',
+      offline: { heartbeatS: 60, mode: 3, currentA: 10 },
+      plugs: [{ letter: 'A', phase: null, phases: 3 }],
+    });
+    const f = fallbackOf(site.state, 0);
+    assert.deepEqual([f.phases.L1!.chargersA, f.phases.L2!.chargersA, f.phases.L3!.chargersA], [10, 10, 10]);
+  });
+
   it('compares with I_limit itself (not the working limit): exactly at the limit is ok, 0.5 A over is not', () => {
     const cps: BudgetChargePoint[] = [
       {
