@@ -249,7 +249,7 @@ export interface ChargePointView {
 
 export interface PlugsWidgetView {
   chargePoints: ChargePointView[];
-  /** The site has sub-boards (or a plug names one): the plug rows show their board. */
+  /** The site has sub-boards (or a plug names one): the plug rows show their board ("on Garage"). */
   showBoards: boolean;
   counts: { status: PlugStatus; label: string; colour: string; text: string; count: number }[];
   noPlate: string;

@@ -756,7 +756,7 @@ describe('dashboard of the example site in a real browser, against the running s
     );
     await shot('2c-load-management-boards.png');
     await openTab(TAB.site, '.dlm-plugs tr.dlm-plug .dlm-board-of');
-    await assertLayout(['Consumption per phase', 'Status of the charge points']); // the board column still fits
+    await assertLayout(['Consumption per phase', 'Status of the charge points']); // the board line still fits
     const st = await panelMatches(PLUG_WIRING);
     const wiring = (await PLUG_WIRING.read(page)) as string[][];
     assert.match(wiring[0][1], /^3φ L1 L2 L3( → drawing (L1|L2|L3)( L1| L2| L3)?)?$/, 'plug 01 is three-phase, wired L1 L2 L3 (RST)');

@@ -532,7 +532,7 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     await shot('d2-2c-load-management-boards.png');
     await open(PAGE.site, PLUGS, PLUG_WIRING);
     await page.waitForSelector('.dlm-plugs tr.dlm-plug .dlm-board-of', { timeout: 20_000 });
-    await assertLayout(PAGE.site); // the board column still fits
+    await assertLayout(PAGE.site); // the board line still fits
     const st = await matches(PLUG_WIRING);
     const wiring = (await PLUG_WIRING.read(page)) as string[][];
     assert.match(wiring[0][1], /^3φ L1 L2 L3( → drawing (L1|L2|L3)( L1| L2| L3)?)?$/, 'plug 01 is three-phase, wired L1 L2 L3 (RST)');

@@ -338,7 +338,7 @@ describe('lib/dashboard — plug rows: 1φ / 3φ, lines wired and drawn, board (
     assert.equal(v.showBoards, true);
   });
 
-  it('on a site without sub-boards the board column is hidden; a 1φ plug without a phase says so', () => {
+  it('on a site without sub-boards the board line is hidden; a 1φ plug without a phase says so', () => {
     const s = baseStatus();
     s.boards = s.boards.slice(0, 1);
     for (const p of s.plugs) p.board = 'site';
