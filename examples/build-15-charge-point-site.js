@@ -23,9 +23,9 @@
  * The HTTP API (GET /dlm/status, POST /dlm/plate, …) is not part of the flow: the package serves it
  * on Node-RED's admin server, behind adminAuth when it is set (nodes/common/http-api.ts, issue 9).
  *
- * Dashboard (issue 6, docs/dashboard.md): node-red-dashboard at /ui, the eight dlm-ui widgets on
+ * Dashboard (issue 6, docs/dashboard.md): node-red-dashboard at /ui, the nine dlm-ui widgets on
  * four tabs (Site, Load management, Power, Transactions), fed by the balancer's status output;
- * with --dashboard 2, FlowFuse Dashboard 2.0 at /dashboard, the eight dlm-ui2 widgets on the same
+ * with --dashboard 2, FlowFuse Dashboard 2.0 at /dashboard, the nine dlm-ui2 widgets on the same
  * four pages (issue 14, examples/dashboard-2.js).
  */
 'use strict';

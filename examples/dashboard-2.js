@@ -1,6 +1,6 @@
 /**
  * The dashboard part of examples/15-charge-point-site-dashboard-2.json (issue 14): FlowFuse
- * Dashboard 2.0 (@flowfuse/node-red-dashboard) at /dashboard with the eight dlm-ui2 widgets on the
+ * Dashboard 2.0 (@flowfuse/node-red-dashboard) at /dashboard with the nine dlm-ui2 widgets on the
  * same four pages as the node-red-dashboard 3 example (Site, Load management, Power,
  * Transactions), fed by the balancer's status output through the same links. Called by
  * examples/build-15-charge-point-site.js --dashboard 2; docs/dashboard.md.
@@ -26,6 +26,7 @@ const GROUPS = [
   { key: 'schedule', page: 'lm', name: 'Priority schedule', width: 5, widget: 'dlm-ui2-schedule', out: 'schedule' },
   { key: 'params', page: 'lm', name: 'Parameters', width: 7, widget: 'dlm-ui2-params', out: 'balancer' },
   { key: 'analyser', page: 'lm', name: 'Analyser', width: 5, widget: 'dlm-ui2-analyser' },
+  { key: 'boards', page: 'lm', name: 'Boards', width: 12, widget: 'dlm-ui2-boards' },
   { key: 'power', page: 'power', name: 'Building, EV and total power', width: 8, widget: 'dlm-ui2-power' },
   {
     key: 'tx',
@@ -39,7 +40,7 @@ const GROUPS = [
 
 /**
  * Adds the Dashboard 2.0 config nodes (ui-base, ui-theme, ui-page, ui-group) and the dashboard
- * group of the flow: the status link in, the eight widgets, the edit link outs.
+ * group of the flow: the status link in, the nine widgets, the edit link outs.
  */
 function addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, statusOut, balancerIn, schedIn, tab }) {
   tab.label += ' (Dashboard 2.0)';

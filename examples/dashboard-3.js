@@ -1,5 +1,5 @@
 /**
- * The dashboard part of the node-red-dashboard 3 examples (issue 6, docs/dashboard.md): the eight
+ * The dashboard part of the node-red-dashboard 3 examples (issue 6, docs/dashboard.md): the nine
  * dlm-ui widgets at /ui on four tabs (Site, Load management, Power, Transactions), fed by the
  * balancer's status output through links. Called by examples/build-15-charge-point-site.js and
  * examples/build-mixed-site.js; `prefix` keeps each example's node ids its own.
@@ -12,7 +12,7 @@
  */
 function addDashboard3({ add, node, linkIn, linkOut, link, wire, group: gDash, statusOut, balancerIn, schedIn, prefix = 'dlm', x }) {
   const P = prefix;
-  // --- Dashboard: node-red-dashboard at /ui, the eight dlm-ui widgets (issue 6) -----------------
+  // --- Dashboard: node-red-dashboard at /ui, the nine dlm-ui widgets (issue 6) -----------------
   // Config nodes (no tab): the dashboard's site settings, its tabs (screens) and groups (cards).
   // Groups of a tab are ordered widest first: the dashboard's masonry layout places a group under
   // the shorter one at its left without looking further right, so a wide group after a narrow one
@@ -49,6 +49,8 @@ function addDashboard3({ add, node, linkIn, linkOut, link, wire, group: gDash, s
     { key: 'schedule', tab: 'lm', name: 'Priority schedule', width: 8, widget: 'dlm-ui-schedule', out: 'schedule' },
     { key: 'params', tab: 'lm', name: 'Parameters', width: 14, widget: 'dlm-ui-params', out: 'balancer' },
     { key: 'analyser', tab: 'lm', name: 'Analyser', width: 8, widget: 'dlm-ui-analyser' },
+    // Then the boards (R-CIRC-2): 14 units, under the parameters.
+    { key: 'boards', tab: 'lm', name: 'Boards', width: 14, widget: 'dlm-ui-boards' },
     { key: 'power', tab: 'power', name: 'Building, EV and total power', width: 16, widget: 'dlm-ui-power' },
     {
       key: 'tx',

@@ -1,4 +1,4 @@
-// The Dashboard 2.0 widgets of @evdlm/node-red-dlm (issue 14), one UMD bundle for all eight.
+// The Dashboard 2.0 widgets of @evdlm/node-red-dlm (issue 14), one UMD bundle for all nine.
 // Dashboard 2.0 imports the bundle once per widget type and then reads
 // window[<widget type>][<component name>] (package.json "node-red-dashboard-2"): the bundle
 // sets that for every type, so whichever widget loads it first, all of them find their component.
@@ -6,6 +6,7 @@
 import shared from '../nodes/dlm-ui/dlm-ui.css?inline';
 import extra from './dlm.css?inline';
 import Analyser from './components/DlmAnalyser.vue';
+import Boards from './components/DlmBoards.vue';
 import Consumption from './components/DlmConsumption.vue';
 import Params from './components/DlmParams.vue';
 import Plugs from './components/DlmPlugs.vue';
@@ -18,6 +19,7 @@ const WIDGETS = {
   'dlm-ui2-plugs': ['DlmUi2Plugs', Plugs],
   'dlm-ui2-table': ['DlmUi2Table', Table],
   'dlm-ui2-consumption': ['DlmUi2Consumption', Consumption],
+  'dlm-ui2-boards': ['DlmUi2Boards', Boards],
   'dlm-ui2-analyser': ['DlmUi2Analyser', Analyser],
   'dlm-ui2-params': ['DlmUi2Params', Params],
   'dlm-ui2-schedule': ['DlmUi2Schedule', Schedule],
@@ -39,6 +41,7 @@ for (const type of Object.keys(WIDGETS)) {
 
 export {
   Analyser as DlmUi2Analyser,
+  Boards as DlmUi2Boards,
   Consumption as DlmUi2Consumption,
   Params as DlmUi2Params,
   Plugs as DlmUi2Plugs,

@@ -19,8 +19,10 @@ import {
 import { MAX_ERROR_TEXT } from '../shared/guard';
 import { validateSchedule } from '../shared/schedule';
 import type {
+  BoardView,
   GroupName,
   LoadState,
+  PerPhase,
   Phase,
   PhaseGroupRow,
   PlugStatus,
@@ -30,7 +32,7 @@ import type {
   StatusMessage,
   TransactionRecord,
 } from '../shared/types';
-import { PHASES, PLUG_STATUSES } from '../shared/types';
+import { PHASES, PLUG_STATUSES, SITE_BOARD } from '../shared/types';
 
 // ---------------------------------------------------------------------------------------------
 // Names, colours, numbers
@@ -181,6 +183,9 @@ export function statusProblems(x: unknown): string[] {
   if (!isObj(s.schedule)) errors.push('status.schedule must be an object');
   if (!Array.isArray(s.transactions)) errors.push('status.transactions must be an array');
   if (typeof s.priorityActive !== 'boolean') errors.push('status.priorityActive must be true or false');
+  // Issue 11 fields: optional (a status from an older balancer has none), but of the right kind when present.
+  if (s.boards !== undefined && !Array.isArray(s.boards)) errors.push('status.boards must be an array');
+  if (s.unbalance !== undefined && s.unbalance !== null && !isObj(s.unbalance)) errors.push('status.unbalance must be an object or null');
   if (errors.length === 0) {
     const p = s.power as Record<string, unknown>;
     for (const k of ['buildingW', 'evW', 'totalW', 'contractedW']) {
@@ -225,6 +230,16 @@ export interface PlugRowView {
   /** Untrusted text: always rendered as text. */
   plate: string;
   reason: string;
+  /** "1φ" or "3φ" (R-3PH-1). */
+  phases: string;
+  /** The supply lines wired, in charger phase order: "L1", "L2 L3 L1"; "phase not set" for a 1φ plug without one. */
+  lines: string;
+  /** The lines its vehicle is counted on when fewer than wired (R-3PH-3): "drawing L2"; "" otherwise. */
+  drawing: string;
+  /** All of it in one text: "3φ L1 L2 L3 → drawing L2", "1φ L2". */
+  wiring: string;
+  /** The board it hangs on (R-CIRC-1): "site" = the main board. Untrusted text. */
+  board: string;
 }
 
 export interface ChargePointView {
@@ -234,6 +249,8 @@ export interface ChargePointView {
 
 export interface PlugsWidgetView {
   chargePoints: ChargePointView[];
+  /** The site has sub-boards (or a plug names one): the plug rows show their board ("on Garage"). */
+  showBoards: boolean;
   counts: { status: PlugStatus; label: string; colour: string; text: string; count: number }[];
   noPlate: string;
   plateMaxLength: number;
@@ -244,6 +261,35 @@ export interface PlugsWidgetView {
 /** The vehicle indicator of manual §7.2.1 (a) in words. */
 export function vehicleText(priority: boolean, pluggedIn: boolean): string {
   return `${priority ? 'Priority' : 'Non-priority'} · ${pluggedIn ? 'plugged in' : 'not plugged in'}`;
+}
+
+const PHASE_SET = new Set<string>(PHASES);
+/** The supply lines of a list from the status, in its order; anything that is not a line is left out. */
+function lineList(x: unknown): Phase[] {
+  return Array.isArray(x) ? (x.filter((ph) => PHASE_SET.has(ph)) as Phase[]) : [];
+}
+
+/**
+ * How a plug is wired and where its vehicle is counted (R-3PH-1, R-3PH-3): "1φ L2",
+ * "3φ L2 L3 L1", "3φ L1 L2 L3 → drawing L2" when its vehicle is detected drawing on fewer lines.
+ * A status without the issue 11 fields (an older balancer) reads as a single-phase plug on `phase`.
+ */
+export function plugWiring(p: { phase: Phase | null; phases?: unknown; lines?: unknown; drawLines?: unknown }): {
+  phases: string;
+  lines: string;
+  drawing: string;
+  wiring: string;
+} {
+  const three = p.phases === 3;
+  const listed = lineList(p.lines);
+  // A single-phase plug is on its phase (1φ: lines = [phase]); an older status has no lines at all.
+  const wired = listed.length ? listed : !three && p.phase && PHASE_SET.has(p.phase) ? [p.phase] : [];
+  const drawn = listed.length && Array.isArray(p.drawLines) ? lineList(p.drawLines) : wired;
+  const phases = three ? '3φ' : '1φ';
+  const lines = wired.length ? wired.join(' ') : 'phase not set';
+  const fewer = wired.length > 0 && drawn.length < wired.length;
+  const drawing = fewer ? (drawn.length ? `drawing ${drawn.join(' ')}` : 'drawing on no line') : '';
+  return { phases, lines, drawing, wiring: `${phases} ${lines}${drawing ? ' → ' + drawing : ''}` };
 }
 
 /** Charge points with their plugs in plug id order (manual §7.2.1). */
@@ -271,6 +317,8 @@ export function plugsView(status: StatusMessage): PlugsWidgetView {
       energy: kwh(p.energyWh),
       plate: p.plate,
       reason: p.reason ?? '',
+      ...plugWiring(p),
+      board: typeof p.board === 'string' && p.board ? p.board : SITE_BOARD,
     };
     if (!byCp.has(p.chargePoint)) byCp.set(p.chargePoint, []);
     byCp.get(p.chargePoint)!.push(row);
@@ -282,8 +330,10 @@ export function plugsView(status: StatusMessage): PlugsWidgetView {
     text: PLUG_STATUS_INFO[st].text,
     count: status.plugs.filter((p) => p.status === st).length,
   }));
+  const boards = Array.isArray(status.boards) ? status.boards : [];
   return {
     chargePoints: [...byCp.entries()].map(([name, rows]) => ({ name, plugs: rows })),
+    showBoards: boards.length > 1 || plugs.some((p) => typeof p.board === 'string' && p.board !== '' && p.board !== SITE_BOARD),
     counts,
     noPlate: NO_PLATE,
     plateMaxLength: PLATE_MAX_LENGTH,
@@ -445,6 +495,139 @@ export function consumptionView(status: StatusMessage): ConsumptionWidgetView {
     rows,
     bars,
     fallbackWarning: fbOk && fb.ok === false && typeof fb.warning === 'string' ? fb.warning.slice(0, MAX_ERROR_TEXT) : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Boards (R-CIRC-2, R-UNB-1): the tree of boards with limit, load and headroom per line
+// ---------------------------------------------------------------------------------------------
+
+export interface BoardLineView {
+  phase: Phase;
+  /** Currents in A as the tables show them (one decimal at most). */
+  limit: string;
+  working: string;
+  other: string;
+  ev: string;
+  reserved: string;
+  load: string;
+  headroom: string;
+  /** Headroom below 0: the line carries more than its working limit (shown red). */
+  over: boolean;
+}
+
+export interface BoardRowView {
+  /** The board's name as deployed ("site" for the root). Untrusted text. */
+  name: string;
+  /** "Site (main board)" or the name. */
+  label: string;
+  depth: number;
+  /** Indentation of the name, em (depth × 1.2). */
+  indentEm: number;
+  /** "fed from site", "fed from Garage"; "" for the site. */
+  fedFrom: string;
+  /** "analyser online", "analyser OFFLINE", "analyser disabled", "meter online", "meter OFFLINE", "no meter". */
+  meter: string;
+  meterState: 'online' | 'offline' | 'none';
+  chargePoints: number;
+  /** "2 charge points" (on the board itself). */
+  chargePointsText: string;
+  /** "10 %": the margin between its limit and its working limit. */
+  margin: string;
+  lines: BoardLineView[];
+  /** Some line has a negative headroom. */
+  over: boolean;
+}
+
+export interface BoardsWidgetView {
+  phases: Phase[];
+  boards: BoardRowView[];
+  /** Boards with a line over its working limit. */
+  overCount: number;
+  /** R-UNB-1 when an unbalance limit is set; null otherwise. */
+  unbalance: { limit: string; spread: string; ok: boolean; text: string } | null;
+  /** Said when the status has no boards (a balancer without issue 11's board figures). */
+  note: string;
+  updated: string;
+}
+
+const finite = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : NaN);
+
+/** A board's meter in words: the site's is the building analyser (R-MTR-2); a sub-board may have none. */
+function boardMeter(b: BoardView, status: StatusMessage): { meter: string; meterState: BoardRowView['meterState'] } {
+  if (b.name === SITE_BOARD && b.parent === null) {
+    const a = status.analyser;
+    if (a && a.enabled === false) return { meter: 'analyser disabled', meterState: 'none' };
+    const online = b.meter ? b.meter.online === true : a?.online === true;
+    return online ? { meter: 'analyser online', meterState: 'online' } : { meter: 'analyser OFFLINE', meterState: 'offline' };
+  }
+  if (!b.meter) return { meter: 'no meter', meterState: 'none' };
+  return b.meter.online === true ? { meter: 'meter online', meterState: 'online' } : { meter: 'meter OFFLINE', meterState: 'offline' };
+}
+
+/**
+ * The board tree (R-CIRC-2) as the boards widget shows it: the site first, then every sub-board in
+ * the status's order (depth first), indented by depth; per board and supply line its limit, working
+ * limit, non-EV load, EV, reserved, load and headroom (negative = over, red), its meter and the charge
+ * points on it; and the unbalance at the site when a limit is set (R-UNB-1).
+ */
+export function boardsView(status: StatusMessage): BoardsWidgetView {
+  const phases = phasesOf(status);
+  const list: BoardView[] = Array.isArray(status.boards) ? status.boards.filter((b) => b !== null && typeof b === 'object') : [];
+  const cell = (m: unknown, ph: Phase) => num(finite((m as PerPhase<number> | undefined)?.[ph]), 1);
+  const boards = list.map((b): BoardRowView => {
+    const lines = phases.map((ph): BoardLineView => {
+      const headroom = finite(b.headroomA?.[ph]);
+      return {
+        phase: ph,
+        limit: num(finite(b.limitA), 1),
+        working: num(finite(b.workingLimitA), 1),
+        other: cell(b.otherA, ph),
+        ev: cell(b.evA, ph),
+        reserved: cell(b.reservedA, ph),
+        load: cell(b.loadA, ph),
+        headroom: num(headroom, 1),
+        // Red when the headroom shown is negative (a value that rounds to 0 is not).
+        over: num(headroom, 1).startsWith('-'),
+      };
+    });
+    const depth = Number.isInteger(b.depth) && b.depth > 0 ? b.depth : 0;
+    const cps = Number.isInteger(b.chargePoints) && b.chargePoints > 0 ? b.chargePoints : 0;
+    const isSite = b.name === SITE_BOARD && b.parent === null;
+    return {
+      name: String(b.name),
+      label: isSite ? 'Site (main board)' : String(b.name),
+      depth,
+      indentEm: Math.round(depth * 12) / 10,
+      fedFrom: isSite ? '' : `fed from ${b.parent ?? SITE_BOARD}`,
+      ...boardMeter(b, status),
+      chargePoints: cps,
+      chargePointsText: `${cps} charge point${cps === 1 ? '' : 's'}`,
+      margin: `${num(finite(b.marginPct), 1)} %`,
+      lines,
+      over: lines.some((l) => l.over),
+    };
+  });
+  const u = status.unbalance;
+  let unbalance: BoardsWidgetView['unbalance'] = null;
+  if (u && typeof u === 'object') {
+    const limit = amps(finite(u.limitA));
+    const spread = amps(finite(u.spreadA));
+    const ok = u.ok === true;
+    unbalance = {
+      limit,
+      spread,
+      ok,
+      text: `Unbalance at the site: ${spread} between the most and least loaded line, limit ${limit}${ok ? '' : ' — OVER THE LIMIT'}`,
+    };
+  }
+  return {
+    phases,
+    boards,
+    overCount: boards.filter((b) => b.over).length,
+    unbalance,
+    note: boards.length ? '' : 'The balancer status has no board figures (a balancer older than the boards feature?).',
+    updated: dateTime(status.timestamp, zoneOf(status)),
   };
 }
 

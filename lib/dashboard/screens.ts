@@ -1,5 +1,5 @@
 /**
- * The manual's eight screens (SPEC §8, R-MON-1..5) as both widget families show them: for each,
+ * The manual's eight screens (SPEC §8, R-MON-1..5) and the boards screen (SPEC §10, R-CIRC-2, R-UNB-1) as both widget families show them: for each,
  * the view model of a status, the node's short status text and the one edit it may send with its
  * server-side check. nodes/dlm-ui (node-red-dashboard 3) and nodes/dlm-ui2 (Dashboard 2.0) add only
  * how their dashboard draws it (template or Vue component), so a screen changes in one place.
@@ -21,7 +21,7 @@ export interface Screen {
   edit?: { topic: 'plate' | 'params' | 'schedule'; check(payload: unknown, last: StatusMessage | null): D.EditResult };
 }
 
-export type ScreenKey = 'plugs' | 'table' | 'consumption' | 'analyser' | 'params' | 'schedule' | 'power' | 'transactions';
+export type ScreenKey = 'plugs' | 'table' | 'consumption' | 'boards' | 'analyser' | 'params' | 'schedule' | 'power' | 'transactions';
 
 /** The transactions screen's CSV link when the editor leaves it empty (the package's own API). */
 export const DEFAULT_CSV_URL = '/dlm/transactions.csv';
@@ -44,6 +44,15 @@ export const SCREENS: Readonly<Record<ScreenKey, Screen>> = Object.freeze({
       D.phasesOf(s)
         .map((ph) => `${ph} ${D.amps(s.consumption[ph]!.totalA, 0)}`)
         .join(' '),
+  },
+  boards: {
+    view: (s) => D.boardsView(s),
+    statusText: (s) => {
+      const v = D.boardsView(s);
+      if (!v.boards.length) return 'no board figures';
+      const over = v.overCount ? `, ${v.overCount} over` : ', within limits';
+      return `${plural(v.boards.length, 'board')}${over}${v.unbalance && !v.unbalance.ok ? ', unbalance over' : ''}`;
+    },
   },
   analyser: {
     view: (s) => D.analyserView(s),

@@ -79,6 +79,7 @@ export const WIDGETS: readonly WidgetDef<any>[] = [
   { type: 'dlm-ui-plugs', template: 'plugs', controller: 'plugs', ...screen('plugs') },
   { type: 'dlm-ui-table', template: 'table', ...screen('table') },
   { type: 'dlm-ui-consumption', template: 'consumption', ...screen('consumption') },
+  { type: 'dlm-ui-boards', template: 'boards', ...screen('boards') },
   { type: 'dlm-ui-analyser', template: 'analyser', ...screen('analyser') },
   { type: 'dlm-ui-params', template: 'params', controller: 'params', ...screen('params') },
   { type: 'dlm-ui-schedule', template: 'schedule', controller: 'schedule', ...screen('schedule') },

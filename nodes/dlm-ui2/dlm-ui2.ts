@@ -59,6 +59,7 @@ const WIDGETS: readonly WidgetDef[] = [
   { type: 'dlm-ui2-plugs', component: 'DlmUi2Plugs', ...screen('plugs') },
   { type: 'dlm-ui2-table', component: 'DlmUi2Table', ...screen('table') },
   { type: 'dlm-ui2-consumption', component: 'DlmUi2Consumption', ...screen('consumption') },
+  { type: 'dlm-ui2-boards', component: 'DlmUi2Boards', ...screen('boards') },
   { type: 'dlm-ui2-analyser', component: 'DlmUi2Analyser', ...screen('analyser') },
   { type: 'dlm-ui2-params', component: 'DlmUi2Params', ...screen('params') },
   { type: 'dlm-ui2-schedule', component: 'DlmUi2Schedule', ...screen('schedule') },

@@ -3,7 +3,7 @@
  * example. tools/start.js is forked exactly as `npm start` runs it (CVM-MINI simulator over Modbus
  * TCP, a real Node-RED 4 with node-red-dashboard 3 and examples/15-charge-point-site.json: 15
  * charge points with simulated chargers and vehicles, the balancer, the priority schedule, the
- * eight dlm-ui widgets on four dashboard tabs). Debian's Chromium, driven by playwright-core, opens
+ * nine dlm-ui widgets on four dashboard tabs). Debian's Chromium, driven by playwright-core, opens
  * /ui and:
  *  - finds every panel and checks its numbers against GET /dlm/status read at the same moment
  *    (a page read is accepted when it equals the status read just before AND just after it, so a
@@ -37,6 +37,7 @@ import { PARAM_SPECS } from '../../lib/shared/params';
 import type { Phase, PlugView, StatusMessage } from '../../lib/shared/types';
 import { freePort, REPO_ROOT, waitFor } from '../support/node-red-runner';
 import { startSite, type RunningSite } from '../support/demo-site';
+import { BOARDS, deployWithSubBoard, E2E_BOARD, PLUG_WIRING, type Panel } from '../support/dashboard-panels';
 
 const CHROMIUM = process.env.DLM_CHROMIUM || '/usr/bin/chromium';
 const EXAMPLE = path.join(REPO_ROOT, 'examples', '15-charge-point-site.json');
@@ -45,6 +46,7 @@ const XSS = '<img src=x onerror=alert(1)>';
 const PHASES: Phase[] = ['L1', 'L2', 'L3'];
 const WIDGET_TYPES = [
   'dlm-ui-analyser',
+  'dlm-ui-boards',
   'dlm-ui-consumption',
   'dlm-ui-params',
   'dlm-ui-plugs',
@@ -124,6 +126,9 @@ describe('dashboard of the example site in a real browser, against the running s
       await sleep(250);
     }
   }
+
+  /** A panel of test/support/dashboard-panels.ts (shared with the Dashboard 2.0 test) against /dlm/status. */
+  const panelMatches = (panel: Panel) => pageMatchesStatus(panel.what, () => panel.read(page), panel.expected);
 
   /** Opens a dashboard tab and waits until `selector` is there and every widget fits its card. */
   async function openTab(i: number, selector: string) {
@@ -255,7 +260,7 @@ describe('dashboard of the example site in a real browser, against the running s
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the example wires all eight widget types (loaded, in the palette) to the balancer status, its plate/params edits to the balancer and schedule edits to priority-schedule', async () => {
+  it('the example wires all nine widget types (loaded, in the palette) to the balancer status, its plate/params edits to the balancer and schedule edits to priority-schedule', async () => {
     assert.doesNotMatch(site!.log(), /node-red-dashboard not installed/);
     const sets = (await (await fetch(`${site!.url}/nodes`, { headers: { accept: 'application/json' } })).json()) as {
       types: string[];
@@ -348,6 +353,7 @@ describe('dashboard of the example site in a real browser, against the running s
     );
     // Units everywhere: every current in A, energy in kWh.
     for (const t of await texts('.dlm-plugs td.dlm-num')) assert.match(t, /^\d+(\.\d+)? (A|kWh)$/);
+    await panelMatches(PLUG_WIRING); // issue 11: 1φ and the line of every plug (the example's plugs are single-phase)
     await shot('1-site.png');
   });
 
@@ -389,7 +395,7 @@ describe('dashboard of the example site in a real browser, against the running s
 
   it('Load management: the table per phases, the schedule, the analyser and every parameter equal /dlm/status (SPEC §4, R-MON-2, R-MON-3, R-PRIO-1)', async () => {
     await openTab(TAB.loadManagement, '.dlm-table tr[data-row]');
-    await assertLayout(['Table per phases', 'Priority schedule', 'Parameters', 'Analyser']);
+    await assertLayout(['Table per phases', 'Priority schedule', 'Parameters', 'Analyser', 'Boards']);
     await pageMatchesStatus(
       'the table per phases',
       async () => ({ groups: await texts('.dlm-table th.dlm-group'), rows: await labelledRows('.dlm-table tr[data-row]') }),
@@ -488,6 +494,7 @@ describe('dashboard of the example site in a real browser, against the running s
     );
     const p = (await getStatus()).params;
     assert.deepEqual([p.mccbA, p.contractedKW, p.minCurrentA], [50, 36, 8], "the manual's site");
+    await panelMatches(BOARDS); // issue 11, R-CIRC-2: the site's own board
     await shot('2-load-management.png');
   });
 
@@ -717,6 +724,44 @@ describe('dashboard of the example site in a real browser, against the running s
     assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
     assert.ok((await res.text()).includes(XSS));
     await shot('4-transactions.png');
+  });
+
+  it('issue 11 (R-CIRC-2, R-3PH-1): redeployed with a sub-board and CP01 A three-phase on it, the boards screen shows limit, load and headroom per line of the site and the sub-board, the plug row shows 3φ and its board', async function () {
+    this.timeout(90_000);
+    await deployWithSubBoard(site!.url);
+    await waitFor(
+      'the sub-board and the three-phase plug in /dlm/status',
+      async () => {
+        const s = await getStatus();
+        return s.boards?.length === 2 && s.plugs.find((p) => p.id === 1)?.phases === 3 ? s : undefined;
+      },
+      30_000,
+      250,
+    );
+    await openTab(TAB.loadManagement, `.dlm-boards tbody.dlm-board[data-board="${E2E_BOARD.name}"]`);
+    await assertLayout(['Table per phases', 'Priority schedule', 'Parameters', 'Analyser', 'Boards']);
+    const s = await panelMatches(BOARDS);
+    assert.deepEqual(
+      s.boards.map((b) => [b.name, b.parent, b.depth, b.limitA]),
+      [
+        ['site', null, 0, s.analyser.limitA.L1],
+        [E2E_BOARD.name, 'site', 1, E2E_BOARD.limitA],
+      ],
+    );
+    const shown = (await BOARDS.read(page)) as { boards: { name: string; lines: string[][] }[] };
+    assert.deepEqual(
+      shown.boards[1].lines.map((l) => l.slice(0, 3)),
+      ['L1', 'L2', 'L3'].map((ph) => [ph, '32', '28.8']),
+      'the sub-board: limit 32 A and working limit 28.8 A (the site margin 10 %) on every line',
+    );
+    await shot('2c-load-management-boards.png');
+    await openTab(TAB.site, '.dlm-plugs tr.dlm-plug .dlm-board-of');
+    await assertLayout(['Consumption per phase', 'Status of the charge points']); // the board line still fits
+    const st = await panelMatches(PLUG_WIRING);
+    const wiring = (await PLUG_WIRING.read(page)) as string[][];
+    assert.match(wiring[0][1], /^3φ L1 L2 L3( → drawing (L1|L2|L3)( L1| L2| L3)?)?$/, 'plug 01 is three-phase, wired L1 L2 L3 (RST)');
+    assert.deepEqual(wiring[0].slice(2), [E2E_BOARD.name]);
+    assert.equal(st.plugs.find((p) => p.id === 1)!.board, E2E_BOARD.name);
   });
 
   it('no dialog opened and no script error in the page during the whole run; Node-RED logged no error but the refused edit (R-CP-6, R-ERR-1)', () => {

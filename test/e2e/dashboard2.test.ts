@@ -12,6 +12,8 @@
  *    with the reason shown, accepted) and the priority schedule (OFF, the current hour, ON: the
  *    balancer switches to PRIORITY / NORMAL);
  *  - shows the 24 h history a previous run left in the context store;
+ *  - issue 11: the boards screen and the plugs' wiring, then again after a redeploy with a sub-board
+ *    and a three-phase plug (R-CIRC-2, R-3PH-1);
  *  - saves a screenshot of every page to test-output/screenshots/d2-*.png.
  */
 import { strict as assert } from 'assert';
@@ -24,7 +26,21 @@ import { addPowerSample, emptyPowerHistory, type PowerHistory } from '../../lib/
 import type { StatusMessage } from '../../lib/shared/types';
 import { freePort, REPO_ROOT, waitFor } from '../support/node-red-runner';
 import { startSite, type RunningSite } from '../support/demo-site';
-import { ANALYSER, CONSUMPTION, PARAMS, PLUGS, POWER, SCHEDULE, TABLE, TRANSACTIONS, type Panel } from '../support/dashboard-panels';
+import {
+  ANALYSER,
+  BOARDS,
+  CONSUMPTION,
+  deployWithSubBoard,
+  E2E_BOARD,
+  PARAMS,
+  PLUG_WIRING,
+  PLUGS,
+  POWER,
+  SCHEDULE,
+  TABLE,
+  TRANSACTIONS,
+  type Panel,
+} from '../support/dashboard-panels';
 
 const CHROMIUM = process.env.DLM_CHROMIUM || '/usr/bin/chromium';
 const EXAMPLE = path.join(REPO_ROOT, 'examples', '15-charge-point-site-dashboard-2.json');
@@ -32,6 +48,7 @@ const SHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
 const XSS = '<img src=x onerror=alert(1)>';
 const WIDGET_TYPES = [
   'dlm-ui2-analyser',
+  'dlm-ui2-boards',
   'dlm-ui2-consumption',
   'dlm-ui2-params',
   'dlm-ui2-plugs',
@@ -43,7 +60,7 @@ const WIDGET_TYPES = [
 /** The Dashboard 2.0 pages of the example (examples/dashboard-2.js) and their groups in order. */
 const PAGE = {
   site: { path: '/dashboard/site', groups: ['consumption', 'plugs'] },
-  lm: { path: '/dashboard/load-management', groups: ['table', 'schedule', 'params', 'analyser'] },
+  lm: { path: '/dashboard/load-management', groups: ['table', 'schedule', 'params', 'analyser', 'boards'] },
   power: { path: '/dashboard/power', groups: ['power'] },
   tx: { path: '/dashboard/transactions', groups: ['tx'] },
 };
@@ -215,7 +232,7 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     );
   });
 
-  it('both dashboards load in one Node-RED 4.1 without route collisions (/ui and /dashboard), the example wires all eight dlm-ui2 types, the editing ones with Edits = open', async () => {
+  it('both dashboards load in one Node-RED 4.1 without route collisions (/ui and /dashboard), the example wires all nine dlm-ui2 types, the editing ones with Edits = open', async () => {
     const log = site!.log();
     assert.match(log, /Dashboard version 3\.\d+\.\d+ started at \/ui/);
     assert.match(log, /Node-RED Dashboard 2\.0 \(v1\.31\.\d+\) started at \/dashboard/);
@@ -271,6 +288,7 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     await matches(CONSUMPTION);
     const s = await matches(PLUGS);
     assert.equal(s.plugs.length, 26, '15 charge points, 26 plugs');
+    await matches(PLUG_WIRING); // issue 11: 1φ and the line of every plug (the example's plugs are single-phase)
     assert.deepEqual(
       (await page.$$eval('.dlm-legend .dlm-badge', (els: Element[]) => els.map((e) => e.textContent!.trim()))).map((t: string) =>
         t.replace(/: \d+$/, ''),
@@ -313,8 +331,8 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     assert.deepEqual(dialogs, [], 'no dialog opened');
   });
 
-  it('Load management: the table per phases, the analyser, the schedule and every parameter equal /dlm/status (SPEC §4, R-MON-2, R-MON-3, R-PRIO-1)', async () => {
-    await open(PAGE.lm, TABLE, ANALYSER, SCHEDULE, PARAMS);
+  it('Load management: the table per phases, the analyser, the schedule, every parameter and the boards equal /dlm/status (SPEC §4, R-MON-2, R-MON-3, R-PRIO-1, R-CIRC-2)', async () => {
+    await open(PAGE.lm, TABLE, ANALYSER, SCHEDULE, PARAMS, BOARDS);
     await assertLayout(PAGE.lm);
     await matches(TABLE);
     await matches(ANALYSER);
@@ -322,6 +340,7 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     assert.equal(s.schedule.timeZone, 'Europe/Madrid');
     assert.match((await page.textContent('.dlm-schedule'))!, /Hours in Europe\/Madrid/);
     await matches(PARAMS);
+    await matches(BOARDS);
     await shot('d2-2-load-management.png');
   });
 
@@ -452,7 +471,7 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     await shot('d2-4-transactions.png');
   });
 
-  it('the editor: the eight ui2 widgets in the palette; an editing widget\'s Edits option, with a warning while it is "open" (R-SEC-1)', async function () {
+  it('the editor: the nine ui2 widgets in the palette; an editing widget\'s Edits option, with a warning while it is "open" (R-SEC-1)', async function () {
     this.timeout(60_000);
     const editor = await context.newPage();
     const errors: string[] = [];
@@ -479,6 +498,46 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     } finally {
       await editor.close();
     }
+  });
+
+  it('issue 11 (R-CIRC-2, R-3PH-1): redeployed with a sub-board and CP01 A three-phase on it, the boards screen shows limit, load and headroom per line of the site and the sub-board, the plug row shows 3φ and its board', async function () {
+    this.timeout(90_000);
+    await deployWithSubBoard(site!.url);
+    await waitFor(
+      'the sub-board and the three-phase plug in /dlm/status',
+      async () => {
+        const s = await getStatus();
+        return s.boards?.length === 2 && s.plugs.find((p) => p.id === 1)?.phases === 3 ? s : undefined;
+      },
+      30_000,
+      250,
+    );
+    await open(PAGE.lm, BOARDS);
+    await page.waitForSelector(`.dlm-boards tbody.dlm-board[data-board="${E2E_BOARD.name}"]`, { timeout: 20_000 });
+    await assertLayout(PAGE.lm);
+    const s = await matches(BOARDS);
+    assert.deepEqual(
+      s.boards.map((b) => [b.name, b.parent, b.depth, b.limitA]),
+      [
+        ['site', null, 0, s.analyser.limitA.L1],
+        [E2E_BOARD.name, 'site', 1, E2E_BOARD.limitA],
+      ],
+    );
+    const shown = (await BOARDS.read(page)) as { boards: { name: string; lines: string[][] }[] };
+    assert.deepEqual(
+      shown.boards[1].lines.map((l) => l.slice(0, 3)),
+      ['L1', 'L2', 'L3'].map((ph) => [ph, '32', '28.8']),
+      'the sub-board: limit 32 A and working limit 28.8 A (the site margin 10 %) on every line',
+    );
+    await shot('d2-2c-load-management-boards.png');
+    await open(PAGE.site, PLUGS, PLUG_WIRING);
+    await page.waitForSelector('.dlm-plugs tr.dlm-plug .dlm-board-of', { timeout: 20_000 });
+    await assertLayout(PAGE.site); // the board line still fits
+    const st = await matches(PLUG_WIRING);
+    const wiring = (await PLUG_WIRING.read(page)) as string[][];
+    assert.match(wiring[0][1], /^3φ L1 L2 L3( → drawing (L1|L2|L3)( L1| L2| L3)?)?$/, 'plug 01 is three-phase, wired L1 L2 L3 (RST)');
+    assert.deepEqual(wiring[0].slice(2), [E2E_BOARD.name]);
+    assert.equal(st.plugs.find((p) => p.id === 1)!.board, E2E_BOARD.name);
   });
 
   it('no dialog and no script error in the page during the whole run; Node-RED logged no error but the refused edit (R-CP-6, R-ERR-1)', () => {

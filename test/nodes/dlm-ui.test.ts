@@ -13,6 +13,7 @@ const TYPES = [
   'dlm-ui-plugs',
   'dlm-ui-table',
   'dlm-ui-consumption',
+  'dlm-ui-boards',
   'dlm-ui-analyser',
   'dlm-ui-params',
   'dlm-ui-schedule',
@@ -162,6 +163,37 @@ describe('dlm-ui widget nodes — server side with the dashboard API', () => {
     assert.match(errors[0].error.message, /not a balancer status/);
     // The last good view is kept.
     assert.deepEqual(widgets.get('w').beforeEmit().msg.payload, view);
+  });
+
+  it('issue 11, R-CIRC-2: the boards widget turns a status into the boards view (site first, per line headroom) and its template renders names with {{ }} only', async () => {
+    await helper.load([dashboardStandIn, dlmUi], flow('dlm-ui-boards'));
+    const w = helper.getNode('w');
+    const s = status();
+    s.boards = [
+      {
+        name: 'site',
+        parent: null,
+        depth: 0,
+        limitA: 50,
+        marginPct: 10,
+        workingLimitA: 45,
+        meter: { online: true, lastReadingAt: s.timestamp },
+        otherA: { L1: 10, L2: 10, L3: 10 },
+        evA: { L1: 12, L2: 0, L3: 0 },
+        reservedA: { L1: 0, L2: 0, L3: 0 },
+        loadA: { L1: 22, L2: 10, L3: 10 },
+        headroomA: { L1: 23, L2: 35, L3: 35 },
+        chargePoints: 1,
+      },
+    ];
+    w.receive({ payload: s });
+    await until(() => widgets.get('w').convert() !== null, 'the view');
+    const view = widgets.get('w').beforeEmit().msg.payload;
+    assert.deepEqual(
+      view.boards.map((b: any) => [b.label, b.lines.map((l: any) => l.headroom)]),
+      [['Site (main board)', ['23', '35', '35']]],
+    );
+    assert.doesNotMatch(widgets.get('w').format, /ng-bind-html|innerHTML|\$sce/);
   });
 
   it('plate edit from the page (R-CP-6): a valid plate leaves as {topic:"plate"}, an empty one is refused server side', async () => {

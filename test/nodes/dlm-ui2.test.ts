@@ -28,6 +28,7 @@ const TYPES = [
   'dlm-ui2-plugs',
   'dlm-ui2-table',
   'dlm-ui2-consumption',
+  'dlm-ui2-boards',
   'dlm-ui2-analyser',
   'dlm-ui2-params',
   'dlm-ui2-schedule',

@@ -228,3 +228,118 @@ export const TRANSACTIONS: Panel = {
         t.stop === null ? 'plugged in' : dateTime(t.stop, st.schedule.timeZone),
       ]),
 };
+
+/** Issue 11: a plug's wiring as the plug rows show it (R-3PH-1, R-3PH-3), written from the status fields. */
+export function wiringText(p: { phase: Phase | null; phases?: 1 | 3; lines?: Phase[]; drawLines?: Phase[] }): string {
+  const three = p.phases === 3;
+  const lines = p.lines && p.lines.length ? p.lines : !three && p.phase ? [p.phase] : [];
+  const drawn = p.lines && p.lines.length && p.drawLines ? p.drawLines : lines;
+  const fewer = lines.length > 0 && drawn.length < lines.length;
+  return `${three ? '3φ' : '1φ'} ${lines.length ? lines.join(' ') : 'phase not set'}${fewer ? ` → drawing ${drawn.join(' ')}` : ''}`;
+}
+
+/** Issue 11: every plug row's wiring (1φ / 3φ, lines wired and drawn) and, when the site has sub-boards, its board. */
+export const PLUG_WIRING: Panel = {
+  what: 'plug wiring and board',
+  ready: '.dlm-plugs tr.dlm-plug .dlm-wiring',
+  read: (page) =>
+    page.$$eval('.dlm-plugs tr.dlm-plug', (trs: Element[]) =>
+      trs.map((tr) => [
+        tr.querySelector('.dlm-id')!.textContent!.trim(),
+        tr.querySelector('.dlm-wiring')!.getAttribute('title'),
+        tr.querySelector('.dlm-board-of')?.textContent!.trim() ?? null,
+      ]),
+    ),
+  expected: (st) => {
+    const boards = Array.isArray(st.boards) ? st.boards : [];
+    const showBoards = boards.length > 1 || st.plugs.some((p) => p.board && p.board !== 'site');
+    return [...st.plugs].sort((a, b) => a.id - b.id).map((p) => [plugIdText(p.id), wiringText(p), showBoards ? p.board || 'site' : null]);
+  },
+};
+
+/**
+ * Issue 11 (R-CIRC-2, R-UNB-1): the boards widget — per board its name, depth, meter and charge
+ * points, per line limit, working limit, non-EV, EV, reserved, load and headroom (negative red) —
+ * and the unbalance line, written from `status.boards` / `status.unbalance` directly.
+ */
+export const BOARDS: Panel = {
+  what: 'the boards',
+  ready: '.dlm-boards',
+  read: async (page) => ({
+    unbalance: await page.$$eval('.dlm-boards .dlm-unbalance', (els: Element[]) => (els.length ? els[0].textContent!.trim() : null)),
+    boards: await page.$$eval('.dlm-boards tbody.dlm-board', (tbs: Element[]) =>
+      tbs.map((tb) => ({
+        name: tb.getAttribute('data-board'),
+        depth: tb.getAttribute('data-depth'),
+        meter: tb.querySelector('.dlm-board-meter')!.textContent!.trim(),
+        chargePoints: tb.querySelector('.dlm-board-cps')!.textContent!.trim(),
+        lines: Array.from(tb.querySelectorAll('tr.dlm-board-line')).map((tr) => [
+          tr.getAttribute('data-phase'),
+          ...Array.from(tr.querySelectorAll('td.dlm-num')).map((td) => td.textContent!.trim()),
+          tr.querySelector('td.dlm-headroom')!.classList.contains('dlm-over') ? 'red' : '',
+        ]),
+      })),
+    ),
+  }),
+  expected: (s) => {
+    const u = s.unbalance;
+    return {
+      unbalance: u
+        ? `Unbalance at the site: ${amps(u.spreadA)} between the most and least loaded line, limit ${amps(u.limitA)}${u.ok ? '' : ' — OVER THE LIMIT'}`
+        : null,
+      boards: (s.boards ?? []).map((b) => ({
+        name: b.name,
+        depth: String(b.depth),
+        meter:
+          b.parent === null
+            ? !s.analyser.enabled
+              ? 'analyser disabled'
+              : b.meter?.online
+                ? 'analyser online'
+                : 'analyser OFFLINE'
+            : b.meter
+              ? b.meter.online
+                ? 'meter online'
+                : 'meter OFFLINE'
+              : 'no meter',
+        chargePoints: `${b.chargePoints} charge point${b.chargePoints === 1 ? '' : 's'}`,
+        lines: PHASES.map((ph) => [
+          ph,
+          num(b.limitA),
+          num(b.workingLimitA),
+          num(b.otherA[ph]!),
+          num(b.evA[ph]!),
+          num(b.reservedA[ph]!),
+          num(b.loadA[ph]!),
+          num(b.headroomA[ph]!),
+          Math.round(b.headroomA[ph]! * 10) / 10 < 0 ? 'red' : '',
+        ]),
+      })),
+    };
+  },
+};
+
+/** The sub-board the e2e tests add to the running example (issue 11): 32 A on the site, no meter, 4 A assumed. */
+export const E2E_BOARD = { name: 'Garage', parent: 'site', limitA: 32, marginPct: null, hasMeter: false, otherLoadA: 4 };
+
+/**
+ * Redeploys the running example (Node-RED admin API, full deploy) with one sub-board in the
+ * balancer (`boards`, docs/design-11: JSON text of BoardConfig[]) and charge point CP01 on it with
+ * plug A three-phase (`board`, `phasesA`, `rotation`) — what an integrator does in the editor.
+ */
+export async function deployWithSubBoard(url: string): Promise<void> {
+  const res = await fetch(`${url}/flows`);
+  if (res.status !== 200) throw new Error(`GET /flows: HTTP ${res.status}`);
+  const flows = (await res.json()) as any[];
+  const balancer = flows.find((n) => n.type === 'dlm-balancer');
+  const cp = flows.find((n) => n.type === 'charge-point' && n.name === 'CP01');
+  if (!balancer || !cp) throw new Error('the example has no dlm-balancer or no CP01');
+  balancer.boards = JSON.stringify([E2E_BOARD]);
+  Object.assign(cp, { board: E2E_BOARD.name, phasesA: 3, rotation: 'RST' });
+  const post = await fetch(`${url}/flows`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+    body: JSON.stringify(flows),
+  });
+  if (post.status !== 204 && post.status !== 200) throw new Error(`POST /flows: HTTP ${post.status}`);
+}
