@@ -189,7 +189,7 @@ export function allocate(d: Draft, now: number): void {
     reservedA: [c.reservedA[0], c.reservedA[1], c.reservedA[2]],
     usableA: [usable[0], usable[1], usable[2]],
     boards,
-    spreadA: spreadOf(params, boards[0]),
+    spreadA: spreadOf(f, c, boards[0]),
   };
 }
 
@@ -799,9 +799,16 @@ function boardLoads(
   }));
 }
 
-/** Most minus least loaded supply line at the site (building + EV + reserved), A (R-UNB-1). */
-function spreadOf(params: SiteParams, site: BoardLoad): number {
-  if (params.supplyPhases !== 3) return 0;
-  const load = [0, 1, 2].map((k) => site.otherA[k] + site.evA[k] + site.reservedA[k]);
+/** Most minus least loaded supply line at the site (building + EV setpoints + reserved), A (R-UNB-1); 0 without a limit. */
+function spreadOf(f: Frame, c: Classified, site: BoardLoad): number {
+  if (f.params.supplyPhases !== 3 || !(f.params.unbalanceLimitA > 0)) return 0;
+  // What the vehicles are allowed to draw from now on (their setpoints), as the trim decides it:
+  // a reduction that is still settling (R-ALLOC-7) is not an unbalance the balancer keeps.
+  const load: Triple = [site.otherA[0] + site.reservedA[0], site.otherA[1] + site.reservedA[1], site.otherA[2] + site.reservedA[2]];
+  const plugs = f.d.state.plugs;
+  for (let i = 0; i < plugs.length; i++) {
+    if (c.offline[i] || plugs[i].setpointA <= 0) continue;
+    for (const ph of countedLines(plugs[i])) load[phaseIdx(ph)] += plugs[i].setpointA;
+  }
   return Math.max(...load) - Math.min(...load);
 }
