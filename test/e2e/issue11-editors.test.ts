@@ -108,9 +108,13 @@ describe('e2e: issue 11 editors — boards, rotation, phases (R-CIRC-1, R-3PH-1,
       [true, []],
     );
 
-    // --- the charge-point dialog ---
+    // --- the charge-point dialog (once the balancer's tray has gone: one form at a time) ---
+    await page.waitForSelector('#dlm-boards', { state: 'detached', timeout: 15000 });
     await page.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('cp')));
     await page.waitForSelector('#node-input-rotation option', { timeout: 15000, state: 'attached' });
+    await page.waitForFunction(() => (document.getElementById('node-input-name') as HTMLInputElement | null)?.value === 'CP01', undefined, {
+      timeout: 15000,
+    });
     assert.deepEqual(await page.$$eval('#node-input-rotation option', (xs: any[]) => xs.map((x) => x.value)), [
       'RST',
       'RTS',
@@ -144,9 +148,19 @@ describe('e2e: issue 11 editors — boards, rotation, phases (R-CIRC-1, R-3PH-1,
         phaseA: n.phaseA,
         phaseB: n.phaseB,
         valid: n.valid,
+        errors: n.validationErrors,
       };
     });
-    assert.deepEqual(cp, { rotation: 'STR', board: 'Roof', phasesA: '3', phasesB: '1', phaseA: 'L2', phaseB: 'L2', valid: true });
+    assert.deepEqual(cp, {
+      rotation: 'STR',
+      board: 'Roof',
+      phasesA: '3',
+      phasesB: '1',
+      phaseA: 'L2',
+      phaseB: 'L2',
+      valid: true,
+      errors: [],
+    });
 
     await page.click('#red-ui-header-button-deploy');
     await waitFor(
