@@ -75,7 +75,7 @@ const boardScript = `(function () {
     NAME_MAX_LENGTH: ${JSON.stringify(params.NAME_MAX_LENGTH)}
   };
   var types_1 = { SITE_BOARD: ${JSON.stringify(types.SITE_BOARD)} };
-  var guard_1 = { describeValue: (${guard.describeValue.toString()}) };
+  var guard_1 = { describeValue: (${guard.describeValue.toString()}), CONTROL_CHARS: ${guard.CONTROL_CHARS.toString()} };
   ${params.validateBoards.toString()}
   ${params.boardsFromConfig.toString()}
   return { validateBoards: validateBoards, boardsFromConfig: boardsFromConfig };

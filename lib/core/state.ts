@@ -132,7 +132,7 @@ export interface StepView {
   usableA: Triple;
   /** Every board's figures, the site first (R-CIRC-2). */
   boards: BoardLoad[];
-  /** Most minus least loaded line at the site (building + EV as counted), A (R-UNB-1). */
+  /** Most minus least loaded line at the site (building + EV setpoints + reserved), A; 0 without a limit (R-UNB-1). */
   spreadA: number;
 }
 

@@ -127,7 +127,7 @@ export function deviceReport(s: StationState, plugs: 1 | 2): DeviceReport {
     if (pilot !== 'A' && c.phaseCurrentsA) {
       const per = c.phaseCurrentsA.map((a) => Math.min(MEASURED_MAX_A, Math.round(a * 10) / 10)) as Triple;
       p.phaseCurrentsA = per;
-      p.currentA = Math.max(p.currentA, ...per); // currentA is their highest (docs/messages.md)
+      p.currentA = Math.max(p.currentA ?? 0, ...per); // currentA is their highest (docs/messages.md)
     }
     if (fault) p.fault = fault;
     if (s.disobedient || (s.capability !== null && !smartChargeable(s))) p.followsLimits = false;

@@ -198,3 +198,7 @@ export function messageProblem(
   }
   return null;
 }
+
+/** C0/C1 control characters and the Unicode line/paragraph separators, refused in names and texts. */
+// eslint-disable-next-line no-control-regex -- the point of this pattern is to find control characters
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;

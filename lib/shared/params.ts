@@ -7,7 +7,7 @@
  * walk over untrusted values (see there why).
  */
 import { ROTATIONS, SITE_BOARD, type BoardConfig, type OfflineConfig, type Rotation, type SiteParams, type Schedule } from './types';
-import { describeValue, type UntrustedLimits } from './guard';
+import { CONTROL_CHARS, describeValue, type UntrustedLimits } from './guard';
 
 /** IEC 61851-1 Mode 3 minimum current, A (R-SITE-3). */
 export const IEC_MIN_CURRENT_A = 6;
@@ -608,6 +608,7 @@ export function validateBoards(boards: unknown): string[] {
     const o = b as Record<string, unknown>;
     const name = typeof o.name === 'string' ? o.name.trim() : '';
     if (!name || name.length > NAME_MAX_LENGTH) errors.push(`${at}: name must be 1..${NAME_MAX_LENGTH} characters`);
+    else if (CONTROL_CHARS.test(name)) errors.push(`${at}: name must not contain control characters`);
     else if (name.toLowerCase() === SITE_BOARD) errors.push(`${at}: the name "${SITE_BOARD}" is the site's own board`);
     else if (names.has(name)) errors.push(`board name ${describeValue(name)} is used twice`);
     const num = (k: 'limitA' | 'otherLoadA', lim: { min: number; max: number }) => {

@@ -272,8 +272,8 @@ export interface DevicePlugReport {
   letter: PlugLetter;
   /** IEC 61851-1 pilot state A..F. */
   pilot: PilotState;
-  /** Measured current, A (≥ 0). */
-  currentA: number;
+  /** Measured current, A (≥ 0); may be left out when `phaseCurrentsA` is given. */
+  currentA?: number;
   /** Energy of the current session, Wh (≥ 0); optional. */
   energyWh?: number;
   /** A device error text; any non-empty text makes the plug FAULTED. */
@@ -463,7 +463,7 @@ export interface BoardView {
 /** The unbalance limit at the site (R-UNB-1); null when off. */
 export interface UnbalanceView {
   limitA: number;
-  /** Most minus least loaded line, building + EV (as counted), A. */
+  /** Most minus least loaded line at the site, building + EV setpoints + reserved, A. */
   spreadA: number;
   ok: boolean;
 }

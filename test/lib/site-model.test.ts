@@ -10,7 +10,7 @@ import { initialState, step, withDeployedBoards } from '../../lib/core/balancer'
 import { statusOf } from '../../lib/core/status';
 import { findPlug } from '../../lib/core/state';
 import { restoreProblem } from '../../lib/core/restore';
-import { DEFAULT_PARAMS } from '../../lib/shared/params';
+import { DEFAULT_PARAMS, validateBoards } from '../../lib/shared/params';
 import type { BoardConfig, SiteParams } from '../../lib/shared/types';
 import { plugMsg, Site, type CpSpec } from '../support/site';
 
@@ -270,6 +270,9 @@ describe('lib/balancer — boards (R-CIRC-1, R-CIRC-2)', () => {
   it('R-CIRC-1 / R-ERR-1: a board cycle, an unknown parent are site errors (every plug 0 A); a charger on an unknown board is ERR_CFG', () => {
     const cycle = initialState({ ...DEFAULT_PARAMS }, 0, [board('A', 32, { parent: 'B' }), board('B', 32, { parent: 'A' })]);
     assert.match(cycle.errors.join(';'), /cycle/);
+    assert.match(validateBoards([board('B\u0007', 32)]).join(';'), /name must not contain control characters/);
+    assert.match(validateBoards([board('B1', 32), board('B1', 40)]).join(';'), /used twice/);
+    assert.match(validateBoards([board('site', 32)]).join(';'), /the site's own board/);
     const unknown = initialState({ ...DEFAULT_PARAMS }, 0, [board('A', 32, { parent: 'Z' })]);
     assert.match(unknown.errors.join(';'), /parent "Z" is not a board/);
     const site = new Site(BIG, undefined, [board('A', 32, { parent: 'B' }), board('B', 32, { parent: 'A' })]);
