@@ -16,6 +16,7 @@ import {
   plugIndex,
   STATE_VERSION,
   type BalancerState,
+  type PlugState,
   type DlmEvent,
   type StepResult,
   type StepView,
@@ -83,6 +84,20 @@ function treeOrder(boards: readonly BoardConfig[]): BoardConfig[] {
 // Setpoints to send (R-OFF-1 refresh, R-OFF-2 push)
 // ---------------------------------------------------------------------------------------------
 
+/** Do the plugs at positions [first, at) differ from what their charge point was last sent (or in number)? */
+function setpointsChanged(
+  plugs: readonly PlugState[],
+  first: number,
+  at: number,
+  lastSent: Partial<Record<PlugLetter, number>> | null,
+): boolean {
+  if (lastSent === null) return true;
+  const sent = (lastSent.A !== undefined ? 1 : 0) + (lastSent.B !== undefined ? 1 : 0);
+  if (sent !== at - first) return true;
+  for (let k = first; k < at; k++) if (plugs[k].setpointA !== lastSent[plugs[k].letter]) return true;
+  return false;
+}
+
 function collectSetpoints(d: Draft, now: number): SetpointMessage[] {
   const out: SetpointMessage[] = [];
   const s = d.state;
@@ -95,11 +110,7 @@ function collectSetpoints(d: Draft, now: number): SetpointMessage[] {
     while (at < s.plugs.length && s.plugs[at].id <= 2 * cp0.index) at++;
     if (cpOffline(cp0, now)) continue; // nothing reaches it; its offline mode rules (R-OFF-3)
     const due = cp0.pushConfig || cp0.lastSentAt === null || now - cp0.lastSentAt >= (cp0.offline.heartbeatS * 1000) / 2;
-    let changed = cp0.lastSent === null || Object.keys(cp0.lastSent).length !== at - first;
-    for (let k = first; !changed && !due && k < at; k++) {
-      if (s.plugs[k].setpointA !== cp0.lastSent![s.plugs[k].letter]) changed = true;
-    }
-    if (!changed && !due) continue;
+    if (!due && !setpointsChanged(s.plugs, first, at, cp0.lastSent)) continue;
     const plugs: Partial<Record<PlugLetter, number>> = {};
     for (let k = first; k < at; k++) plugs[s.plugs[k].letter] = s.plugs[k].setpointA;
     const cp = d.cp(c);
