@@ -674,6 +674,50 @@ function levelOf(available: number, sorted: readonly number[], cap: readonly num
   return Infinity;
 }
 
+/** A binary min-heap of (level, capacity) pairs, ordered by level, then capacity position. */
+class LevelHeap {
+  private levels: number[] = [];
+  private ks: number[] = [];
+  get size(): number {
+    return this.ks.length;
+  }
+  private less(i: number, j: number): boolean {
+    return this.levels[i] < this.levels[j] || (this.levels[i] === this.levels[j] && this.ks[i] < this.ks[j]);
+  }
+  private swap(i: number, j: number): void {
+    [this.levels[i], this.levels[j]] = [this.levels[j], this.levels[i]];
+    [this.ks[i], this.ks[j]] = [this.ks[j], this.ks[i]];
+  }
+  push(level: number, k: number): void {
+    this.levels.push(level);
+    this.ks.push(k);
+    for (let i = this.ks.length - 1; i > 0;) {
+      const up = (i - 1) >> 1;
+      if (!this.less(i, up)) break;
+      this.swap(i, up);
+      i = up;
+    }
+  }
+  pop(): [number, number] {
+    const top: [number, number] = [this.levels[0], this.ks[0]];
+    const last = this.ks.length - 1;
+    this.swap(0, last);
+    this.levels.pop();
+    this.ks.pop();
+    for (let i = 0; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < last && this.less(l, m)) m = l;
+      if (r < last && this.less(r, m)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
+    return top;
+  }
+}
+
 /**
  * Equal shares over several capacities (R-ALLOC-3, R-3PH-4): the max-min fair shares — raise every
  * plug's current together; a plug stops at its maximum, and every plug on a capacity that is full
@@ -696,39 +740,44 @@ function maxMinShare(
   const remaining = new Float64Array(nCap);
   for (const k of used) remaining[k] = Math.max(0, left[k]);
   const frozen = new Uint8Array(n);
-  // Each capacity's level, recomputed only when a plug on it was frozen (NaN = to recompute).
-  const level = new Float64Array(nCap).fill(NaN);
+  // Every capacity's water level, in a heap by level (then position). A level only rises as plugs
+  // freeze elsewhere (they get at most it), so a stale level is a lower bound: a capacity is only
+  // recomputed when it reaches the top of the heap after plugs on it froze (dirty).
+  const level = new Float64Array(nCap);
+  const dirty = new Uint8Array(nCap);
+  const heap = new LevelHeap();
+  for (const k of used) {
+    level[k] = levelOf(remaining[k], members[k], cap, frozen);
+    heap.push(level[k], k);
+  }
   let unfrozen = n;
-  while (unfrozen > 0) {
+  while (unfrozen > 0 && heap.size > 0) {
+    const [best, k] = heap.pop();
+    if (best !== level[k]) continue; // an outdated entry
+    if (dirty[k]) {
+      dirty[k] = 0;
+      level[k] = levelOf(remaining[k], members[k], cap, frozen);
+      heap.push(level[k], k);
+      continue;
+    }
+    if (best === Infinity) break; // no capacity fills
     // The capacity that fills first sets the level of every plug on it.
-    let best = Infinity;
-    let bottleneck = -1;
-    for (const k of used) {
-      if (Number.isNaN(level[k])) level[k] = levelOf(remaining[k], members[k], cap, frozen);
-      if (level[k] < best) {
-        best = level[k];
-        bottleneck = k;
-      }
-    }
-    if (bottleneck < 0) {
-      // No capacity fills: every plug gets its maximum.
-      for (let a = 0; a < n; a++) if (!frozen[a]) out[a] = cap[a];
-      break;
-    }
-    for (const a of members[bottleneck]) {
+    for (const a of members[k]) {
       if (frozen[a]) continue;
       out[a] = Math.min(cap[a], best);
       frozen[a] = 1;
       unfrozen--;
-      for (const k of caps[active[a]]!)
-        if (k !== bottleneck) {
-          remaining[k] -= out[a];
-          level[k] = NaN;
+      for (const j of caps[active[a]]!)
+        if (j !== k) {
+          remaining[j] -= out[a];
+          dirty[j] = 1;
         }
     }
-    remaining[bottleneck] = 0;
-    level[bottleneck] = Infinity;
+    remaining[k] = 0;
+    level[k] = Infinity;
   }
+  // Plugs no capacity stops get their maximum.
+  for (let a = 0; a < n; a++) if (!frozen[a]) out[a] = cap[a];
   return out.map((x) => floorTo(x, params.resolutionA));
 }
 

@@ -258,7 +258,7 @@ export function configError(cp: ChargePointState, p: PlugState, params: SitePara
   if (!cp.boardKnown) return `board ${cp.board} is not declared in the balancer (R-CIRC-1)`;
   if (p.phases === 3 && params.supplyPhases !== 3) return 'three-phase plug on a single-phase supply';
   if (p.phases !== 3 && p.phase === null) return 'no phase set';
-  if (p.phases !== 3 && !sitePhases(params).includes(p.phase as Phase)) return `phase ${p.phase} on a single-phase supply`;
+  if (p.phases !== 3 && params.supplyPhases !== 3 && p.phase !== 'L1') return `phase ${p.phase} on a single-phase supply`;
   if (p.maxCurrentA < params.minCurrentA) return `max current ${p.maxCurrentA} A is below the minimum ${params.minCurrentA} A`;
   return null;
 }
