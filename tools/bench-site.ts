@@ -53,6 +53,8 @@ export interface SiteFigures {
   /** Vehicles drawing current before the drop / once ≥ 95 % is reached. */
   chargingBefore: number;
   chargingAfter: number;
+  /** Seconds from the drop until the setpoints allow ≥ 95 % of the usable current on every phase (the balancer's part). */
+  allowS: number | null;
   /** Seconds from the drop until ≥ 95 % use on every phase; null = not within the cap. */
   fillS: number | null;
   /** Seconds from the jump until within the limit on every phase; null = not within the cap. */
@@ -161,6 +163,12 @@ export function runSite(plugs: number, core: Core, seed = 1): SiteFigures {
     return Math.min(...phases.map((k) => d[k] / Math.max(1e-9, workingA - buildingA[k])));
   };
   const charging = (): number => sockets.filter((s) => s.v.drawA() > 0).length;
+  /** What the balancer's setpoints allow per phase against the usable current (its side of the fill). */
+  const allowRatio = (): number => {
+    const a: Triple = [0, 0, 0];
+    for (const p of state.plugs) if (p.phase) a[phaseIdx(p.phase)] += p.setpointA;
+    return Math.min(...phases.map((k) => a[k] / Math.max(1e-9, workingA - buildingA[k])));
+  };
   /** Samples until `done` (or the cap); returns the seconds it took, or null. */
   const until = (done: () => boolean, capS = CAP_S): number | null => {
     const t0 = now;
@@ -179,7 +187,12 @@ export function runSite(plugs: number, core: Core, seed = 1): SiteFigures {
   hold(60);
   const chargingBefore = charging();
   buildingA = [limitA * LOW, limitA * LOW, limitA * LOW];
-  const fillS = until(() => useRatio() >= 0.95);
+  const dropAt = now;
+  let allowS: number | null = null;
+  const fillS = until(() => {
+    if (allowS === null && allowRatio() >= 0.95) allowS = (now - dropAt) / 1000;
+    return useRatio() >= 0.95;
+  });
   const chargingAfter = charging();
   hold(60);
   buildingA = [limitA * HIGH, limitA * HIGH, limitA * HIGH];
@@ -197,6 +210,7 @@ export function runSite(plugs: number, core: Core, seed = 1): SiteFigures {
     chargingBefore,
     chargingAfter,
     fillS,
+    allowS,
     backWithinS,
     peakOverA,
     steps,
@@ -212,6 +226,7 @@ export function formatTable(rows: SiteFigures[], coreName: string): string {
     'limit/phase',
     'usable after drop',
     'charging before → after',
+    'drop → setpoints ≥ 95 %',
     'drop → ≥ 95 % use',
     'jump → within limit',
     'peak over',
@@ -223,6 +238,7 @@ export function formatTable(rows: SiteFigures[], coreName: string): string {
     `${r.limitA.toFixed(1)} A`,
     `${r.usableAfterDropA.toFixed(1)} A`,
     `${r.chargingBefore} → ${r.chargingAfter}`,
+    fmtS(r.allowS),
     fmtS(r.fillS),
     fmtS(r.backWithinS),
     `${r.peakOverA.toFixed(1)} A`,
@@ -244,6 +260,7 @@ export function formatTable(rows: SiteFigures[], coreName: string): string {
     ...body.map(line),
     '',
     'Targets (issue 13): drop → ≥ 95 % within reaction delay + one meter average window + 2 s;',
+    '"setpoints ≥ 95 %" is when the balancer has granted it, "use" when the vehicles draw it (they take 0.5–5 s to follow);',
     'jump → within the limit within one step + the reaction delay.',
   ].join('\n');
 }

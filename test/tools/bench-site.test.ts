@@ -19,4 +19,11 @@ describe('tools/bench-site — returned current in virtual time (issue 13)', () 
     assert.deepEqual({ ...again, wallS: 0 }, { ...r, wallS: 0 });
     assert.match(formatTable([r], 'this build'), /30 +63\.0 A/);
   });
+
+  it("30 plugs: the balancer's setpoints allow ≥ 95 % of the returned current within reaction delay + meter average window + 2 s; the vehicles' use follows (virtual time)", () => {
+    const r = runSite(30, core);
+    const target = DEFAULT_PARAMS.reactionDelayS + DEFAULT_PARAMS.meterAverageS + 2;
+    assert.ok(r.allowS !== null && r.allowS <= target, `setpoints ≥ 95 % after ${r.allowS} s (target ${target} s)`);
+    assert.ok(r.fillS !== null && r.fillS >= r.allowS, 'vehicles draw it after it is granted');
+  });
 });
