@@ -57,7 +57,9 @@ function addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, s
     acceptsClientConfig: ['ui-notification', 'ui-control'],
     showPathInSidebar: false,
     headerContent: 'page',
-    navigationStyle: 'default',
+    // The page list opens over the page from the menu button (Vuetify's temporary drawer): on a
+    // 1024 px screen a permanent drawer took 256 px from the groups and the 7-column table overflowed.
+    navigationStyle: 'temporary',
     titleBarStyle: 'default',
     showReconnectNotification: true,
     notificationDisplayTime: 1,
