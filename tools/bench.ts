@@ -345,6 +345,8 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 // ---------------------------------------------------------------------------------------------
 
 type Kind = 'meter' | 'tick' | 'plug' | 'offline' | 'online' | 'schedule' | 'params';
+/** A plug report that changed measurements only: the step stores them and does not allocate (issue 13). */
+type StepKind = Kind | 'quiet';
 
 interface Timed {
   kind: Kind;
@@ -488,6 +490,11 @@ export interface SiteResult {
   statusP99Us: number;
   statusJsonKB: number;
   gcExposed: boolean;
+  /** Median and p99 of the steps that allocated (all but reports of measurements only, issue 13). */
+  allocMedianUs: number;
+  allocP99Us: number;
+  /** Timed reports of measurements only (stored, no allocation). */
+  quietSteps: number;
   /** sha1 of all setpoint messages sent in warm-up and timed steps (first 12 hex digits). */
   outputDigest: string;
 }
@@ -566,7 +573,7 @@ function runSite(plugs: number, seed: number, stepsOverride?: number, mixed = fa
   const n = stepsOverride ?? stepsFor(plugs);
   const indexOf = new Map(site.cps.map((c) => [c.name, c.index]));
   const times = new Float64Array(n);
-  const kinds: Kind[] = [];
+  const kinds: StepKind[] = [];
   let setpoints = 0;
   let pauses = 0;
   let resumes = 0;
@@ -580,7 +587,7 @@ function runSite(plugs: number, seed: number, stepsOverride?: number, mixed = fa
     state = r.state;
     digest.update(JSON.stringify(r.setpoints));
     times[i] = Number(t1 - t0) / 1000;
-    kinds.push(t.kind);
+    kinds.push(t.kind === 'plug' && !r.allocated ? 'quiet' : t.kind);
     setpoints += r.setpoints.length;
     // Pauses / resumes decided in this step (outside the timing).
     for (const m of r.setpoints) {
@@ -597,6 +604,10 @@ function runSite(plugs: number, seed: number, stepsOverride?: number, mixed = fa
     }
   }
   const sorted = Array.from(times).sort((a, b) => a - b);
+  // The steps that allocated the whole site (every kind but the reports of measurements only).
+  const allocating = Array.from(times)
+    .filter((_, i) => kinds[i] !== 'quiet')
+    .sort((a, b) => a - b);
   const byKind: Record<string, { n: number; medianUs: number }> = {};
   for (const k of new Set(kinds)) {
     const ks = Array.from(times)
@@ -639,6 +650,9 @@ function runSite(plugs: number, seed: number, stepsOverride?: number, mixed = fa
     steps: n,
     medianUs: quantile(sorted, 0.5),
     p99Us: quantile(sorted, 0.99),
+    allocMedianUs: quantile(allocating, 0.5),
+    allocP99Us: quantile(allocating, 0.99),
+    quietSteps: n - allocating.length,
     meanUs: sorted.reduce((a, b) => a + b, 0) / n,
     maxUs: sorted[n - 1],
     setpointsPerStep: setpoints / n,
@@ -684,7 +698,8 @@ const siteLabel = (r: SiteResult) => (r.mixed ? `${r.plugs} mixed` : String(r.pl
 function verdict(r: SiteResult): string {
   const t = TARGET_US[r.plugs];
   if (t === undefined) return '—';
-  return `${r.medianUs <= t ? 'PASS' : 'MISS'} (≤ ${fmtUs(t)})`;
+  // Judged on the steps that allocate: a report of measurements only is far cheaper and would flatter the median.
+  return `${r.allocMedianUs <= t ? 'PASS' : 'MISS'} (≤ ${fmtUs(t)})`;
 }
 
 function report(results: SiteResult[], seed: number): string {
@@ -700,6 +715,9 @@ function report(results: SiteResult[], seed: number): string {
         'steps',
         'median',
         'p99',
+        'allocating: median',
+        'p99',
+        'quiet',
         'mean',
         'max',
         'setpoints/step',
@@ -714,6 +732,9 @@ function report(results: SiteResult[], seed: number): string {
         String(r.steps),
         fmtUs(r.medianUs),
         fmtUs(r.p99Us),
+        fmtUs(r.allocMedianUs),
+        fmtUs(r.allocP99Us),
+        String(r.quietSteps),
         fmtUs(r.meanUs),
         fmtUs(r.maxUs),
         r.setpointsPerStep.toFixed(2),
@@ -741,7 +762,7 @@ function report(results: SiteResult[], seed: number): string {
   );
   out.push('');
   out.push('Median step time by event kind (count):');
-  const kinds: Kind[] = ['meter', 'tick', 'plug', 'offline', 'online', 'schedule', 'params'];
+  const kinds: StepKind[] = ['meter', 'tick', 'plug', 'quiet', 'offline', 'online', 'schedule', 'params'];
   out.push(
     table([
       ['plugs', ...kinds],
@@ -772,6 +793,9 @@ function report(results: SiteResult[], seed: number): string {
     );
   out.push(
     '\nTargets (issue 2, median step time on a 2-core machine): 30 plugs ≤ 20 µs, 3 000 ≤ 2 ms, 30 000 ≤ 30 ms; issue 11: 3 000 mixed ≤ 2 ms.',
+  );
+  out.push(
+    "Judged on the allocating steps' median. 'quiet' = plug reports that changed measurements only: stored, no allocation (issue 13);\n'median' / 'p99' are over all timed steps, quiet ones included.",
   );
   return out.join('\n');
 }

@@ -8,7 +8,7 @@
 import { allocate } from './allocate';
 import { Draft } from './draft';
 import { initialMeter, takeReading } from './meter';
-import { applyPlugMessage } from './plug-message';
+import { applyPlugMessage, measurementsOnly } from './plug-message';
 import {
   addMeasured,
   boardKnown,
@@ -139,9 +139,9 @@ function evMeasured(state: BalancerState): Triple {
  */
 export function step(state: BalancerState, event: DlmEvent, now: number): StepResult {
   if (typeof now !== 'number' || !Number.isFinite(now))
-    return { state, error: 'time must be a finite number of ms', setpoints: [], closedTransactions: [] };
+    return { state, error: 'time must be a finite number of ms', setpoints: [], closedTransactions: [], allocated: false };
   const error = validateEvent(state, event);
-  if (error) return { state, error, setpoints: [], closedTransactions: [] };
+  if (error) return { state, error, setpoints: [], closedTransactions: [], allocated: false };
   const d = new Draft(state);
   switch (event.type) {
     case 'meter': {
@@ -162,6 +162,10 @@ export function step(state: BalancerState, event: DlmEvent, now: number): StepRe
     }
     case 'plug':
       applyPlugMessage(d, event.plug, now);
+      // Issue 13: new measurements alone change no decision at once; the next meter reading or
+      // tick (at most a second away) allocates with them. Any plug change allocates now.
+      if (measurementsOnly(state, d, event.plug, now))
+        return { state: d.state, error: null, setpoints: [], closedTransactions: [], allocated: false };
       break;
     case 'schedule':
       d.state.schedule = {
@@ -190,7 +194,7 @@ export function step(state: BalancerState, event: DlmEvent, now: number): StepRe
   }
   allocate(d, now);
   const setpoints = collectSetpoints(d, now);
-  return { state: d.state, error: null, setpoints, closedTransactions: d.closed };
+  return { state: d.state, error: null, setpoints, closedTransactions: d.closed, allocated: true };
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   plugIndex,
   RECENT_TRANSACTIONS,
   wiredLines,
+  type BalancerState,
   type BoardState,
   type ChargePointState,
   type PlugState,
@@ -293,4 +294,64 @@ export function closeSession(d: Draft, p: PlugState, now: number): void {
   d.closed.push(rec);
   const recent = d.state.recentTransactions.concat([rec]);
   d.state.recentTransactions = recent.length > RECENT_TRANSACTIONS ? recent.slice(recent.length - RECENT_TRANSACTIONS) : recent;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports that change measurements only (issue 13)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a report from a charge point in contact may change without changing any decision: its
+ * contact time, and per plug the live measurements, the session's energy and peak, and a pending
+ * single-phase detection (adopted by the allocation after `phaseSettleS`). Anything else — pilot,
+ * fault, configuration, the lines a vehicle is counted on, a device that stops following limits, a
+ * plate, a session opened or closed, a plug added or removed — is a plug change.
+ */
+const LIVE_CP_FIELDS: ReadonlySet<string> = new Set(['lastReportAt']);
+const LIVE_PLUG_FIELDS: ReadonlySet<string> = new Set(['measuredA', 'energyWh', 'phaseCurrentsA', 'session', 'drawCandidate', 'drawSince']);
+
+/** Same value: primitives by value, arrays and plain objects by content (small values: lines, offline config, last sent). */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
+/** Are `a` and `b` the same in every field but the live ones? */
+function sameExcept(a: object, b: object, live: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (live.has(k)) continue;
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    if (!same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/**
+ * Did applying the report `m` at `now` change only measurements (see LIVE_*_FIELDS)? Only for a
+ * charge point the balancer knows and counts as in contact (a report that ends an outage is a
+ * change), with the same plugs, no session closed. The step then does not re-allocate: the
+ * measurements are taken in by the next meter reading or tick (decision, docs/requirements.md).
+ */
+export function measurementsOnly(before: BalancerState, d: Draft, m: PlugMessage, now: number): boolean {
+  const after = d.state;
+  if (d.closed.length || !m.online) return false;
+  if (after.chargePoints.length !== before.chargePoints.length || after.plugs.length !== before.plugs.length) return false;
+  const at = cpPosition(before.chargePoints, m.index);
+  if (at < 0) return false;
+  const cp0 = before.chargePoints[at];
+  if (cpOffline(cp0, now) || cp0.name !== m.chargePoint) return false;
+  if (!sameExcept(cp0, after.chargePoints[at], LIVE_CP_FIELDS)) return false;
+  for (const letter of cp0.letters) {
+    const i = plugIndex(before.plugs, plugIdOf(cp0.index, letter));
+    if (i < 0 || !sameExcept(before.plugs[i], after.plugs[i], LIVE_PLUG_FIELDS)) return false;
+  }
+  return true;
 }

@@ -464,10 +464,14 @@ export function storedProblem(x: unknown, now?: number): string | null {
 
 /**
  * The readable records of a stored history (R-MON-5): each record checked on its own; unreadable
- * ones are dropped and counted. Never throws. A non-array gives no records (dropped 1 when present).
+ * ones are dropped and counted. Never throws. The history is stored as one compact JSON text
+ * (issue 13) or, as before, an array; anything else — text that is not JSON of an array, another
+ * value — gives no records (dropped 1).
  */
-export function readableHistory(x: unknown): { records: TransactionRecord[]; dropped: number } {
+export function readableHistory(stored: unknown): { records: TransactionRecord[]; dropped: number } {
   try {
+    let x = stored;
+    if (typeof x === 'string') x = JSON.parse(x) as unknown;
     if (x === undefined || x === null) return { records: [], dropped: 0 };
     if (!Array.isArray(x)) return { records: [], dropped: 1 };
     if (untrustedProblem(x, 'history', STORED_HISTORY_LIMITS)) return readLargeHistory(x);

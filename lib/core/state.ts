@@ -175,6 +175,12 @@ export interface StepResult {
   error: string | null;
   setpoints: SetpointMessage[];
   closedTransactions: TransactionRecord[];
+  /**
+   * Did this step allocate the site? False for a refused event and for a plug report that changed
+   * measurements only (issue 13: the next meter reading or tick allocates with them); the state's
+   * `view` and every setpoint are then those of the last allocation.
+   */
+  allocated: boolean;
 }
 
 /** Closed sessions kept in the state for the status (the node keeps the full history). */

@@ -157,8 +157,17 @@ export = function (RED: NodeRED) {
       return value;
     }
 
+    /**
+     * The session history (≤ 10 000 records) goes to the store as one compact JSON text too, for
+     * the same reason as the state (`storable`): the localfilesystem store writes the node's whole
+     * context on every flush, and the state changes every second, so an array of records would be
+     * walked value by value and indented on every flush. Restore takes both forms (readableHistory).
+     */
     function persistHistory() {
-      node.context().set(HISTORY_KEY, history, (err: unknown) => {
+      const records = history;
+      const value = records.slice();
+      Object.defineProperty(value, 'toJSON', { value: () => JSON.stringify(records), enumerable: false });
+      node.context().set(HISTORY_KEY, value, (err: unknown) => {
         if (err) node.warn(`could not store the transaction history: ${String(err)}`);
       });
     }
@@ -346,6 +355,10 @@ export = function (RED: NodeRED) {
       if (r.closed) node.log(`${r.closed} session(s) stored as open were closed before the restart (session log)`);
       state = r.state;
       persistDirty = r.closed > 0;
+      // The restored state with the deployed parameters and boards is allocated at once (R-SEC-2,
+      // R-CIRC-1), not at the first event: a report of measurements only does not allocate (issue 13).
+      const now = Date.now();
+      deliver(step(state, { type: 'tick' }, now), (msgs) => node.send(msgs));
     }
 
     // The restore never rejects: even an unexpected error ends in a warning and a fresh start.

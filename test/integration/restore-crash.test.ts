@@ -171,7 +171,8 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
       // Issue 13: the store writes the state as one compact JSON text (not an indented object).
       assert.equal(typeof stored.dlmBalancerState, 'string', 'the state is stored as compact JSON text');
       assert.equal(JSON.parse(stored.dlmBalancerState).state.plugs[0].session.stop, null, 'the stored state has an open session');
-      assert.equal(stored.dlmTransactions.length, 1);
+      assert.equal(typeof stored.dlmTransactions, 'string', 'the history is stored as compact JSON text');
+      assert.equal(JSON.parse(stored.dlmTransactions).length, 1);
     });
 
     /** Starts on a user directory, checks Node-RED runs, the balancer warned (`warning`) and works, and the history is there. */
@@ -269,7 +270,8 @@ describe('Restore is total or safe; closed sessions survive a crash (issue 9 ite
     it('an unreadable history entry: the readable records are kept, the others counted', async () => {
       const d = base();
       const stored = JSON.parse(pristine);
-      stored.dlmTransactions.push({ plugId: 'x' }, null);
+      // The earlier form (an array) with two unreadable entries: still read, record by record.
+      stored.dlmTransactions = [...JSON.parse(stored.dlmTransactions), { plugId: 'x' }, null];
       fs.writeFileSync(CONTEXT_FILE(d), JSON.stringify(stored));
       await startsSafely(d, /2 stored transaction record\(s\) could not be read and were dropped/);
     });

@@ -310,6 +310,12 @@ describe('lib/history — durable session log and reconciliation (issue 9 item 5
     assert.equal(r.dropped, 4);
     assert.deepEqual(readableHistory(undefined), { records: [], dropped: 0 });
     assert.deepEqual(readableHistory({ a: 1 }), { records: [], dropped: 1 });
+    // Issue 13: stored as one compact JSON text; the same checks record by record.
+    const text = readableHistory(JSON.stringify([good, null, rec(2, 3000, 4000)]));
+    assert.equal(text.records.length, 2);
+    assert.equal(text.dropped, 1);
+    assert.deepEqual(readableHistory('[{"plugId": 1,'), { records: [], dropped: 1 }, 'text that is not JSON');
+    assert.deepEqual(readableHistory('"a"'), { records: [], dropped: 1 }, 'JSON that is not an array');
   });
 
   it('history from the log and context: one record per session, oldest first, bounded', () => {

@@ -13,7 +13,7 @@ import { boardsArb, runTreeScenario, treeCpArb, treeEvArb, treeParamsArb, type T
 
 describe('lib/balancer — properties over random mixed sites and board trees (R-3PH-1..4, R-CIRC-1, R-UNB-1)', function () {
   this.timeout(600_000);
-  const stats: TreeStats = { steps: 0, boards: 0, threePhasePlugs: 0, partialDraws: 0, trimmedSpread: 0 };
+  const stats: TreeStats = { steps: 0, boards: 0, threePhasePlugs: 0, partialDraws: 0, trimmedSpread: 0, quiet: 0 };
 
   it('R-ALLOC-9 on every board and line, at every step, over random trees (depth ≤ 4) and mixed plugs', () => {
     const scenario = fc.tuple(
@@ -50,5 +50,6 @@ describe('lib/balancer — properties over random mixed sites and board trees (R
     assert.ok(stats.boards > 500, `only ${stats.boards} boards`);
     assert.ok(stats.threePhasePlugs > 1000, `only ${stats.threePhasePlugs} three-phase plugs`);
     assert.ok(stats.partialDraws > 1000, `only ${stats.partialDraws} steps with a vehicle counted on fewer lines`);
+    assert.ok(stats.quiet > 1000, `only ${stats.quiet} reports of measurements only`);
   });
 });

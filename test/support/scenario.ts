@@ -15,12 +15,13 @@ import {
   sitePhases,
   type BalancerState,
   type DlmEvent,
+  type StepResult,
 } from '../../lib/core/state';
 import { initialState, step } from '../../lib/core/balancer';
 import { plugId } from '../../lib/shared/ids';
 import { DEFAULT_PARAMS, phaseLimitA } from '../../lib/shared/params';
 import type { OfflineMode, Phase, PilotState, PlugLetter, SiteParams } from '../../lib/shared/types';
-import { plugMsg, type CpSpec } from './site';
+import { decisionKey, plugMsg, type CpSpec } from './site';
 
 const EPS = 1e-6;
 const PHASE_OF: Phase[] = ['L1', 'L2', 'L3'];
@@ -236,6 +237,8 @@ export interface Stats {
   pauses: number;
   resumes: number;
   refusals: number;
+  /** Plug reports that changed measurements only (no allocation, issue 13). */
+  quiet: number;
 }
 
 function deepFreeze<T>(o: T): T {
@@ -308,6 +311,8 @@ export function runScenario(
   /** Measured current per plug as last reported while online (grid meter model). */
   const measured = new Map<number, number>();
 
+  /** Time of the allocation the state describes. */
+  let allocAt = now;
   const apply = (e: DlmEvent | unknown, kind: string) => {
     const before = state;
     const r = step(before, e as DlmEvent, now);
@@ -326,15 +331,17 @@ export function runScenario(
       for (const [l, a] of Object.entries(m.plugs)) sent.set(plugId(cp.index, l as PlugLetter), a as number);
     }
     outputs.push(JSON.stringify(r.setpoints));
-    checkStep(before, state, kind);
+    checkQuiet(before, state, r);
+    if (r.allocated) allocAt = now;
+    checkStep(before, state, kind, allocAt);
     return r;
   };
 
-  const checkStep = (before: BalancerState, after: BalancerState, kind: string) => {
+  const checkStep = (before: BalancerState, after: BalancerState, kind: string, at: number) => {
     const p = after.params;
     const phases = sitePhases(p);
     const working = phaseLimitA(p) * (1 - p.marginPct / 100);
-    const building = meter.used(p, now);
+    const building = meter.used(p, at);
     const beforeById = new Map(before.plugs.map((x) => [x.id, x]));
     for (const ph of phases) {
       const k = idx(ph);
@@ -343,7 +350,7 @@ export function runScenario(
       let lower = 0;
       for (const q of after.plugs) {
         const cp = chargePointOf(after, q);
-        if (q.phase !== ph || !cpOffline(cp, now)) continue;
+        if (q.phase !== ph || !cpOffline(cp, at)) continue;
         const last = sent.get(q.id) ?? 0;
         const off = Math.min(cp.offline.currentA, q.maxCurrentA);
         lower +=
@@ -355,12 +362,12 @@ export function runScenario(
       let effAfter = 0;
       let rose = false;
       for (const q of after.plugs) {
-        if (q.phase !== ph || cpOffline(chargePointOf(after, q), now)) continue;
+        if (q.phase !== ph || cpOffline(chargePointOf(after, q), at)) continue;
         spSum += q.setpointA;
-        effAfter += effectiveA(q, now);
+        effAfter += effectiveA(q, at);
         const prev = beforeById.get(q.id);
         const prevCp = prev && chargePointOf(before, prev);
-        if (prev && prevCp && !cpOffline(prevCp, now) && effectiveA(q, now) > effectiveA(prev, now) + EPS) rose = true;
+        if (prev && prevCp && !cpOffline(prevCp, at) && effectiveA(q, at) > effectiveA(prev, at) + EPS) rose = true;
       }
       // (a) R-ALLOC-9 on setpoints: building + reserved + setpoints within the working limit.
       assert.ok(
@@ -376,13 +383,13 @@ export function runScenario(
     const groups = new Map<string, { active: number[]; waiting: number[]; paused: number[]; resumed: number[] }>();
     for (const q of after.plugs) {
       const cp = chargePointOf(after, q);
-      if (cpOffline(cp, now)) continue;
+      if (cpOffline(cp, at)) continue;
       // (b) no setpoint between 0 and I_min, none above the plug maximum (R-SITE-3, R-ALLOC-3)
       if (q.setpointA > 0) {
         assert.ok(q.setpointA >= p.minCurrentA - EPS, `plug ${q.id}: ${q.setpointA} A below I_min ${p.minCurrentA}`);
         assert.ok(q.setpointA <= q.maxCurrentA + EPS, `plug ${q.id}: ${q.setpointA} A above its max ${q.maxCurrentA}`);
       }
-      const status = plugStatus(cp, q, p, now);
+      const status = plugStatus(cp, q, p, at);
       if ((status !== 'CHARGING' && status !== 'PAUSED') || q.queued || !q.phase) continue;
       const prev = beforeById.get(q.id);
       const g = `${q.phase}|${prioNow && q.priority ? 'P' : 'N'}`;
@@ -391,7 +398,7 @@ export function runScenario(
       (q.setpointA > 0 ? grp.active : grp.waiting).push(q.id);
       const prevCp = prev && chargePointOf(before, prev);
       // a charge point back from offline was paused by its own offline mode, not by the balancer
-      if (prev && prevCp && !cpOffline(prevCp, now) && prev.priority === q.priority) {
+      if (prev && prevCp && !cpOffline(prevCp, at) && prev.priority === q.priority) {
         if (prev.setpointA > 0 && q.setpointA === 0 && !prev.queued) grp.paused.push(q.id);
         if (prev.setpointA === 0 && q.setpointA > 0) grp.resumed.push(q.id);
       }
@@ -411,7 +418,36 @@ export function runScenario(
     }
   };
 
-  const report = (cp: CpSpec) => apply({ type: 'plug', plug: plugMsg(cp, now) }, 'plug');
+  /**
+   * Issue 13: a step that did not allocate (a report of new measurements only) returns no
+   * setpoints and keeps the last allocation's view and decisions; the checks then hold at the time
+   * of that allocation (what happens with time is the next tick's, as between any two events).
+   */
+  const checkQuiet = (before: BalancerState, after: BalancerState, r: StepResult) => {
+    if (r.allocated) return;
+    stats.quiet++;
+    assert.deepEqual(r.setpoints, [], 'a step that did not allocate sent setpoints');
+    assert.equal(after.view, before.view, 'a step that did not allocate changed the view');
+    assert.equal(after.plugs.length, before.plugs.length);
+    for (let i = 0; i < after.plugs.length; i++) {
+      const a = after.plugs[i];
+      const b = before.plugs[i];
+      for (const k of ['id', 'setpointA', 'holdA', 'holdUntil', 'pausedAt', 'queued', 'pilot', 'drawLines'] as const)
+        assert.deepEqual(a[k], b[k], `plug ${a.id}: ${k} changed by a step that did not allocate`);
+    }
+  };
+  /** A report that changes anything but measurements allocates at once (issue 13). */
+  const lastKey = new Map<string, string>();
+  const report = (cp: CpSpec) => {
+    const msg = plugMsg(cp, now);
+    const key = decisionKey(msg);
+    const r = apply({ type: 'plug', plug: msg }, 'plug');
+    if (r.error === null) {
+      if (lastKey.get(cp.name) !== key) assert.ok(r.allocated, `${cp.name}: a report with a plug change did not allocate`);
+      lastKey.set(cp.name, key);
+    }
+    return r;
+  };
 
   for (const cp of cps) report(cp);
   for (const e of events) {

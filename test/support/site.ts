@@ -77,6 +77,21 @@ export function plugMsg(cp: CpSpec, now: number): PlugMessage {
   };
 }
 
+/**
+ * What of a report is a plug change (issue 13): the message without its time and the plugs' live
+ * measurements. Two reports with the same key differ in measurements only.
+ */
+export function decisionKey(m: PlugMessage): string {
+  const plugs = m.plugs.map((r) => {
+    const rest: Record<string, unknown> = { ...r };
+    delete rest.measuredA;
+    delete rest.energyWh;
+    delete rest.phaseCurrentsA;
+    return rest;
+  });
+  return JSON.stringify({ ...m, timestamp: 0, plugs });
+}
+
 /** The manual's site (§5.2.2): CP01–CP05 on L1, CP06–CP09 on L2, CP11–CP15 on L3; CP02/12/13/15 single; CP10 disabled. */
 export function manualSite(): CpSpec[] {
   const single = new Set([2, 12, 13, 15]);

@@ -9,7 +9,7 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import { initialState, step } from '../../lib/core/balancer';
-import { chargePointOf, cpOffline, effectiveA, type BalancerState, type DlmEvent } from '../../lib/core/state';
+import { chargePointOf, cpOffline, effectiveA, type BalancerState, type DlmEvent, type StepResult } from '../../lib/core/state';
 import { plugId } from '../../lib/shared/ids';
 import { DEFAULT_PARAMS, PHASE_IDLE_A } from '../../lib/shared/params';
 import {
@@ -23,7 +23,7 @@ import {
   type Rotation,
   type SiteParams,
 } from '../../lib/shared/types';
-import { plugMsg, type CpSpec } from './site';
+import { decisionKey, plugMsg, type CpSpec } from './site';
 
 const EPS = 1e-6;
 const LINES: Phase[] = ['L1', 'L2', 'L3'];
@@ -35,6 +35,8 @@ export interface TreeStats {
   threePhasePlugs: number;
   partialDraws: number;
   trimmedSpread: number;
+  /** Plug reports that changed measurements only (no allocation, issue 13). */
+  quiet: number;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -253,7 +255,7 @@ export function runTreeScenario(
   const wiredOf = (cp: CpSpec, p: CpSpec['plugs'][number]): Phase[] =>
     p.phases === 3 ? [...cp.rotation!].map((c) => LINE_OF[c]) : [p.phase as Phase];
 
-  const check = (before: BalancerState, after: BalancerState, kind: string) => {
+  const check = (before: BalancerState, after: BalancerState, kind: string, at: number) => {
     const pr = after.params;
     const supply: Phase[] = pr.supplyPhases === 3 ? LINES : ['L1'];
     const nB = boards.length + 1;
@@ -269,7 +271,7 @@ export function runTreeScenario(
       const chain: number[] = [];
       for (let b = cp.boardPos; b >= 0; b = parentOf[b]) chain.push(b + 1);
       chain.push(0);
-      const off = cpOffline(cs, now);
+      const off = cpOffline(cs, at);
       for (const spec of cp.plugs) {
         const id = plugId(cp.index, spec.letter);
         const q = after.plugs.find((x) => x.id === id);
@@ -283,7 +285,7 @@ export function runTreeScenario(
           for (const ph of wired) for (const b of chain) lower[b][LINES.indexOf(ph)] += a;
           continue;
         }
-        // R-3PH-3: counted at least on every wired line the vehicle draws on now, never on lines it is not wired to.
+        // R-3PH-3: counted at least on every wired line the vehicle draws on at, never on lines it is not wired to.
         const counted = q.drawLines ?? q.lines;
         for (const ph of counted) assert.ok(wiredOf(cp, spec).includes(ph), `plug ${id} counted on ${ph}, not wired there`);
         for (const ph of drawing.get(id) ?? [])
@@ -295,13 +297,13 @@ export function runTreeScenario(
         }
         const prev = beforeById.get(id);
         const prevCp = prev && chargePointOf(before, prev);
-        const rises = !!prev && !!prevCp && !cpOffline(prevCp, now) && effectiveA(q, now) > effectiveA(prev, now) + EPS;
+        const rises = !!prev && !!prevCp && !cpOffline(prevCp, at) && effectiveA(q, at) > effectiveA(prev, at) + EPS;
         for (const ph of counted) {
           if (!supply.includes(ph)) continue;
           for (const b of chain) {
             if (rises) rose[b][LINES.indexOf(ph)] = true;
             sp[b][LINES.indexOf(ph)] += q.setpointA;
-            eff[b][LINES.indexOf(ph)] += effectiveA(q, now);
+            eff[b][LINES.indexOf(ph)] += effectiveA(q, at);
           }
         }
       }
@@ -310,13 +312,13 @@ export function runTreeScenario(
     const other = Array.from({ length: nB }, () => [0, 0, 0]);
     for (let j = boards.length - 1; j >= 0; j--) {
       const own = boards[j].hasMeter
-        ? boardMeters[j].used(pr.meterTimeoutS, now, boards[j].otherLoadA)
+        ? boardMeters[j].used(pr.meterTimeoutS, at, boards[j].otherLoadA)
         : [boards[j].otherLoadA, boards[j].otherLoadA, boards[j].otherLoadA];
       // Sub-boards come after their parent: theirs are already in other[j + 1].
       for (let k = 0; k < 3; k++) other[j + 1][k] += own[k];
       if (parentOf[j] >= 0) for (let k = 0; k < 3; k++) other[parentOf[j] + 1][k] += other[j + 1][k];
     }
-    other[0] = pr.analyserEnabled ? site.used(pr.meterTimeoutS, now, pr.meterOfflineCurrentA) : [0, 0, 0];
+    other[0] = pr.analyserEnabled ? site.used(pr.meterTimeoutS, at, pr.meterOfflineCurrentA) : [0, 0, 0];
     const limitA = Math.min(pr.mccbA, (pr.contractedKW * 1000) / (pr.voltageV * pr.supplyPhases));
     for (let b = 0; b < nB; b++) {
       const cfg = b === 0 ? null : boards[b - 1];
@@ -338,6 +340,8 @@ export function runTreeScenario(
     if (after.params.unbalanceLimitA > 0 && after.view.spreadA <= after.params.unbalanceLimitA + EPS) stats.trimmedSpread++;
   };
 
+  /** Time of the allocation the state describes. */
+  let allocAt = now;
   const apply = (e: DlmEvent, kind: string) => {
     const before = state;
     const r = step(before, e, now);
@@ -351,10 +355,41 @@ export function runTreeScenario(
       const c = state.chargePoints.find((x) => x.name === m.chargePoint)!;
       for (const [l, a] of Object.entries(m.plugs)) sent.set(plugId(c.index, l as PlugLetter), a as number);
     }
-    check(before, state, kind);
+    checkQuiet(before, state, r);
+    if (r.allocated) allocAt = now;
+    check(before, state, kind, allocAt);
     return r;
   };
-  const report = (cp: CpSpec) => apply({ type: 'plug', plug: plugMsg(cp, now) }, 'plug');
+  /**
+   * Issue 13: a step that did not allocate (a report of new measurements only) returns no
+   * setpoints and keeps the last allocation's view and decisions; the checks then hold at the time
+   * of that allocation (what happens with time is the next tick's, as between any two events).
+   */
+  const checkQuiet = (before: BalancerState, after: BalancerState, r: StepResult) => {
+    if (r.allocated) return;
+    stats.quiet++;
+    assert.deepEqual(r.setpoints, [], 'a step that did not allocate sent setpoints');
+    assert.equal(after.view, before.view, 'a step that did not allocate changed the view');
+    assert.equal(after.plugs.length, before.plugs.length);
+    for (let i = 0; i < after.plugs.length; i++) {
+      const a = after.plugs[i];
+      const b = before.plugs[i];
+      for (const k of ['id', 'setpointA', 'holdA', 'holdUntil', 'pausedAt', 'queued', 'pilot', 'drawLines'] as const)
+        assert.deepEqual(a[k], b[k], `plug ${a.id}: ${k} changed by a step that did not allocate`);
+    }
+  };
+  /** A report that changes anything but measurements allocates at once (issue 13). */
+  const lastKey = new Map<string, string>();
+  const report = (cp: CpSpec) => {
+    const msg = plugMsg(cp, now);
+    const key = decisionKey(msg);
+    const r = apply({ type: 'plug', plug: msg }, 'plug');
+    if (r.error === null) {
+      if (lastKey.get(cp.name) !== key) assert.ok(r.allocated, `${cp.name}: a report with a plug change did not allocate`);
+      lastKey.set(cp.name, key);
+    }
+    return r;
+  };
 
   for (const cp of cps) report(cp);
   for (const e of events) {
