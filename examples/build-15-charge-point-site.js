@@ -251,8 +251,7 @@ wire(balancerIn, balancer);
 // Setpoints need no wire (issue 13): every charge point names this balancer (its `balancer`
 // property) and gets its own setpoints directly, O(1) each; output 1 carries only the setpoints of
 // charge points that did not join (none here).
-const statusOut = linkOut(gBal, 'dlm_out_status', 'status', 560, 360);
-wire(balancer, statusOut, 1);
+// The dashboard widgets take the balancer's status directly (their Balancer field, issue 13): output 2 stays free.
 const txDebug = node(gBal, {
   id: 'dlm_tx_debug',
   type: 'debug',
@@ -334,7 +333,18 @@ link(schedOut, balancerIn);
 
 // --- Dashboard: FlowFuse Dashboard 2.0 at /dashboard with the dlm-ui2 widgets (--dashboard 2) ---
 if (DASHBOARD === 2) {
-  require('./dashboard-2').addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, statusOut, balancerIn, schedIn, tab });
+  require('./dashboard-2').addDashboard2({
+    add,
+    node,
+    linkOut,
+    link,
+    wire,
+    group: gDash,
+    balancerId: balancer.id,
+    balancerIn,
+    schedIn,
+    tab,
+  });
 } else {
   tab.info +=
     '\n\nDashboard: node-red-dashboard 3 at `/ui` (needs `node-red-dashboard`). For FlowFuse Dashboard 2.0 import the example\n' +
@@ -342,12 +352,11 @@ if (DASHBOARD === 2) {
   require('./dashboard-3').addDashboard3({
     add,
     node,
-    linkIn,
     linkOut,
     link,
     wire,
     group: gDash,
-    statusOut,
+    balancerId: balancer.id,
     balancerIn,
     schedIn,
     x: { in: 2020, widget: 2260, out: 2540 },

@@ -229,8 +229,7 @@ const balancer = node(gBal, {
   wires: [[], [], []],
 });
 wire(balancerIn, balancer);
-const statusOut = linkOut(gBal, `${P}_out_status`, 'status', 560, 360);
-wire(balancer, statusOut, 1);
+// The dashboard widgets take the balancer's status directly (their Balancer field, issue 13): output 2 stays free.
 const txDebug = node(gBal, {
   id: `${P}_tx_debug`,
   type: 'debug',
@@ -317,12 +316,11 @@ link(schedOut, balancerIn);
 require('./dashboard-3').addDashboard3({
   add,
   node,
-  linkIn,
   linkOut,
   link,
   wire,
   group: gDash,
-  statusOut,
+  balancerId: balancer.id,
   balancerIn,
   schedIn,
   prefix: P,

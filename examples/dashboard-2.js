@@ -42,7 +42,7 @@ const GROUPS = [
  * Adds the Dashboard 2.0 config nodes (ui-base, ui-theme, ui-page, ui-group) and the dashboard
  * group of the flow: the status link in, the nine widgets, the edit link outs.
  */
-function addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, statusOut, balancerIn, schedIn, tab }) {
+function addDashboard2({ add, node, linkOut, link, wire, group: gDash, balancerId, balancerIn, schedIn, tab }) {
   tab.label += ' (Dashboard 2.0)';
   tab.info +=
     '\n\nDashboard: FlowFuse Dashboard 2.0 at `/dashboard` (needs `@flowfuse/node-red-dashboard`). For node-red-dashboard 3\n' +
@@ -115,15 +115,13 @@ function addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, s
   }
 
   const X = { in: 2020, widget: 2260, out: 2540 };
-  const statusIn = linkIn(gDash, 'dlm_in_dashboard_status', 'status → dashboard', X.in, 300);
-  link(statusOut, statusIn);
   node(gDash, {
     id: 'dlm_dashboard_note',
     type: 'comment',
     name: 'Dashboard 2.0 /dashboard: the balancer status in, plate / params / schedule edits out',
     info: [
-      "The dlm-ui2 widgets (FlowFuse Dashboard 2.0, http://…/dashboard) read the balancer's status messages from the",
-      'link in "status → dashboard". The plug status widget (licence plates) and the parameters widget send their edits',
+      "The dlm-ui2 widgets (FlowFuse Dashboard 2.0, http://…/dashboard) take the balancer's status directly: each",
+      'names the balancer in its Balancer field (no wire, no copy per widget). The plug status widget (licence plates) and the parameters widget send their edits',
       'to the balancer, the schedule widget to the priority-schedule node, through the link outs. Each widget sits in',
       'its own group; pages: Site, Load management, Power, Transactions (docs/dashboard.md).',
       '',
@@ -150,11 +148,11 @@ function addDashboard2({ add, node, linkIn, linkOut, link, wire, group: gDash, s
       height: '0',
       ...(g.out ? { edits: 'open' } : {}),
       ...(g.extra || {}),
+      balancer: balancerId,
       x: X.widget,
       y: 160 + i * 50,
       wires: g.out ? [[]] : [],
     });
-    wire(statusIn, w);
     if (g.out) wire(w, g.out === 'schedule' ? toSchedule : toBalancer);
   });
 }

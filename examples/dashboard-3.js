@@ -1,16 +1,16 @@
 /**
  * The dashboard part of the node-red-dashboard 3 examples (issue 6, docs/dashboard.md): the nine
  * dlm-ui widgets at /ui on four tabs (Site, Load management, Power, Transactions), fed by the
- * balancer's status output through links. Called by examples/build-15-charge-point-site.js and
+ * balancer they name (each gets its status directly: no wire, no copy per widget, issue 13). Called by examples/build-15-charge-point-site.js and
  * examples/build-mixed-site.js; `prefix` keeps each example's node ids its own.
  */
 'use strict';
 
 /**
- * Adds the dashboard's config nodes and widgets. `g` is the flow group the widgets go in; `statusOut`
- * the balancer's status link out, `balancerIn` / `schedIn` the link ins edits go to.
+ * Adds the dashboard's config nodes and widgets. `g` is the flow group the widgets go in; `balancerId`
+ * the balancer whose status the widgets take, `balancerIn` / `schedIn` the link ins edits go to.
  */
-function addDashboard3({ add, node, linkIn, linkOut, link, wire, group: gDash, statusOut, balancerIn, schedIn, prefix = 'dlm', x }) {
+function addDashboard3({ add, node, linkOut, link, wire, group: gDash, balancerId, balancerIn, schedIn, prefix = 'dlm', x }) {
   const P = prefix;
   // --- Dashboard: node-red-dashboard at /ui, the nine dlm-ui widgets (issue 6) -----------------
   // Config nodes (no tab): the dashboard's site settings, its tabs (screens) and groups (cards).
@@ -78,15 +78,13 @@ function addDashboard3({ add, node, linkIn, linkOut, link, wire, group: gDash, s
   }
 
   const DASH_X = x;
-  const dashStatusIn = linkIn(gDash, `${P}_in_dashboard_status`, 'status → dashboard', DASH_X.in, 300);
-  link(statusOut, dashStatusIn);
   node(gDash, {
     id: `${P}_dashboard_note`,
     type: 'comment',
     name: 'Dashboard /ui: the balancer status in, plate / params / schedule edits out',
     info: [
-      "The dlm-ui widgets (node-red-dashboard, http://…/ui) read the balancer's status messages from the link in",
-      '"status → dashboard". The plug status widget (licence plates) and the parameters widget send their edits',
+      "The dlm-ui widgets (node-red-dashboard, http://…/ui) take the balancer's status directly: each names the",
+      'balancer in its Balancer field (no wire, no copy per widget). The plug status widget (licence plates) and the parameters widget send their edits',
       'to the balancer, the schedule widget to the priority-schedule node, through the link outs. Each widget',
       'sits in its own dashboard group; tabs: Site, Load management, Power, Transactions (docs/dashboard.md).',
     ].join('\n'),
@@ -110,13 +108,13 @@ function addDashboard3({ add, node, linkIn, linkOut, link, wire, group: gDash, s
       width: 0,
       height: 0,
       ...(g.extra || {}),
+      balancer: balancerId,
       // The demo runs without a login: edits open (README, Security: use "protected" on a site).
       ...(g.out ? { edits: 'open' } : {}),
       x: DASH_X.widget,
       y: 160 + i * 50,
       wires: g.out ? [[]] : [],
     });
-    wire(dashStatusIn, w);
     if (g.out) wire(w, g.out === 'schedule' ? dashToSchedule : dashToBalancer);
   });
 }

@@ -10,10 +10,12 @@
  *   event-loop delay meanwhile) and `GET /bench/load?cps=&seconds=&reportS=` (the site at 1 Hz:
  *   CPU % of this process, RSS, event-loop delay, over a window).
  * - `bench-device`: the device stand-in on every charge point's output 2; notes each command.
- * - `bench-status`: a consumer of the balancer's status output; counts the messages.
+ * - `bench-status`: a consumer of the balancer's status output, or (with `balancer` set) joined to the
+ *   balancer as a dashboard widget is; counts the statuses.
  */
 import { monitorEventLoopDelay } from 'perf_hooks';
 import type { NodeConfig, NodeRED, RedNode } from '../nodes/common/red';
+import { joinStatus } from '../nodes/common/status-bus';
 
 /** Sampling period of the event-loop delay histogram in the load run, ms (its delays are reported less this). */
 const ELD_RESOLUTION_MS = 10;
@@ -241,6 +243,15 @@ export = function (RED: NodeRED) {
   });
   RED.nodes.registerType('bench-status', function (this: RedNode, n: NodeConfig) {
     RED.nodes.createNode(this, n);
+    // Joined to the balancer as the example's dashboard widgets are (issue 13): the status object itself.
+    const balancer = (n as { balancer?: unknown }).balancer;
+    if (typeof balancer === 'string' && balancer !== '') {
+      const leave = joinStatus(balancer, () => statusMessages++);
+      this.on('close', (_removed, done) => {
+        leave();
+        done();
+      });
+    }
     this.on('input', (_msg, _send, done) => {
       statusMessages++;
       done();

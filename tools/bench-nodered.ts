@@ -18,7 +18,11 @@
  * A report, not a test; figures in docs/benchmark.md.
  *
  *   npm run bench:nodered [-- --sizes 30,1000] [--rounds 10] [--wiring joined,wired]
- *                         [--load-sizes 1000] [--seconds 60] [--status-sinks 1] [--report-s 5] [--profile DIR]
+ *                         [--load-sizes 1000] [--seconds 60] [--status-sinks 1] [--status-joined 0] [--report-s 5] [--profile DIR]
+ *
+ * `--status-sinks N`: N consumers wired to the balancer's status output (Node-RED copies the status for
+ * every wire after the first); `--status-joined N`: N consumers joined to the balancer as the example's
+ * dashboard widgets are (issue 13: the status object itself, no copy).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -34,6 +38,7 @@ interface Options {
   seconds: number;
   wirings: Wiring[];
   statusSinks: number;
+  statusJoined: number;
   reportS: number;
   profile: string | null;
 }
@@ -56,7 +61,7 @@ function balancer(cps: number, wiring: Wiring, ids: string[], mode: 'latency' | 
   };
 }
 
-function flow(plugs: number, wiring: Wiring, mode: 'latency' | 'load', statusSinks: number): object[] {
+function flow(plugs: number, wiring: Wiring, mode: 'latency' | 'load', statusSinks: number, statusJoined = 0): object[] {
   const cps = Math.ceil(plugs / 2);
   const ids = Array.from({ length: cps }, (_, i) => `cp${i + 1}`);
   const nodes: object[] = [
@@ -65,6 +70,7 @@ function flow(plugs: number, wiring: Wiring, mode: 'latency' | 'load', statusSin
     { id: 'drv', z: 'f1', type: 'bench-driver', wires: [['dlm']] },
     { id: 'dev', z: 'f1', type: 'bench-device', wires: [] },
     ...Array.from({ length: statusSinks }, (_, k) => ({ id: `status${k}`, z: 'f1', type: 'bench-status', wires: [] })),
+    ...Array.from({ length: statusJoined }, (_, k) => ({ id: `joined${k}`, z: 'f1', type: 'bench-status', balancer: 'dlm', wires: [] })),
   ];
   ids.forEach((id, i) => {
     const phase = ['L1', 'L2', 'L3'][i % 3];
@@ -162,7 +168,7 @@ async function latency(plugs: number, wiring: Wiring, opts: Options): Promise<La
 
 async function load(plugs: number, opts: Options): Promise<LoadRow> {
   const cps = Math.ceil(plugs / 2);
-  return withNodeRed(flow(plugs, 'joined', 'load', opts.statusSinks), opts, `load-${plugs}`, async (red) => {
+  return withNodeRed(flow(plugs, 'joined', 'load', opts.statusSinks, opts.statusJoined), opts, `load-${plugs}`, async (red) => {
     const r = await getJson<Omit<LoadRow, 'plugs'>>(
       `${red.url}/bench/load?cps=${cps}&seconds=${opts.seconds}&reportS=${opts.reportS}&warmS=20`,
     );
@@ -178,6 +184,7 @@ function parse(argv: string[]): Options | null {
     seconds: 60,
     wirings: ['joined'],
     statusSinks: 1,
+    statusJoined: 0,
     reportS: 5,
     profile: null,
   };
@@ -191,6 +198,7 @@ function parse(argv: string[]): Options | null {
     else if (a === '--seconds') o.seconds = Number(v);
     else if (a === '--wiring') o.wirings = v.split(',') as Wiring[];
     else if (a === '--status-sinks') o.statusSinks = Number(v);
+    else if (a === '--status-joined') o.statusJoined = Number(v);
     else if (a === '--profile') o.profile = v;
     else if (a === '--report-s') o.reportS = Number(v);
     else return null;
@@ -202,14 +210,14 @@ async function main(argv: string[]): Promise<number> {
   const opts = parse(argv);
   if (!opts) {
     process.stderr.write(
-      'Usage: npm run bench:nodered -- [--sizes 30,1000] [--rounds 10] [--wiring joined,wired] [--load-sizes 1000] [--seconds 60] [--status-sinks 1] [--report-s 5] [--profile DIR]\n',
+      'Usage: npm run bench:nodered -- [--sizes 30,1000] [--rounds 10] [--wiring joined,wired] [--load-sizes 1000] [--seconds 60] [--status-sinks 1] [--status-joined 0] [--report-s 5] [--profile DIR]\n',
     );
     return 2;
   }
   const f = (x: number) => `${x.toFixed(1)} ms`;
   process.stdout.write(
     `Node-RED benchmark (issue 13) — node ${process.version}, ${os.cpus().length} CPU(s); Node-RED in its own process, ` +
-      `localfilesystem context, ${opts.statusSinks} status consumer(s)\n\n`,
+      `localfilesystem context, ${opts.statusSinks} wired and ${opts.statusJoined} joined status consumer(s)\n\n`,
   );
   if (opts.latencySizes.length) {
     process.stdout.write(`Overload meter reading → device commands (${opts.rounds} rounds):\n`);

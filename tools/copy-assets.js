@@ -3,7 +3,8 @@
 // copies the package icons/ into each node folder (Node-RED looks for icons beside the .js), and
 // injects the defaults and ranges of dist/lib/shared/params.js into the editor files wherever they say
 // /*@DLM_DEFAULTS@*/null, the fallback budget functions wherever they say /*@DLM_BUDGET@*/null and the
-// parameter checks wherever they say /*@DLM_CHECK@*/null, the board checks wherever they say /*@DLM_BOARDS@*/null — so the editor and the runtime share one
+// parameter checks wherever they say /*@DLM_CHECK@*/null, the board checks wherever they say /*@DLM_BOARDS@*/null, the balancer chooser wherever they say
+// /*@DLM_BALANCER_SELECT@*/null — so the editor and the runtime share one
 // source of truth.
 'use strict';
 const fs = require('fs');
@@ -81,6 +82,21 @@ const boardScript = `(function () {
   return { validateBoards: validateBoards, boardsFromConfig: boardsFromConfig };
 })()`;
 
+// The balancer chooser of every node that names its balancer (charge-point for its setpoints, the dlm-ui-… and
+// dlm-ui2-… widgets for the status; issue 13): one text for the three editors, wherever they say
+// /*@DLM_BALANCER_SELECT@*/null. Fills the <select> with the workspace's dlm-balancer nodes; an id not found is
+// kept and shown as such.
+const balancerSelectScript = `function (selector, current) {
+    var sel = $(selector).empty().append($('<option>').val('').text('— by wire (input) only —'));
+    RED.nodes.eachNode(function (b) {
+      if (b.type === 'dlm-balancer') sel.append($('<option>').val(b.id).text(b.name || b.id));
+    });
+    if (current && sel.find('option').filter(function () { return this.value === current; }).length === 0) {
+      sel.append($('<option>').val(current).text(current + ' (not found)'));
+    }
+    sel.val(current || '');
+  }`;
+
 /** An editor file with its build-time placeholders replaced. */
 function inject(html) {
   return html
@@ -91,7 +107,9 @@ function inject(html) {
     .split('/*@DLM_CHECK@*/null')
     .join(checkScript)
     .split('/*@DLM_BOARDS@*/null')
-    .join(boardScript);
+    .join(boardScript)
+    .split('/*@DLM_BALANCER_SELECT@*/null')
+    .join(balancerSelectScript);
 }
 
 function copyTree(src, out) {

@@ -22,6 +22,7 @@ import { appendRecords, readRecordLog, recordLogPath, rewriteRecords } from '../
 import { onGuardedInput, type Done, type Send } from '../common/input';
 import { attachHttpApi, joinBalancer } from '../common/http-api';
 import { setpointHandlerOf, type SetpointHandler } from '../common/setpoint-bus';
+import { forgetStatus, publishStatus, statusMembers } from '../common/status-bus';
 import type { NodeConfig, NodeRED, RedNode } from '../common/red';
 
 /** Context keys (R-ERR-2). */
@@ -239,9 +240,14 @@ export = function (RED: NodeRED) {
       if (!statusDirty) return;
       const wires = (node as { wires?: unknown }).wires;
       const out2 = Array.isArray(wires) ? wires[1] : undefined;
-      if (Array.isArray(out2) && out2.length === 0) return; // stays dirty: built once wired again
+      const wired = !(Array.isArray(out2) && out2.length === 0);
+      const joined = statusMembers(node.id) > 0;
+      if (!wired && !joined) return; // stays dirty: built once wired or joined again
       statusDirty = false;
-      send([null, { topic: 'status', payload: statusOf(state, now) }, null]);
+      const status = statusOf(state, now);
+      // Issue 13: widgets joined to this balancer get this object itself (read-only), not a copy each.
+      if (joined) publishStatus(node.id, status, (e) => node.error(boundedText(`a dashboard widget failed on the status: ${String(e)}`)));
+      if (wired) send([null, { topic: 'status', payload: status }, null]);
     }
 
     /**
@@ -450,6 +456,7 @@ export = function (RED: NodeRED) {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       leaveApi();
+      forgetStatus(node.id);
       clearInterval(tick);
       persist(true);
       done();

@@ -13,11 +13,15 @@
  */
 import { STATUS_LIMITS } from '../../lib/shared/guard';
 import { onGuardedInput, type Done, type Send } from '../common/input';
+import { joinStatus } from '../common/status-bus';
 import { loadAssets } from './assets';
 import { Widget } from './widget';
 import { WIDGETS, type WidgetDef } from './widgets';
 
 const NOT_INSTALLED = 'node-red-dashboard not installed';
+
+/** Marks the message that hands a joined widget's new view to node-red-dashboard (no status in it). */
+const FROM_BUS = Symbol('dlm status from the joined balancer');
 
 type Dashboard = { ui: any } | { error: string };
 
@@ -80,10 +84,20 @@ export = function (RED: any) {
       const widget = new Widget(RED, node, config, def);
       // Registered before addWidget so a status is checked and turned into the view before the
       // dashboard emits it. R-SEC-3: the guard checks depth, cycles and types of every status first.
-      onGuardedInput(node, (msg: any, _send: Send, done: Done) => widget.onInput(msg, done), { limits: STATUS_LIMITS });
+      // A status from the joined balancer is already shown: its nudge only makes the dashboard emit the view.
+      onGuardedInput(node, (msg: any, _send: Send, done: Done) => (msg[FROM_BUS] ? done() : widget.onInput(msg, done)), {
+        limits: STATUS_LIMITS,
+      });
       // addWidget sends initController to the browser, which evals it.
       const removeWidget = dashboard.ui.addWidget({ ...widgetOptions(node, config, group, widget), format, initController });
+      // Issue 13: joined to a balancer, the widget gets its status directly (no wire, no copy); it
+      // is then handed to the dashboard the way an input message is (node.receive would copy it).
+      const leave =
+        typeof config.balancer === 'string' && config.balancer !== ''
+          ? joinStatus(config.balancer, (status) => widget.show(status, () => node.receive({ payload: null, [FROM_BUS]: true })))
+          : null;
       node.on('close', (_removed: boolean, done: () => void) => {
+        leave?.();
         widget.close();
         if (typeof removeWidget === 'function') removeWidget();
         done();

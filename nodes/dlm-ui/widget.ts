@@ -66,8 +66,17 @@ export class Widget {
       done(new Error(`not a balancer status: ${problems.join('; ')}`));
       return;
     }
-    const status = msg.payload as StatusMessage;
+    this.show(msg.payload as StatusMessage, done);
+  }
+
+  /**
+   * A status to show: from the input (checked above) or straight from the balancer this widget
+   * joined (nodes/common/status-bus: this runtime's own balancer's status object, read-only, not
+   * checked again). Returns once the view is made (at once when the widget's state is loaded).
+   */
+  show(status: StatusMessage, done: Done = () => undefined): void {
     const apply = () => {
+      if (this.closed) return done();
       this.last = status;
       this.keepState(status);
       this.render();

@@ -24,6 +24,7 @@ import { SCREENS, type ScreenKey } from '../../lib/dashboard/screens';
 import { boundedText, messageProblem } from '../../lib/shared/guard';
 import type { StatusMessage } from '../../lib/shared/types';
 import { editAccess, dashboardProtected, type EditsMode } from '../../lib/dashboard/edits';
+import { joinStatus } from '../common/status-bus';
 
 /** Default link of the transactions widget (the example flow serves it). */
 const HISTORY_KEY = 'powerHistory';
@@ -180,7 +181,12 @@ export = function (RED: any) {
           setStatus('red', 'bad status message');
           throw new Error(boundedText(`not a balancer status: ${problems.join('; ')}`));
         }
-        const status = msg.payload as StatusMessage;
+        await take(msg.payload as StatusMessage);
+        return { payload: view() };
+      }
+
+      /** A status, checked (above) or straight from the joined balancer (trusted, read-only): the widget's state and node status. */
+      async function take(status: StatusMessage): Promise<void> {
         await ready;
         last = status;
         if (def.type === 'dlm-ui2-power') {
@@ -193,7 +199,6 @@ export = function (RED: any) {
           }
         }
         setStatus('green', def.statusText(status, st));
-        return { payload: view() };
       }
 
       /** An edit from the browser: authorised, checked with the balancer's rules, then sent (or refused to a Catch node). */
@@ -242,6 +247,19 @@ export = function (RED: any) {
         base = null;
       }
       setStatus('grey', 'waiting for the balancer status');
+      // Issue 13: joined to a balancer, the widget gets its status directly (no wire, no copy).
+      if (typeof config.balancer === 'string' && config.balancer !== '') {
+        let closed = false;
+        const leave = joinStatus(config.balancer, (status) => {
+          void take(status).then(() => {
+            if (!closed) publish();
+          });
+        });
+        node.on('close', () => {
+          closed = true;
+          leave();
+        });
+      }
     };
   }
 

@@ -260,7 +260,7 @@ describe('dashboard of the example site in a real browser, against the running s
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the example wires all nine widget types (loaded, in the palette) to the balancer status, its plate/params edits to the balancer and schedule edits to priority-schedule', async () => {
+  it('the example joins all nine widget types (loaded, in the palette) to the balancer status, its plate/params edits to the balancer and schedule edits to priority-schedule', async () => {
     assert.doesNotMatch(site!.log(), /node-red-dashboard not installed/);
     const sets = (await (await fetch(`${site!.url}/nodes`, { headers: { accept: 'application/json' } })).json()) as {
       types: string[];
@@ -274,8 +274,13 @@ describe('dashboard of the example site in a real browser, against the running s
     const byId = new Map(flow.map((n) => [n.id, n]));
     const widgets = flow.filter((n) => WIDGET_TYPES.includes(n.type));
     assert.deepEqual(widgets.map((w) => w.type).sort(), WIDGET_TYPES);
-    const statusIn = flow.find((n) => n.type === 'link in' && n.name === 'status → dashboard');
-    assert.deepEqual(statusIn.wires[0].slice().sort(), widgets.map((w) => w.id).sort());
+    // Issue 13: every widget names the balancer and takes its status directly (no wire, no copy per widget).
+    const balancer = flow.find((n) => n.type === 'dlm-balancer');
+    for (const w of widgets) assert.equal(w.balancer, balancer.id, `${w.type} joined to the balancer`);
+    assert.ok(
+      !flow.some((n) => (n.wires ?? []).some((ws: string[]) => ws.some((id) => widgets.some((w) => w.id === id)))),
+      'no wire into a widget',
+    );
     for (const w of widgets) {
       const g = byId.get(w.group);
       assert.equal(g?.type, 'ui_group', `${w.type} in a dashboard group`);

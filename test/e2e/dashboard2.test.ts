@@ -259,8 +259,13 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
     const widgets = flow.filter((n) => WIDGET_TYPES.includes(n.type));
     assert.deepEqual(widgets.map((w) => w.type).sort(), WIDGET_TYPES);
     assert.ok(!flow.some((n) => /^dlm-ui-/.test(n.type) || n.type === 'ui_group'), 'no node-red-dashboard 3 widgets in this example');
-    const statusIn = flow.find((n) => n.type === 'link in' && n.name === 'status → dashboard');
-    assert.deepEqual(statusIn.wires[0].slice().sort(), widgets.map((w) => w.id).sort());
+    // Issue 13: every widget names the balancer and takes its status directly (no wire, no copy per widget).
+    const balancer = flow.find((n) => n.type === 'dlm-balancer');
+    for (const w of widgets) assert.equal(w.balancer, balancer.id, `${w.type} joined to the balancer`);
+    assert.ok(
+      !flow.some((n) => (n.wires ?? []).some((ws: string[]) => ws.some((id) => widgets.some((w) => w.id === id)))),
+      'no wire into a widget',
+    );
     for (const w of widgets) {
       const g = byId.get(w.group);
       assert.equal(g?.type, 'ui-group', `${w.type} in a Dashboard 2.0 group`);
@@ -487,6 +492,12 @@ describe('Dashboard 2.0 widgets of the example site in a real browser, against t
       assert.deepEqual(palette, WIDGET_TYPES);
       await editor.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('dlm_ui2_plugs')));
       await editor.waitForSelector('#node-input-edits', { timeout: 10_000 });
+      // Issue 13: the Balancer field offers the workspace's balancers; the example's widget is joined to its own.
+      assert.equal(await editor.inputValue('#node-input-balancer'), 'dlm_balancer');
+      assert.deepEqual(
+        await editor.$$eval('#node-input-balancer option', (els: Element[]) => els.map((e) => (e as HTMLOptionElement).value)),
+        ['', 'dlm_balancer'],
+      );
       assert.equal(await editor.inputValue('#node-input-edits'), 'open');
       assert.equal(await editor.isVisible('.dlm-ui2-open-warning'), true, 'warning shown for open edits');
       assert.match((await editor.textContent('.dlm-ui2-open-warning'))!, /Anyone who can open this dashboard can change the site/);
