@@ -332,35 +332,15 @@ wire(schedule, schedOut);
 link(schedOut, balancerIn);
 
 // --- Dashboard: FlowFuse Dashboard 2.0 at /dashboard with the dlm-ui2 widgets (--dashboard 2) ---
+// Either family: the widgets join the balancer for its status; their edits go through the link ins.
+const dashboardParts = { add, node, linkOut, link, wire, group: gDash, balancerId: balancer.id, balancerIn, schedIn };
 if (DASHBOARD === 2) {
-  require('./dashboard-2').addDashboard2({
-    add,
-    node,
-    linkOut,
-    link,
-    wire,
-    group: gDash,
-    balancerId: balancer.id,
-    balancerIn,
-    schedIn,
-    tab,
-  });
+  require('./dashboard-2').addDashboard2({ ...dashboardParts, tab });
 } else {
   tab.info +=
     '\n\nDashboard: node-red-dashboard 3 at `/ui` (needs `node-red-dashboard`). For FlowFuse Dashboard 2.0 import the example\n' +
     '`15-charge-point-site-dashboard-2` instead (`npm start -- --dashboard 2`), docs/dashboard.md.';
-  require('./dashboard-3').addDashboard3({
-    add,
-    node,
-    linkOut,
-    link,
-    wire,
-    group: gDash,
-    balancerId: balancer.id,
-    balancerIn,
-    schedIn,
-    x: { in: 2020, widget: 2260, out: 2540 },
-  });
+  require('./dashboard-3').addDashboard3({ ...dashboardParts, x: { in: 2020, widget: 2260, out: 2540 } });
 }
 
 // --- Charge points, each with its simulated charger --------------------------------------------

@@ -93,12 +93,16 @@ export function plugViews(state: BalancerState, now: number): PlugView[] {
 export function boardViews(state: BalancerState, now: number): BoardView[] {
   const phases = sitePhases(state.params);
   const parentOf = new Map<string, string>(state.boards.map((b) => [b.config.name, b.config.parent]));
-  const depthOf = (name: string): number => (name === SITE_BOARD ? 0 : 1 + depthOf(parentOf.get(name) ?? SITE_BOARD));
+  const boardOf = new Map(state.boards.map((b) => [b.config.name, b]));
+  // Boards are kept parents first (balancer.ts treeOrder): a parent's depth is known before its children's.
+  const depths = new Map<string, number>([[SITE_BOARD, 0]]);
+  for (const b of state.boards) depths.set(b.config.name, (depths.get(b.config.parent) ?? 0) + 1);
+  const depthOf = (name: string): number => depths.get(name) ?? 0;
   const cps = new Map<string, number>();
   for (const cp of state.chargePoints) cps.set(cp.board, (cps.get(cp.board) ?? 0) + 1);
   const perPhase = (t: Triple): PerPhase<number> => Object.fromEntries(phases.map((ph) => [ph, r2(t[phaseIdx(ph)])]));
   return state.view.boards.map((b) => {
-    const board = state.boards.find((x) => x.config.name === b.name);
+    const board = boardOf.get(b.name);
     const load: Triple = [0, 1, 2].map((k) => b.otherA[k] + b.evA[k] + b.reservedA[k]) as Triple;
     const meter =
       b.name === SITE_BOARD
