@@ -18,7 +18,7 @@
  * A report, not a test; figures in docs/benchmark.md.
  *
  *   npm run bench:nodered [-- --sizes 30,1000] [--rounds 10] [--wiring joined,wired]
- *                         [--load-sizes 1000] [--seconds 60] [--status-sinks 1] [--status-joined 0] [--report-s 5] [--profile DIR]
+ *                         [--load-sizes 1000] [--seconds 60] [--status-sinks 0] [--status-joined 9] [--report-s 5] [--profile DIR]
  *
  * `--status-sinks N`: N consumers wired to the balancer's status output (Node-RED copies the status for
  * every wire after the first); `--status-joined N`: N consumers joined to the balancer as the example's
@@ -160,10 +160,15 @@ interface LoadRow {
 
 async function latency(plugs: number, wiring: Wiring, opts: Options): Promise<LatencyRow> {
   const cps = Math.ceil(plugs / 2);
-  return withNodeRed(flow(plugs, wiring, 'latency', opts.statusSinks), opts, `latency-${plugs}-${wiring}`, async (red) => {
-    const r = await getJson<Omit<LatencyRow, 'plugs' | 'wiring'>>(`${red.url}/bench/latency?cps=${cps}&rounds=${opts.rounds}`);
-    return { plugs, wiring, ...r };
-  });
+  return withNodeRed(
+    flow(plugs, wiring, 'latency', opts.statusSinks, opts.statusJoined),
+    opts,
+    `latency-${plugs}-${wiring}`,
+    async (red) => {
+      const r = await getJson<Omit<LatencyRow, 'plugs' | 'wiring'>>(`${red.url}/bench/latency?cps=${cps}&rounds=${opts.rounds}`);
+      return { plugs, wiring, ...r };
+    },
+  );
 }
 
 async function load(plugs: number, opts: Options): Promise<LoadRow> {
@@ -183,8 +188,9 @@ function parse(argv: string[]): Options | null {
     rounds: 10,
     seconds: 60,
     wirings: ['joined'],
-    statusSinks: 1,
-    statusJoined: 0,
+    // The example's dashboard: nine widgets joined to the balancer, nothing wired to output 2.
+    statusSinks: 0,
+    statusJoined: 9,
     reportS: 5,
     profile: null,
   };
@@ -210,7 +216,7 @@ async function main(argv: string[]): Promise<number> {
   const opts = parse(argv);
   if (!opts) {
     process.stderr.write(
-      'Usage: npm run bench:nodered -- [--sizes 30,1000] [--rounds 10] [--wiring joined,wired] [--load-sizes 1000] [--seconds 60] [--status-sinks 1] [--status-joined 0] [--report-s 5] [--profile DIR]\n',
+      'Usage: npm run bench:nodered -- [--sizes 30,1000] [--rounds 10] [--wiring joined,wired] [--load-sizes 1000] [--seconds 60] [--status-sinks 0] [--status-joined 9] [--report-s 5] [--profile DIR]\n',
     );
     return 2;
   }
