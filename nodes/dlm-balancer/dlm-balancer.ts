@@ -152,23 +152,18 @@ export = function (RED: NodeRED) {
      * event loop per flush. A `toJSON` giving the text natively (≈ 0.65 MB, a few ms) is what it
      * writes instead; a store that keeps the value itself (memory) keeps this object and never
      * calls it. Restore takes both forms. The state is immutable, so the text is of this state.
+     * The session history (≤ 10 000 records) is stored the same way: the state changes every second,
+     * so every flush writes the history too.
      */
-    function storable(value: StoredBalancer): StoredBalancer {
-      Object.defineProperty(value, 'toJSON', { value: () => JSON.stringify({ ...value }), enumerable: false });
+    function storable<T extends object>(value: T): T {
+      const plain = () => (Array.isArray(value) ? [...value] : { ...value }); // without this toJSON
+      Object.defineProperty(value, 'toJSON', { value: () => JSON.stringify(plain()), enumerable: false });
       return value;
     }
 
-    /**
-     * The session history (≤ 10 000 records) goes to the store as one compact JSON text too, for
-     * the same reason as the state (`storable`): the localfilesystem store writes the node's whole
-     * context on every flush, and the state changes every second, so an array of records would be
-     * walked value by value and indented on every flush. Restore takes both forms (readableHistory).
-     */
+    /** The session history as compact JSON text too (`storable`; restore reads both forms, readableHistory). */
     function persistHistory() {
-      const records = history;
-      const value = records.slice();
-      Object.defineProperty(value, 'toJSON', { value: () => JSON.stringify(records), enumerable: false });
-      node.context().set(HISTORY_KEY, value, (err: unknown) => {
+      node.context().set(HISTORY_KEY, storable(history.slice()), (err: unknown) => {
         if (err) node.warn(`could not store the transaction history: ${String(err)}`);
       });
     }

@@ -90,8 +90,8 @@ export = function (RED: any) {
       });
       // addWidget sends initController to the browser, which evals it.
       const removeWidget = dashboard.ui.addWidget({ ...widgetOptions(node, config, group, widget), format, initController });
-      // Issue 13: joined to a balancer, the widget gets its status directly (no wire, no copy); it
-      // is then handed to the dashboard the way an input message is (node.receive would copy it).
+      // Issue 13: joined to a balancer, the widget gets its status directly (no wire, no copy); a
+      // small input message without the status then makes node-red-dashboard emit the new view.
       const leave =
         typeof config.balancer === 'string' && config.balancer !== ''
           ? joinStatus(config.balancer, (status) => widget.show(status, () => node.receive({ payload: null, [FROM_BUS]: true })))
